@@ -1,0 +1,43 @@
+#!/bin/sh
+# System layer: packages, locales, timezone. Runs as root at build time.
+set -eu
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "devenv: the base image has no apt-get; devenv needs a Debian- or Ubuntu-based image" >&2
+  exit 64
+fi
+
+# Install only what is missing, so a base image that already has everything needs no network.
+wanted="sudo locales tzdata ca-certificates $APT_PACKAGES"
+missing=""
+for package in $wanted; do
+  name=${package%%=*}
+  if ! dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q 'install ok installed'; then
+    missing="$missing $package"
+  fi
+done
+if [ -n "$missing" ]; then
+  echo "devenv: installing$missing"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update
+  # shellcheck disable=SC2086 # word splitting is intended: one package per word
+  apt-get install -y --no-install-recommends $missing
+  apt-get clean
+  rm -rf /var/lib/apt/lists/*
+fi
+
+for locale in $LOCALES; do
+  language=${locale%%.*}
+  charset=${locale#*.}
+  localedef -i "$language" -f "$charset" "$locale" || {
+    echo "devenv: cannot generate locale $locale (is it a real locale?)" >&2
+    exit 65
+  }
+done
+
+if [ ! -e "/usr/share/zoneinfo/$TIMEZONE" ]; then
+  echo "devenv: unknown timezone $TIMEZONE (no /usr/share/zoneinfo/$TIMEZONE in the image)" >&2
+  exit 66
+fi
+ln -sf "/usr/share/zoneinfo/$TIMEZONE" /etc/localtime
+echo "$TIMEZONE" > /etc/timezone

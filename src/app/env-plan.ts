@@ -1,0 +1,132 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { type BuildPlan, type PythonInstall, planBuild } from '../core/build-plan.js';
+import { type ContainerCreateBody, type GpuWiring, planContainer } from '../core/container-plan.js';
+import type { Engine } from '../core/engine.js';
+import { DevenvError } from '../core/errors.js';
+import { chooseBaseImage } from '../core/gpu/base-image.js';
+import { type GpuPlan, planGpus } from '../core/gpu/gpu-plan.js';
+import { chooseTorchIndex, torchPipArgs } from '../core/gpu/torch-index.js';
+import { type MountPlan, planMounts } from '../core/mounts.js';
+import { repoFolderName } from '../core/repo.js';
+import { readRecipe } from '../host/fs-ops.js';
+import { detectEngineGpuSupport, detectHostGpus } from '../host/gpu.js';
+import { requirementsContext } from '../host/python-files.js';
+import type { EnvContext } from './context.js';
+
+export interface HostGpuFacts {
+  gpus: Awaited<ReturnType<typeof detectHostGpus>>;
+  plan: GpuPlan;
+}
+
+export interface EnvPlan {
+  mounts: MountPlan;
+  workdir: string;
+  gpu: HostGpuFacts | null;
+  build: BuildPlan;
+  container: { body: ContainerCreateBody; settingsHash: string };
+}
+
+/** The repo's folder on the host, or null when no repo is configured. */
+export function repoDir(ctx: EnvContext): string | null {
+  const { config } = ctx.loaded;
+  return config.repo
+    ? path.resolve(ctx.loaded.envRoot, config.projectsDir, repoFolderName(config.repo))
+    : null;
+}
+
+export function workdirFor(ctx: EnvContext): string {
+  const { config } = ctx.loaded;
+  const projects = `${ctx.containerUser.home}/projects`;
+  return config.repo ? `${projects}/${repoFolderName(config.repo)}` : projects;
+}
+
+/** GPUs: asks the host (nvidia-smi) and the engine only when the config may want them. */
+export async function gpuFacts(ctx: EnvContext, engine: Engine): Promise<HostGpuFacts | null> {
+  const request = ctx.loaded.config.gpus;
+  if (request === 'none') return null;
+  const [gpus, info] = await Promise.all([detectHostGpus({ env: ctx.io.env }), engine.info()]);
+  const support = await detectEngineGpuSupport(
+    { Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs },
+    ctx.io.env,
+  );
+  const plan = planGpus({ request, hostGpus: gpus.gpus, driverProblem: gpus.problem, engine: support });
+  return { gpus, plan };
+}
+
+/** The configured requirements file, else the cloned repo's requirements.txt when it exists. */
+function requirementsFile(ctx: EnvContext): string | null {
+  const { config, envRoot } = ctx.loaded;
+  if (config.requirements) return path.resolve(envRoot, config.requirements);
+  const repo = repoDir(ctx);
+  const candidate = repo ? path.join(repo, 'requirements.txt') : null;
+  return candidate && existsSync(candidate) ? candidate : null;
+}
+
+export function pythonInstall(ctx: EnvContext, gpu: HostGpuFacts | null): PythonInstall {
+  const { config } = ctx.loaded;
+  const file = requirementsFile(ctx);
+  if (config.requirements && file && !existsSync(file)) {
+    throw new DevenvError(
+      `${ctx.loaded.file ?? '.devenvrc'}: "requirements" names ${file}, which does not exist`,
+      {
+        hint: "fix the path, or remove the key to use the cloned repo's requirements.txt",
+        code: 'config',
+      },
+    );
+  }
+  const wired = gpu?.plan.kind === 'gpu';
+  const index = wired
+    ? chooseTorchIndex({
+        cudaVersion: gpu.gpus.cudaVersion,
+        driverVersion: gpu.gpus.driverVersion,
+        computeCaps: gpu.gpus.gpus.map((g) => g.computeCap).filter((c): c is string => c !== null),
+      }).index
+    : 'cpu';
+  return {
+    torch: config.torch === 'none' ? null : torchPipArgs(config.torch, index),
+    files: requirementsContext(file),
+  };
+}
+
+export function baseImageFor(ctx: EnvContext, gpu: HostGpuFacts | null): string {
+  const { baseImage } = ctx.loaded.config;
+  if (baseImage !== 'auto') return baseImage;
+  return chooseBaseImage({ gpusWired: gpu?.plan.kind === 'gpu', cudaVersion: gpu?.gpus.cudaVersion ?? null })
+    .image;
+}
+
+export function buildPlanFor(ctx: EnvContext, gpu: HostGpuFacts | null): BuildPlan {
+  return planBuild({
+    identity: ctx.identity,
+    config: ctx.loaded.config,
+    user: ctx.containerUser,
+    baseImage: baseImageFor(ctx, gpu),
+    recipe: readRecipe(),
+    python: pythonInstall(ctx, gpu),
+  });
+}
+
+export async function planEnv(ctx: EnvContext, engine: Engine): Promise<EnvPlan> {
+  const { config, envRoot, file } = ctx.loaded;
+  const mounts = planMounts(config, envRoot, ctx.containerUser, file ?? '.devenvrc');
+  const gpu = await gpuFacts(ctx, engine);
+  if (gpu?.plan.error)
+    throw new DevenvError(gpu.plan.error.message, { hint: gpu.plan.error.hint, code: 'gpu' });
+  const build = buildPlanFor(ctx, gpu);
+  const wiring: GpuWiring = gpu
+    ? { deviceRequests: gpu.plan.deviceRequests, runtime: gpu.plan.runtime }
+    : { deviceRequests: [], runtime: null };
+  const workdir = workdirFor(ctx);
+  const container = planContainer({
+    identity: ctx.identity,
+    config,
+    user: ctx.containerUser,
+    mounts: mounts.mounts,
+    buildHash: build.hash,
+    workdir,
+    gpu: wiring,
+    sshAgentSocket: config.sshAgent ? (ctx.io.env.SSH_AUTH_SOCK ?? null) : null,
+  });
+  return { mounts, workdir, gpu, build, container };
+}

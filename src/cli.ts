@@ -1,0 +1,196 @@
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import type { EnvContext, GlobalOptions, Io } from './app/context.js';
+import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
+
+/** run.sh's flags, kept working: `devenv --start` is `devenv start`. */
+const RUN_SH_ALIASES: Record<string, string> = {
+  '--start': 'start',
+  '--stop': 'stop',
+  '--prune': 'prune',
+  '--rebuild': 'rebuild',
+};
+
+export function rewriteAliases(args: string[]): string[] {
+  const takesValue = new Set(['-c', '--config', '--context']);
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg in RUN_SH_ALIASES)
+      return [...args.slice(0, i), RUN_SH_ALIASES[arg] as string, ...args.slice(i + 1)];
+    if (takesValue.has(arg)) i++;
+    else if (!arg.startsWith('-')) return args;
+  }
+  return args;
+}
+
+function version(): string {
+  return (
+    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  ).version;
+}
+
+/** Builds the commander program; each action loads its command module only when it runs. */
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('devenv')
+    .description('Your GPU dev container on a shared server: your user, your repo, your GPUs, one command.')
+    .version(version(), '-V, --version')
+    .option('-c, --config <path>', 'use this .devenvrc instead of searching upward from the current folder')
+    .option('--context <name>', 'Docker context to use (like docker --context)')
+    .option('-q, --quiet', 'print only errors and requested data')
+    .option('-v, --verbose', 'print more detail')
+    .enablePositionalOptions()
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({
+      outputError: (text, write) =>
+        write(`devenv: ${text.replace(/^error: /, '').trim()} (see \`devenv --help\`)\n`),
+    })
+    .addHelpText(
+      'after',
+      '\nrun.sh users: --start, --stop, --prune and --rebuild still work.\nExit codes: docs/exit-codes.md',
+    );
+
+  const withEnv = (
+    cmd: Command,
+    action: (ctx: EnvContext, opts: Record<string, unknown>, args: string[]) => Promise<number>,
+  ) =>
+    cmd.action(async (...received: unknown[]) => {
+      const command = received[received.length - 1] as Command;
+      const { loadEnvContext } = await import('./app/context.js');
+      const ctx = await loadEnvContext(io, program.opts<GlobalOptions>());
+      setExit(await action(ctx, command.opts(), command.args));
+    });
+
+  withEnv(
+    program
+      .command('start')
+      .description('build if needed, start the env and open a shell in it')
+      .option('-d, --detach', 'start without attaching a shell'),
+    async (ctx, opts) =>
+      (await import('./commands/start.js')).runStart(ctx, { detach: Boolean(opts.detach) }),
+  );
+  withEnv(
+    program
+      .command('rebuild')
+      .description('rebuild the image (even if up to date), recreate the container, open a shell')
+      .option('--no-cache', 'rebuild every layer from scratch')
+      .option('-d, --detach', 'do not attach a shell'),
+    async (ctx, opts) =>
+      (await import('./commands/start.js')).runStart(ctx, {
+        rebuild: true,
+        noCache: opts.cache === false,
+        detach: Boolean(opts.detach),
+      }),
+  );
+  withEnv(
+    program.command('stop').description('stop and remove the container (your files stay)'),
+    async (ctx) => (await import('./commands/stop.js')).runStop(ctx),
+  );
+  withEnv(
+    program
+      .command('prune')
+      .description('remove the container and the image (projects/ and the VS Code cache stay)')
+      .option('-y, --yes', 'do not ask for confirmation'),
+    async (ctx, opts) => (await import('./commands/prune.js')).runPrune(ctx, { yes: Boolean(opts.yes) }),
+  );
+  withEnv(
+    program
+      .command('status')
+      .description('show the env: image, container, mounts, GPUs')
+      .option('--json', 'print JSON'),
+    async (ctx, opts) => (await import('./commands/status.js')).runStatus(ctx, { json: Boolean(opts.json) }),
+  );
+  withEnv(
+    program
+      .command('exec')
+      .description('run a command in the env as you, in ~/projects (use -- before the command)')
+      .argument('<command...>', 'the command and its arguments')
+      .passThroughOptions(),
+    async (ctx, _opts, args) => (await import('./commands/exec.js')).runExecCommand(ctx, args),
+  );
+  withEnv(program.command('shell').description('open another shell in the running env'), async (ctx) =>
+    (await import('./commands/shell.js')).runShell(ctx),
+  );
+  withEnv(
+    program.command('config').description('print the effective configuration').option('--json', 'print JSON'),
+    async (ctx, opts) => (await import('./commands/config.js')).runConfig(ctx, { json: Boolean(opts.json) }),
+  );
+  return program;
+}
+
+/** Prints an error once, as one line with its fix, and returns the exit code. */
+export function reportError(error: unknown, stderr: NodeJS.WriteStream, env: NodeJS.ProcessEnv): number {
+  const debug = env.DEVENV_DEBUG === '1';
+  if (error instanceof DevenvError) {
+    const lines = error.message.split('\n');
+    for (const [i, line] of lines.entries()) {
+      stderr.write(`devenv: ${line}${i === lines.length - 1 && error.hint ? ` — ${error.hint}` : ''}\n`);
+    }
+    if (debug) stderr.write(`${formatCauseChain(error)}\n`);
+    return error.exitCode;
+  }
+  stderr.write(
+    `devenv: unexpected error: ${(error as Error)?.message ?? String(error)} — run again with DEVENV_DEBUG=1 for details, and report it\n`,
+  );
+  if (debug) stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+  return ExitCode.internal;
+}
+
+function formatCauseChain(error: Error): string {
+  const parts: string[] = [error.stack ?? error.message];
+  let cause = error.cause as Error | undefined;
+  while (cause) {
+    parts.push(`caused by: ${cause.stack ?? String(cause)}`);
+    cause = cause.cause as Error | undefined;
+  }
+  return parts.join('\n');
+}
+
+export async function main(argv: string[], processRef: NodeJS.Process = process): Promise<number> {
+  const controller = new AbortController();
+  const restores = new Set<() => void>();
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = signal;
+    for (const restore of restores) restore();
+    controller.abort(new DevenvError(`interrupted by ${signal}`, { exitCode: signalExitCode(signal) }));
+    // Give the command a moment to abort the engine request and clean up, then go.
+    setTimeout(() => processRef.exit(signalExitCode(signal)), 10_000).unref();
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) processRef.on(s, onSignal);
+
+  const io: Io = {
+    stdin: processRef.stdin,
+    stdout: processRef.stdout,
+    stderr: processRef.stderr,
+    env: processRef.env,
+    cwd: processRef.cwd(),
+    onSignalRestore: (restore) => {
+      restores.add(restore);
+      return () => restores.delete(restore);
+    },
+    signal: controller.signal,
+  };
+  let exitCode = 0;
+  try {
+    const program = buildProgram(io, (code) => {
+      exitCode = code;
+    });
+    await program.parseAsync(rewriteAliases(argv), { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      exitCode = error.exitCode === 0 ? 0 : ExitCode.usage;
+    } else if (signalled) {
+      exitCode = signalExitCode(signalled);
+      processRef.stderr.write(`devenv: interrupted by ${signalled}\n`);
+    } else {
+      exitCode = reportError(error, processRef.stderr, processRef.env);
+    }
+  } finally {
+    for (const s of signals) processRef.off(s, onSignal);
+  }
+  if (signalled && exitCode === 0) exitCode = signalExitCode(signalled);
+  return exitCode;
+}

@@ -1,0 +1,15 @@
+import { attachShell, canAttach } from '../app/attach.js';
+import type { EnvContext } from '../app/context.js';
+import { workdirFor } from '../app/env-plan.js';
+import { DevenvError } from '../core/errors.js';
+
+/** `devenv shell`: another interactive shell in the running env. */
+export async function runShell(ctx: EnvContext): Promise<number> {
+  if (!canAttach(ctx)) {
+    throw new DevenvError('devenv shell needs a terminal (stdin and stdout are not a TTY)', {
+      hint: 'use `devenv exec -- CMD` from scripts',
+      code: 'usage',
+    });
+  }
+  return attachShell(ctx, await ctx.engine(), workdirFor(ctx));
+}

@@ -1,0 +1,90 @@
+import type { DevenvConfig } from './config/schema.js';
+import type { ContainerUser } from './container-user.js';
+import { stableHash } from './hash.js';
+import { type EnvIdentity, LABELS, ownerLabels } from './identity.js';
+
+/** A file in the in-memory build context. */
+export interface ContextFile {
+  path: string;
+  content: Uint8Array;
+  mode?: number;
+}
+
+export interface PythonInstall {
+  /** What pip installs for PyTorch, or null for none. */
+  torch: { packages: string[]; indexUrl: string | null } | null;
+  /** requirements.txt and the local packages it names, under python/ in the context. */
+  files: ContextFile[];
+}
+
+export interface BuildPlan {
+  imageRef: string;
+  baseImage: string;
+  buildArgs: Record<string, string>;
+  files: ContextFile[];
+  hash: string;
+  labels: Record<string, string>;
+}
+
+/** Packages the Python layer needs from apt when it is used. */
+export const PYTHON_APT_PACKAGES = ['python3', 'python3-venv', 'python3-pip'];
+
+export function pythonLayerUsed(config: DevenvConfig, python: PythonInstall): boolean {
+  return (
+    python.torch !== null ||
+    config.pythonPackages.length > 0 ||
+    python.files.some((f) => f.path === 'python/requirements.txt' && f.content.length > 0)
+  );
+}
+
+export function planBuild(input: {
+  identity: EnvIdentity;
+  config: DevenvConfig;
+  user: ContainerUser;
+  baseImage: string;
+  recipe: ContextFile[];
+  python: PythonInstall;
+}): BuildPlan {
+  const { config, user, python } = input;
+  const usesPython = pythonLayerUsed(config, python);
+  const aptPackages = usesPython
+    ? unique([...config.aptPackages, ...PYTHON_APT_PACKAGES])
+    : config.aptPackages;
+  const buildArgs: Record<string, string> = {
+    BASE_IMAGE: input.baseImage,
+    APT_PACKAGES: aptPackages.join(' '),
+    LOCALES: config.locales.join(' '),
+    LANG_DEFAULT: config.locales[0] ?? 'C.UTF-8',
+    TIMEZONE: config.timezone,
+    USER_NAME: user.name,
+    USER_UID: String(user.uid),
+    USER_GID: String(user.gid),
+    USER_HOME: user.home,
+    USER_SHELL: config.shell,
+    PYTHON_ENABLED: usesPython ? '1' : '0',
+    INSTALLER: config.installer,
+    TORCH_PACKAGES: python.torch?.packages.join(' ') ?? '',
+    TORCH_INDEX_URL: python.torch?.indexUrl ?? '',
+    PYTHON_PACKAGES: config.pythonPackages.join(' '),
+  };
+  const files = withPythonFolder([...input.recipe, ...python.files]);
+  const hash = stableHash({ buildArgs, files: files.map((f) => [f.path, f.mode ?? 0o644, f.content]) });
+  return {
+    imageRef: input.identity.imageRef,
+    baseImage: input.baseImage,
+    buildArgs,
+    files,
+    hash,
+    labels: { ...ownerLabels(input.identity), [LABELS.buildHash]: hash },
+  };
+}
+
+/** The recipe always copies python/; an empty requirements file keeps that COPY valid. */
+function withPythonFolder(files: ContextFile[]): ContextFile[] {
+  if (files.some((f) => f.path.startsWith('python/'))) return files;
+  return [...files, { path: 'python/requirements.txt', content: new Uint8Array() }];
+}
+
+function unique(items: string[]): string[] {
+  return [...new Set(items)];
+}

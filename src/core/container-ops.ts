@@ -1,0 +1,117 @@
+import type { ContainerCreateBody } from './container-plan.js';
+import type { ContainerState, Engine } from './engine.js';
+import { DevenvError } from './errors.js';
+import { type EnvIdentity, isOwnedBy, LABELS } from './identity.js';
+import type { Reporter } from './ports.js';
+
+/** The env's container, or null; a same-named container devenv did not make is an error. */
+export async function findEnvContainer(engine: Engine, id: EnvIdentity): Promise<ContainerState | null> {
+  const container = await engine.inspectContainer(id.containerName);
+  if (container && !isOwnedBy(container.labels, id.user, id.envName)) {
+    throw new DevenvError(
+      `a container named ${id.containerName} exists but devenv did not create it for this env`,
+      {
+        hint: `devenv leaves it alone: rename or remove it yourself (docker rm ${id.containerName}), or set another "name" in .devenvrc`,
+        code: 'conflict',
+      },
+    );
+  }
+  return container;
+}
+
+export type ContainerOutcome = 'created' | 'started' | 'running';
+
+/**
+ * Makes the env's container exist and run. A stopped container made from other settings or
+ * another image is recreated (only the container's own writable layer goes, never a mount);
+ * a running one is left running, with a word that its settings are out of date.
+ */
+export async function ensureContainer(
+  deps: { engine: Engine; ui: Reporter },
+  id: EnvIdentity,
+  plan: { body: ContainerCreateBody; settingsHash: string },
+): Promise<{ container: ContainerState; outcome: ContainerOutcome }> {
+  const { engine, ui } = deps;
+  let existing = await findEnvContainer(engine, id);
+  const outdated = existing !== null && existing.labels[LABELS.createHash] !== plan.settingsHash;
+  if (existing?.running) {
+    if (outdated)
+      ui.warn(
+        'the running env was made from older settings or an older image; run `devenv stop` then `devenv start` to apply them',
+      );
+    return { container: existing, outcome: 'running' };
+  }
+  if (existing && outdated) {
+    ui.detail(`recreating stopped container ${id.containerName}: settings changed`);
+    await engine.removeContainer(existing.id);
+    existing = null;
+  }
+  if (existing) {
+    await startOrExplain(engine, existing.id, false);
+    return { container: (await engine.inspectContainer(existing.id)) ?? existing, outcome: 'started' };
+  }
+  const progress = ui.progress(`creating container ${id.containerName}`);
+  let createdId: string;
+  try {
+    createdId = await engine.createContainer(plan.body);
+  } catch (error) {
+    progress.fail();
+    throw nameRaceOr(error, id);
+  }
+  try {
+    await startOrExplain(engine, createdId, true);
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+  progress.succeed(`container ${id.containerName} is running`);
+  const container = await engine.inspectContainer(createdId);
+  if (!container)
+    throw new DevenvError(`container ${id.containerName} disappeared right after it started`, {
+      code: 'engine',
+    });
+  return { container, outcome: 'created' };
+}
+
+/** Starts a container; one this call just created is removed again if it cannot start. */
+async function startOrExplain(engine: Engine, containerId: string, removeOnFailure: boolean): Promise<void> {
+  try {
+    await engine.startContainer(containerId);
+  } catch (error) {
+    if (removeOnFailure) await engine.removeContainer(containerId).catch(() => undefined);
+    if (error instanceof DevenvError && /could not select device driver/.test(error.message)) {
+      throw new DevenvError(
+        'the Docker engine cannot give this container GPUs (no NVIDIA device driver is configured)',
+        {
+          hint: 'install the NVIDIA Container Toolkit and run `sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`, or set "gpus": "none"',
+          code: 'gpu',
+          cause: error,
+        },
+      );
+    }
+    throw error;
+  }
+}
+
+function nameRaceOr(error: unknown, id: EnvIdentity): unknown {
+  if (error instanceof DevenvError && /Conflict\. The container name/.test(error.message)) {
+    return new DevenvError(
+      `another container named ${id.containerName} appeared while devenv was creating it`,
+      {
+        hint: 'run the command again',
+        code: 'conflict',
+        cause: error,
+      },
+    );
+  }
+  return error;
+}
+
+/** Stops and removes the env's container. Mounted folders are untouched. */
+export async function removeEnvContainer(engine: Engine, id: EnvIdentity): Promise<ContainerState | null> {
+  const container = await findEnvContainer(engine, id);
+  if (!container) return null;
+  if (container.running) await engine.stopContainer(container.id);
+  await engine.removeContainer(container.id);
+  return container;
+}

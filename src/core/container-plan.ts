@@ -1,0 +1,98 @@
+import { type DevenvConfig, parseSize } from './config/schema.js';
+import type { ContainerUser } from './container-user.js';
+import { stableHash } from './hash.js';
+import { type EnvIdentity, LABELS, ownerLabels } from './identity.js';
+import type { BindMount } from './mounts.js';
+
+export interface DeviceRequest {
+  Driver: string;
+  Count?: number;
+  DeviceIDs?: string[];
+  Capabilities: string[][];
+}
+
+export interface GpuWiring {
+  deviceRequests: DeviceRequest[];
+  runtime: string | null;
+}
+
+/** The Engine API's container create body (the subset devenv sets). */
+export interface ContainerCreateBody {
+  name: string;
+  Image: string;
+  Labels: Record<string, string>;
+  User?: string;
+  WorkingDir: string;
+  Env: string[];
+  Entrypoint?: string[];
+  Cmd?: string[];
+  Tty: boolean;
+  HostConfig: {
+    Init: boolean;
+    Mounts: BindMount[];
+    NetworkMode: string;
+    ShmSize: number;
+    DeviceRequests?: DeviceRequest[];
+    Runtime?: string;
+    RestartPolicy: { Name: string };
+  };
+}
+
+export const AGENT_SOCKET_TARGET = '/run/devenv/ssh-agent.sock';
+
+export function planContainer(input: {
+  identity: EnvIdentity;
+  config: DevenvConfig;
+  user: ContainerUser;
+  mounts: BindMount[];
+  buildHash: string;
+  workdir: string;
+  gpu: GpuWiring;
+  sshAgentSocket: string | null;
+}): { body: ContainerCreateBody; settingsHash: string } {
+  const { config, user, gpu } = input;
+  const env = Object.entries(config.env).map(([k, v]) => `${k}=${v}`);
+  env.push(`DEVENV_NAME=${input.identity.envName}`);
+  const mounts = [...input.mounts];
+  if (input.sshAgentSocket) {
+    mounts.push({ Type: 'bind', Source: input.sshAgentSocket, Target: AGENT_SOCKET_TARGET, ReadOnly: false });
+    env.push(`SSH_AUTH_SOCK=${AGENT_SOCKET_TARGET}`);
+  }
+  const ownEntrypoint = config.entrypoint === 'devenv';
+  const body: ContainerCreateBody = {
+    name: input.identity.containerName,
+    Image: input.identity.imageRef,
+    Labels: {},
+    ...(ownEntrypoint
+      ? { User: `${user.uid}:${user.gid}`, Entrypoint: ['/usr/local/bin/devenv-entry'], Cmd: [] }
+      : {}),
+    WorkingDir: input.workdir,
+    Env: env,
+    Tty: false,
+    HostConfig: {
+      Init: ownEntrypoint,
+      Mounts: mounts,
+      NetworkMode: config.network,
+      ShmSize: parseSize(config.shmSize) ?? 0,
+      ...(gpu.deviceRequests.length > 0 ? { DeviceRequests: gpu.deviceRequests } : {}),
+      ...(gpu.runtime ? { Runtime: gpu.runtime } : {}),
+      RestartPolicy: { Name: 'no' },
+    },
+  };
+  const settingsHash = stableHash({ ...body, buildHash: input.buildHash });
+  body.Labels = {
+    ...ownerLabels(input.identity),
+    [LABELS.buildHash]: input.buildHash,
+    [LABELS.createHash]: settingsHash,
+    [LABELS.gpus]: describeWiring(gpu),
+  };
+  return { body, settingsHash };
+}
+
+/** How the container got its GPUs, for `status`: "none", "all" or the device IDs. */
+export function describeWiring(gpu: GpuWiring): string {
+  const request = gpu.deviceRequests[0];
+  if (!request) return 'none';
+  if (request.Count === -1) return 'all';
+  return (request.DeviceIDs ?? []).join(',') || 'none';
+}

@@ -1,0 +1,42 @@
+/**
+ * Every failure a user can cause or fix is a DevenvError: one line saying what went wrong,
+ * a hint saying how to fix it, and the exit code documented in docs/exit-codes.md.
+ * Only src/cli.ts prints them.
+ */
+export const ExitCode = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  config: 3,
+  engine: 4,
+  image: 5,
+  notFound: 6,
+  conflict: 7,
+  gpu: 8,
+  git: 9,
+  declined: 10,
+  host: 11,
+} as const;
+
+export type ExitCodeName = keyof typeof ExitCode;
+
+export class DevenvError extends Error {
+  readonly hint: string | undefined;
+  readonly exitCode: number;
+
+  constructor(
+    message: string,
+    options: { hint?: string; code?: ExitCodeName; exitCode?: number; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'DevenvError';
+    this.hint = options.hint;
+    this.exitCode = options.exitCode ?? ExitCode[options.code ?? 'internal'];
+  }
+}
+
+/** Exit code for a process ended by a signal, as shells report it. */
+export function signalExitCode(signal: NodeJS.Signals): number {
+  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
+  return 128 + (numbers[signal] ?? 1);
+}

@@ -1,0 +1,120 @@
+import type { BuildPlan } from './build-plan.js';
+import type { Engine, ImageState } from './engine.js';
+import { DevenvError } from './errors.js';
+import { LABELS, MANAGED_BY } from './identity.js';
+import type { BuildLog, Reporter } from './ports.js';
+
+export interface ImageStatus {
+  image: ImageState | null;
+  /** True when the image exists but was built from other inputs than the current config. */
+  stale: boolean;
+}
+
+export async function imageStatus(
+  engine: Engine,
+  plan: Pick<BuildPlan, 'imageRef' | 'hash'>,
+): Promise<ImageStatus> {
+  const image = await engine.inspectImage(plan.imageRef);
+  if (image && image.labels[LABELS.managedBy] !== MANAGED_BY) {
+    throw new DevenvError(`image ${plan.imageRef} exists but was not made by devenv`, {
+      hint: `remove or retag it yourself (docker rmi ${plan.imageRef}), or set another "name" in .devenvrc`,
+      code: 'conflict',
+    });
+  }
+  return { image, stale: image !== null && image.labels[LABELS.buildHash] !== plan.hash };
+}
+
+/** The last line the recipe's own scripts printed as a diagnosis ("devenv: …"), if any. */
+export function diagnosisFromLog(lines: string[]): string | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const match = /^devenv: (.+)$/.exec(lines[i]?.trim() ?? '');
+    if (match?.[1] && !match[1].startsWith('installing')) return match[1];
+  }
+  return null;
+}
+
+/**
+ * Builds the image when asked to (rebuild) or when none exists. An existing image is never
+ * rebuilt behind the user's back: a stale one is reported, and `devenv rebuild` rebuilds it.
+ */
+export async function ensureImage(
+  deps: { engine: Engine; ui: Reporter; openLog: () => BuildLog; signal?: AbortSignal },
+  plan: BuildPlan,
+  options: { rebuild: boolean; noCache: boolean },
+): Promise<{ built: boolean; stale: boolean }> {
+  const { engine, ui } = deps;
+  const current = await imageStatus(engine, plan);
+  if (current.image && !options.rebuild) {
+    if (current.stale) {
+      ui.warn(
+        `image ${plan.imageRef} is stale: the recipe, build args or requirements changed since it was built; run \`devenv rebuild\``,
+      );
+    }
+    return { built: false, stale: current.stale };
+  }
+  await ensureBaseImage(deps, plan.baseImage);
+  const log = deps.openLog();
+  const lines: string[] = [];
+  const progress = ui.progress(`building image ${plan.imageRef}`);
+  try {
+    await engine.buildImage(plan, {
+      noCache: options.noCache,
+      ...(deps.signal ? { signal: deps.signal } : {}),
+      onLine: (line) => {
+        log.write(line);
+        lines.push(line);
+        if (lines.length > 200) lines.shift();
+      },
+      onStep: (step, total, instruction) =>
+        progress.update(
+          `building image ${plan.imageRef}: step ${step}/${total} ${truncate(instruction, 60)}`,
+        ),
+    });
+  } catch (error) {
+    progress.fail(`building image ${plan.imageRef}`);
+    log.close();
+    if (error instanceof DevenvError) throw error;
+    if (deps.signal?.aborted) throw error;
+    const engineSaid = (error as Error).message;
+    const diagnosis = diagnosisFromLog(lines);
+    throw new DevenvError(`image build failed: ${diagnosis ?? engineSaid}`, {
+      hint: `full build log: ${log.path}`,
+      code: 'image',
+      cause: error,
+    });
+  }
+  log.close();
+  progress.succeed(`built image ${plan.imageRef}`);
+  if (current.image) {
+    const replaced = await engine.inspectImage(plan.imageRef);
+    if (replaced && replaced.id !== current.image.id) await removeImageIfUnused(engine, current.image.id);
+  }
+  return { built: true, stale: false };
+}
+
+async function ensureBaseImage(deps: { engine: Engine; ui: Reporter }, baseImage: string): Promise<void> {
+  if (await deps.engine.inspectImage(baseImage)) return;
+  const progress = deps.ui.progress(`pulling base image ${baseImage}`);
+  try {
+    await deps.engine.pullImage(baseImage, (line) =>
+      progress.update(`pulling ${baseImage}: ${truncate(line, 60)}`),
+    );
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+  progress.succeed(`pulled base image ${baseImage}`);
+}
+
+/** The image a rebuild replaced; kept if a container still uses it (the engine says 409). */
+async function removeImageIfUnused(engine: Engine, id: string): Promise<void> {
+  try {
+    await engine.removeImage(id);
+  } catch {
+    // still in use by a container: `devenv prune` removes it later
+  }
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

@@ -1,0 +1,267 @@
+import type Dockerode from 'dockerode';
+import type { BuildPlan } from '../core/build-plan.js';
+import type { ContainerCreateBody } from '../core/container-plan.js';
+import type {
+  BuildEvents,
+  ContainerState,
+  Engine,
+  EngineInfo,
+  ExecIo,
+  ExecRequest,
+  ImageState,
+} from '../core/engine.js';
+import { DevenvError } from '../core/errors.js';
+import { contextTar } from './context-tar.js';
+import type { EngineEndpoint } from './endpoint.js';
+import { engineError, engineMessage, statusOf } from './errors.js';
+import { runExec } from './exec.js';
+
+interface ProgressEvent {
+  stream?: string;
+  status?: string;
+  progress?: string;
+  id?: string;
+  error?: string;
+  errorDetail?: { message?: string; code?: number };
+  aux?: { ID?: string };
+}
+
+/** The one implementation of Engine, over dockerode. Engine errors become DevenvErrors here. */
+export class DockerodeEngine implements Engine {
+  constructor(
+    readonly docker: Dockerode,
+    readonly endpoint: EngineEndpoint,
+  ) {}
+
+  describe() {
+    return { url: this.endpoint.url, source: this.endpoint.source, remote: this.endpoint.remote };
+  }
+
+  /** Runs an engine call, mapping failures; `absentOn` statuses mean "no such object". */
+  async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw engineError(error, this.endpoint, doing);
+    }
+  }
+
+  async info(): Promise<EngineInfo> {
+    const info = await this.call('reading engine info', () => this.docker.info());
+    const version = await this.call('reading engine version', () => this.docker.version());
+    return {
+      serverVersion: String(info.ServerVersion ?? version.Version ?? ''),
+      apiVersion: String(version.ApiVersion ?? ''),
+      os: String(info.OperatingSystem ?? ''),
+      runtimes: (info.Runtimes as Record<string, unknown>) ?? {},
+      cdiSpecDirs: (info.CDISpecDirs as string[] | undefined) ?? [],
+      dockerRootDir: String(info.DockerRootDir ?? '/var/lib/docker'),
+    };
+  }
+
+  async inspectContainer(nameOrId: string): Promise<ContainerState | null> {
+    try {
+      const c = await this.docker.getContainer(nameOrId).inspect();
+      return {
+        id: c.Id,
+        name: c.Name.replace(/^\//, ''),
+        running: c.State.Running,
+        status: c.State.Status,
+        labels: c.Config.Labels ?? {},
+        imageId: c.Image,
+        created: c.Created,
+      };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw engineError(error, this.endpoint, `inspecting container ${nameOrId}`);
+    }
+  }
+
+  async listContainers(labelFilters: string[]): Promise<ContainerState[]> {
+    const list = await this.call('listing containers', () =>
+      this.docker.listContainers({ all: true, filters: { label: labelFilters } }),
+    );
+    return list.map((c) => ({
+      id: c.Id,
+      name: (c.Names[0] ?? '').replace(/^\//, ''),
+      running: c.State === 'running',
+      status: c.State,
+      labels: c.Labels ?? {},
+      imageId: c.ImageID,
+      created: new Date(c.Created * 1000).toISOString(),
+    }));
+  }
+
+  async inspectImage(ref: string): Promise<ImageState | null> {
+    try {
+      const image = await this.docker.getImage(ref).inspect();
+      return { id: image.Id, labels: image.Config?.Labels ?? {}, created: image.Created, size: image.Size };
+    } catch (error) {
+      if (statusOf(error) === 404) return null;
+      throw engineError(error, this.endpoint, `inspecting image ${ref}`);
+    }
+  }
+
+  async listImages(labelFilters: string[]): Promise<ImageState[]> {
+    const list = await this.call('listing images', () =>
+      this.docker.listImages({ filters: { label: labelFilters } }),
+    );
+    return list.map((i) => ({
+      id: i.Id,
+      labels: i.Labels ?? {},
+      created: new Date(i.Created * 1000).toISOString(),
+      size: i.Size,
+    }));
+  }
+
+  async pullImage(ref: string, onLine?: (line: string) => void): Promise<void> {
+    try {
+      const stream = await this.docker.pull(ref);
+      await this.follow(stream, (event) => {
+        if (event.status)
+          onLine?.(
+            `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`,
+          );
+      });
+    } catch (error) {
+      if (error instanceof DevenvError) throw error;
+      const reason =
+        statusOf(error) === undefined && (error as { code?: string }).code ? null : engineMessage(error);
+      if (reason === null) throw engineError(error, this.endpoint, `pulling ${ref}`);
+      throw new DevenvError(`base image ${ref} is not on this engine and cannot be pulled: ${reason}`, {
+        hint: 'check the name in baseImage, log in to its registry (`docker login`), or build/load it locally first',
+        code: 'image',
+        cause: error,
+      });
+    }
+  }
+
+  async buildImage(
+    plan: BuildPlan,
+    options: BuildEvents & { noCache: boolean; signal?: AbortSignal },
+  ): Promise<string> {
+    let imageId = '';
+    let failure: string | null = null;
+    const stream = await this.call('starting the image build', () =>
+      this.docker.buildImage(contextTar(plan.files), {
+        t: plan.imageRef,
+        buildargs: plan.buildArgs,
+        labels: plan.labels,
+        nocache: options.noCache,
+        pull: false,
+        rm: true,
+        forcerm: true,
+        // Builds reach package mirrors through the host's network: it works whatever the
+        // engine's bridge setup is (and there may be none).
+        networkmode: 'host',
+        ...(options.signal ? { abortSignal: options.signal } : {}),
+      } as Dockerode.ImageBuildOptions),
+    );
+    await this.follow(stream, (event) => {
+      if (event.errorDetail || event.error) {
+        failure = event.errorDetail?.message ?? event.error ?? 'unknown build error';
+        options.onLine?.(failure);
+        return;
+      }
+      if (event.aux?.ID) imageId = event.aux.ID;
+      for (const line of (event.stream ?? '').split('\n')) {
+        if (line.trim() === '') continue;
+        options.onLine?.(line);
+        const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+        if (step) options.onStep?.(Number(step[1]), Number(step[2]), step[3] ?? '');
+        const built = /^Successfully built ([0-9a-f]+)$/.exec(line);
+        if (built?.[1] && !imageId) imageId = built[1];
+      }
+    });
+    if (failure !== null) throw new BuildFailure(failure);
+    return imageId;
+  }
+
+  private follow(stream: NodeJS.ReadableStream, onEvent: (event: ProgressEvent) => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.docker.modem.followProgress(
+        stream,
+        (error: Error | null) => (error ? reject(error) : resolve()),
+        (event: ProgressEvent) => onEvent(event),
+      );
+    });
+  }
+
+  async createContainer(body: ContainerCreateBody): Promise<string> {
+    const container = await this.call(`creating container ${body.name}`, () =>
+      this.docker.createContainer(body as unknown as Dockerode.ContainerCreateOptions),
+    );
+    return container.id;
+  }
+
+  async startContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).start();
+    } catch (error) {
+      if (statusOf(error) === 304) return;
+      throw engineError(error, this.endpoint, 'starting the container');
+    }
+  }
+
+  async stopContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).stop({ t: 5 });
+    } catch (error) {
+      const status = statusOf(error);
+      if (status === 304 || status === 404) return;
+      throw engineError(error, this.endpoint, 'stopping the container');
+    }
+  }
+
+  async removeContainer(id: string): Promise<void> {
+    try {
+      await this.docker.getContainer(id).remove({ force: true });
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      // 409: removal already in progress (a racing stop); the container is going away.
+      if (statusOf(error) === 409 && /already in progress/.test(engineMessage(error))) return;
+      throw engineError(error, this.endpoint, 'removing the container');
+    }
+  }
+
+  async removeImage(id: string): Promise<void> {
+    try {
+      await this.docker.getImage(id).remove();
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      throw engineError(error, this.endpoint, 'removing the image');
+    }
+  }
+
+  exec(
+    request: ExecRequest,
+    io: ExecIo,
+    registerRestore: (restore: () => void) => () => void,
+  ): Promise<number> {
+    return runExec(this.docker, this.endpoint, request, io, registerRestore);
+  }
+
+  async containerChanges(id: string) {
+    const changes = (await this.call('listing container changes', () =>
+      this.docker.getContainer(id).changes(),
+    )) as Array<{
+      Path: string;
+      Kind: number;
+    }> | null;
+    const kinds = ['changed', 'added', 'deleted'] as const;
+    return (changes ?? []).map((c) => ({ path: c.Path, kind: kinds[c.Kind] ?? 'changed' }));
+  }
+}
+
+/** A build that the engine ran and that failed (a RUN step exited non-zero, a COPY failed…). */
+export class BuildFailure extends Error {
+  constructor(readonly engineMessage: string) {
+    super(engineMessage);
+    this.name = 'BuildFailure';
+  }
+}
+
+export async function connectEngine(endpoint: EngineEndpoint): Promise<DockerodeEngine> {
+  const { default: Docker } = await import('dockerode');
+  return new DockerodeEngine(new Docker(endpoint.modemOptions as Dockerode.DockerOptions), endpoint);
+}

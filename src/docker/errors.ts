@@ -1,0 +1,67 @@
+import { DevenvError } from '../core/errors.js';
+import type { EngineEndpoint } from './endpoint.js';
+
+interface EngineFailure {
+  code?: string;
+  statusCode?: number;
+  reason?: string;
+  json?: { message?: string } | null;
+  message?: string;
+}
+
+export function statusOf(error: unknown): number | undefined {
+  return (error as EngineFailure | undefined)?.statusCode;
+}
+
+/** The engine's own message for a failed request, without dockerode's wrapping. */
+export function engineMessage(error: unknown): string {
+  const failure = error as EngineFailure;
+  const fromJson = failure.json?.message;
+  if (fromJson) return fromJson.trim();
+  const message = failure.message ?? String(error);
+  return message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
+}
+
+/**
+ * Maps a failed engine call to one clear DevenvError. Connection failures name the endpoint and
+ * where it came from; everything else keeps the engine's message with what devenv was doing.
+ */
+export function engineError(
+  error: unknown,
+  endpoint: Pick<EngineEndpoint, 'url' | 'source'>,
+  doing: string,
+): DevenvError {
+  if (error instanceof DevenvError) return error;
+  const failure = error as EngineFailure;
+  const where = `${endpoint.url}${endpoint.source === 'default' ? '' : ` (from ${endpoint.source})`}`;
+  switch (failure.code) {
+    case 'ENOENT':
+    case 'ECONNREFUSED':
+    case 'EHOSTUNREACH':
+    case 'ENOTFOUND':
+    case 'ETIMEDOUT':
+      return new DevenvError(`cannot reach the Docker engine at ${where}`, {
+        hint: 'start Docker (e.g. `sudo systemctl start docker`) or point DOCKER_HOST or --context at a running engine',
+        code: 'engine',
+        cause: error,
+      });
+    case 'EACCES':
+    case 'EPERM':
+      return new DevenvError(`permission denied on the Docker socket ${where}`, {
+        hint: 'add yourself to the docker group (`sudo usermod -aG docker $USER`), then log in again',
+        code: 'engine',
+        cause: error,
+      });
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new DevenvError(`the Docker engine at ${where} closed the connection while ${doing}`, {
+        hint: 'check that the engine is healthy (`docker info`) and try again',
+        code: 'engine',
+        cause: error,
+      });
+  }
+  return new DevenvError(`Docker engine error while ${doing}: ${engineMessage(error)}`, {
+    code: 'engine',
+    cause: error,
+  });
+}

@@ -1,0 +1,86 @@
+import { readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { DefaultsContext, DevenvConfig } from '../core/config/schema.js';
+import { parseConfig } from '../core/config/validate.js';
+import { DevenvError } from '../core/errors.js';
+
+export const CONFIG_FILE_NAME = '.devenvrc';
+
+export interface LoadedConfig {
+  /** The folder that holds .devenvrc (or the current folder when there is none). */
+  envRoot: string;
+  /** The file read, or null when defaults are used. */
+  file: string | null;
+  config: DevenvConfig;
+}
+
+/** The nearest .devenvrc from `cwd` upward, or null. */
+export function findConfigFile(cwd: string): string | null {
+  let dir = path.resolve(cwd);
+  for (;;) {
+    const candidate = path.join(dir, CONFIG_FILE_NAME);
+    try {
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here; keep walking up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/**
+ * A .devenvrc decides what gets mounted into a container that can run sudo, so like ssh with
+ * its config we refuse one that another user could have written.
+ */
+export function checkConfigOwnership(file: string, uid: number): void {
+  const stat = statSync(file);
+  if ((stat.mode & 0o022) !== 0) {
+    throw new DevenvError(`${file} is writable by other users, so anyone could change what devenv mounts`, {
+      hint: `run: chmod go-w ${file}`,
+      code: 'config',
+    });
+  }
+  if (uid !== 0 && stat.uid !== uid && stat.uid !== 0) {
+    throw new DevenvError(`${file} belongs to another user (uid ${stat.uid})`, {
+      hint: 'use your own copy of the file, or pass --config PATH',
+      code: 'config',
+    });
+  }
+}
+
+export function loadConfig(options: {
+  cwd: string;
+  explicitFile?: string | undefined;
+  uid: number;
+  hostTimezone: string;
+}): LoadedConfig {
+  const file = options.explicitFile
+    ? path.resolve(options.cwd, options.explicitFile)
+    : findConfigFile(options.cwd);
+  if (file === null) {
+    const envRoot = path.resolve(options.cwd);
+    return {
+      envRoot,
+      file: null,
+      config: parseConfig('', '(defaults)', defaultsContext(envRoot, options.hostTimezone)),
+    };
+  }
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT' ? 'does not exist' : code === 'EISDIR' ? 'is a folder' : `cannot be read (${code})`;
+    throw new DevenvError(`config file ${file} ${why}`, { hint: 'check the --config path', code: 'config' });
+  }
+  checkConfigOwnership(file, options.uid);
+  const envRoot = path.dirname(file);
+  return { envRoot, file, config: parseConfig(text, file, defaultsContext(envRoot, options.hostTimezone)) };
+}
+
+function defaultsContext(envRoot: string, hostTimezone: string): DefaultsContext {
+  return { envRootName: path.basename(envRoot), hostTimezone };
+}

@@ -1,0 +1,85 @@
+import {
+  chownSync,
+  closeSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { ContextFile } from '../core/build-plan.js';
+import { DevenvError } from '../core/errors.js';
+import type { BuildLog } from '../core/ports.js';
+import type { HostUser } from './user.js';
+
+/**
+ * Creates mount sources before the container exists, so Docker never makes them as root.
+ * Under sudo the new folders are handed to the real user.
+ */
+export function ensureHostDirs(dirs: string[], owner: HostUser): void {
+  for (const dir of dirs) {
+    const created = mkdirSync(dir, { recursive: true });
+    if (created && process.getuid?.() === 0 && owner.uid !== 0) {
+      // mkdirSync returns the first folder it made; hand over that one and everything below it.
+      let current = dir;
+      while (current.length >= created.length) {
+        chownSync(current, owner.uid, owner.gid);
+        current = path.dirname(current);
+      }
+    }
+    if (!statSync(dir).isDirectory()) {
+      throw new DevenvError(`${dir} exists but is not a folder`, {
+        hint: 'move it away or change the path in .devenvrc',
+        code: 'host',
+      });
+    }
+  }
+}
+
+export function missingPaths(paths: string[]): string[] {
+  return paths.filter((p) => !existsSync(p));
+}
+
+/** Where devenv keeps its own files for a user: build logs, locks. */
+export function stateDir(env: NodeJS.ProcessEnv): string {
+  const base =
+    env.XDG_STATE_HOME ||
+    (env.HOME
+      ? path.join(env.HOME, '.local', 'state')
+      : path.join(os.tmpdir(), `devenv-${process.getuid?.() ?? 0}`));
+  return path.join(base, 'devenv');
+}
+
+export function openBuildLog(env: NodeJS.ProcessEnv, containerName: string): BuildLog {
+  const dir = path.join(stateDir(env), 'logs');
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, `${containerName}-build.log`);
+  const fd = openSync(file, 'w');
+  let open = true;
+  return {
+    path: file,
+    write: (line) => {
+      if (open) writeSync(fd, `${line}\n`);
+    },
+    close: () => {
+      if (open) closeSync(fd);
+      open = false;
+    },
+  };
+}
+
+/** The recipe in images/, shipped with devenv, as build-context files. */
+export function readRecipe(): ContextFile[] {
+  const dir = new URL('../../images/', import.meta.url);
+  return readdirSync(dir)
+    .sort()
+    .map((name) => ({
+      path: name,
+      content: readFileSync(new URL(name, dir)),
+      mode: name.endsWith('.sh') ? 0o755 : 0o644,
+    }));
+}

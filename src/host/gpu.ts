@@ -1,0 +1,276 @@
+/**
+ * The host's NVIDIA GPUs and the engine's means to hand them to a container. The only GPU
+ * code that does I/O; the decisions live in src/core/gpu/.
+ *
+ * nvidia-smi is run asynchronously with a timeout (a wedged driver can hang it for minutes).
+ * systeminformation is imported only when nvidia-smi is missing and lspci exists: it is slow to
+ * load, runs nvidia-smi synchronously, and without lspci it finds nothing anyway (NOTES.md).
+ */
+import { type ExecFileException, execFile } from 'node:child_process';
+import { constants } from 'node:fs';
+import { access, readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { CDI_GPU_KIND, type EngineGpuSupport } from '../core/gpu/gpu-plan.js';
+import {
+  GPU_QUERY_FIELDS,
+  type HostGpu,
+  parseCudaVersion,
+  parseDriverVersion,
+  parseQueryGpuCsv,
+} from '../core/gpu/nvidia-smi-parse.js';
+
+export interface HostGpuDetection {
+  gpus: HostGpu[];
+  driverVersion: string | null;
+  cudaVersion: string | null;
+  /** Why GPUs the host seems to have cannot be used, e.g. a card on the PCI bus with no driver */
+  problem: string | null;
+}
+
+export interface DetectHostGpusOptions {
+  env: NodeJS.ProcessEnv;
+  timeoutMs?: number;
+  /** Whether an NVIDIA card sits on the PCI bus; defaults to asking systeminformation. */
+  nvidiaOnPciBus?: () => Promise<boolean>;
+}
+
+export const NO_DRIVER_PROBLEM =
+  'an NVIDIA GPU is on the PCI bus but nvidia-smi was not found: the NVIDIA driver is missing';
+
+const DEFAULT_TIMEOUT_MS = 5000;
+// Drivers before 510 reject the whole query for one unknown field, and compute_cap is the newest.
+const FIELDS_WITHOUT_COMPUTE_CAP = GPU_QUERY_FIELDS.filter((field) => field !== 'compute_cap');
+const DEFAULT_CDI_SPEC_DIRS = ['/etc/cdi', '/var/run/cdi'];
+const NVIDIA_HOOKS = ['nvidia-container-runtime-hook', 'nvidia-container-toolkit'];
+
+/** Never throws: every detection failure becomes `problem` or an empty result. */
+export async function detectHostGpus(options: DetectHostGpusOptions): Promise<HostGpuDetection> {
+  const run = (args: string[]) => runNvidiaSmi(args, options.env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const [firstQuery, table] = await Promise.all([run(queryGpuArgs(GPU_QUERY_FIELDS)), run([])]);
+  const olderDriver = firstQuery.outcome === 'failed' && /not a valid field/i.test(firstQuery.message);
+  const fields = olderDriver ? FIELDS_WITHOUT_COMPUTE_CAP : GPU_QUERY_FIELDS;
+  const query = olderDriver ? await run(queryGpuArgs(fields)) : firstQuery;
+
+  if (query.outcome === 'missing') {
+    const problem = await missingDriverProblem(options);
+    return { gpus: [], driverVersion: null, cudaVersion: null, problem };
+  }
+  const tableText = table.outcome === 'ok' ? table.stdout : '';
+  if (query.outcome === 'failed') {
+    return {
+      gpus: [],
+      driverVersion: parseDriverVersion(tableText),
+      cudaVersion: parseCudaVersion(tableText),
+      problem: query.message,
+    };
+  }
+
+  const gpus = parseQueryGpuCsv(query.stdout, fields);
+  let cudaVersion = parseCudaVersion(tableText);
+  let driverVersion =
+    gpus.find((gpu) => gpu.driverVersion !== null)?.driverVersion ?? parseDriverVersion(tableText);
+  if (cudaVersion === null || driverVersion === null) {
+    const version = await run(['--version']);
+    const versionText = version.outcome === 'ok' ? version.stdout : '';
+    cudaVersion ??= parseCudaVersion(versionText);
+    driverVersion ??= parseDriverVersion(versionText);
+  }
+  return { gpus, driverVersion, cudaVersion, problem: null };
+}
+
+/**
+ * What the engine offers for GPUs, from the `docker info` already fetched: an nvidia runtime,
+ * CDI specs for nvidia.com/gpu, the NVIDIA hook on PATH. The spec files and PATH are read on
+ * this host, which is the engine's host for a local engine.
+ */
+export async function detectEngineGpuSupport(
+  info: { Runtimes?: Record<string, unknown>; CDISpecDirs?: string[] },
+  env: NodeJS.ProcessEnv,
+): Promise<EngineGpuSupport> {
+  const nvidiaRuntime = Object.keys(info.Runtimes ?? {}).some((name) =>
+    name.toLowerCase().includes('nvidia'),
+  );
+  const [cdiDevices, hookOnPath] = await Promise.all([
+    nvidiaCdiDevices(cdiSpecDirsOf(info)),
+    anyExecutableOnPath(NVIDIA_HOOKS, env),
+  ]);
+  return { nvidiaRuntime, cdiDevices, hookOnPath };
+}
+
+/**
+ * Fully qualified NVIDIA GPU device names (`nvidia.com/gpu=0`) in one CDI spec, YAML or JSON.
+ * A light line-based read of the YAML `nvidia-ctk cdi generate` writes; [] for other kinds.
+ */
+export function cdiGpuDeviceNames(specText: string): string[] {
+  const text = specText.trimStart();
+  const names = text.startsWith('{') ? deviceNamesFromJsonSpec(text) : deviceNamesFromYamlSpec(text);
+  return names.map((name) => `${CDI_GPU_KIND}=${name}`);
+}
+
+function queryGpuArgs(fields: readonly string[]): string[] {
+  return [`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits'];
+}
+
+type NvidiaSmiResult =
+  | { outcome: 'ok'; stdout: string }
+  | { outcome: 'missing' }
+  | { outcome: 'failed'; message: string };
+
+function runNvidiaSmi(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<NvidiaSmiResult> {
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // execFile looks the command up on options.env.PATH, so the injected env decides.
+      const child = execFile('nvidia-smi', args, { env, encoding: 'utf8' }, (error, stdout, stderr) => {
+        clearTimeout(timer);
+        if (error === null) resolve({ outcome: 'ok', stdout });
+        else if (error.code === 'ENOENT') resolve({ outcome: 'missing' });
+        else resolve({ outcome: 'failed', message: failureMessage(error, stdout, stderr) });
+      });
+      // Our own timer rather than execFile's `timeout`: that one waits for the child to exit, and
+      // nvidia-smi stuck in the driver (uninterruptible sleep) does not exit even on SIGKILL.
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        child.unref();
+        resolve({
+          outcome: 'failed',
+          message: `nvidia-smi did not answer within ${timeoutMs} ms: the NVIDIA driver may be hung`,
+        });
+      }, timeoutMs);
+    } catch (error) {
+      // spawn throws synchronously for arguments it cannot pass, e.g. an env value with a NUL byte.
+      resolve({ outcome: 'failed', message: `nvidia-smi could not be started: ${String(error)}` });
+    }
+  });
+}
+
+function failureMessage(error: ExecFileException, stdout: string, stderr: string): string {
+  // nvidia-smi prints its own failures ("NVIDIA-SMI has failed because ...") on stdout.
+  const said = firstLine(stderr) ?? firstLine(stdout) ?? error.message;
+  const exit =
+    typeof error.code === 'number' ? `exit ${error.code}` : (error.code ?? error.signal ?? 'error');
+  return `nvidia-smi failed (${exit}): ${said}`;
+}
+
+function firstLine(text: string): string | null {
+  return (
+    text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .find((line) => line !== '') ?? null
+  );
+}
+
+async function missingDriverProblem(options: DetectHostGpusOptions): Promise<string | null> {
+  if (!(await anyExecutableOnPath(['lspci'], options.env))) return null;
+  const onBus = await Promise.resolve()
+    .then(options.nvidiaOnPciBus ?? nvidiaControllerInSysteminformation)
+    .catch(() => false);
+  return onBus ? NO_DRIVER_PROBLEM : null;
+}
+
+async function nvidiaControllerInSysteminformation(): Promise<boolean> {
+  const si = await import('systeminformation');
+  const { controllers } = await si.graphics();
+  return controllers.some(
+    (controller) => /nvidia/i.test(controller.vendor) || controller.vendorId?.toLowerCase() === '10de',
+  );
+}
+
+async function anyExecutableOnPath(names: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter((dir) => dir !== '');
+  const candidates = dirs.flatMap((dir) => names.map((name) => path.join(dir, name)));
+  const found = await Promise.all(candidates.map(isExecutable));
+  return found.includes(true);
+}
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// Engines before CDI support (Docker < 25) do not report CDISpecDirs and reject `Driver: 'cdi'`.
+// Docker 29 with CDI on by default but no daemon.json reports an empty list while reading
+// the default directories.
+function cdiSpecDirsOf(info: { CDISpecDirs?: string[] }): string[] {
+  if (info.CDISpecDirs === undefined) return [];
+  return info.CDISpecDirs.length > 0 ? info.CDISpecDirs : DEFAULT_CDI_SPEC_DIRS;
+}
+
+async function nvidiaCdiDevices(dirs: string[]): Promise<string[]> {
+  const perDir = await Promise.all(dirs.map(cdiDevicesInDir));
+  return [...new Set(perDir.flat())];
+}
+
+async function cdiDevicesInDir(dir: string): Promise<string[]> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  const specFiles = entries.filter((name) => /\.(ya?ml|json)$/i.test(name)).sort();
+  const texts = await Promise.all(
+    specFiles.map((name) => readFile(path.join(dir, name), 'utf8').catch(() => '')),
+  );
+  return texts.flatMap(cdiGpuDeviceNames);
+}
+
+function deviceNamesFromJsonSpec(text: string): string[] {
+  let spec: unknown;
+  try {
+    spec = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  if (!isRecord(spec) || spec.kind !== CDI_GPU_KIND || !Array.isArray(spec.devices)) return [];
+  return spec.devices.flatMap((device: unknown) =>
+    isRecord(device) && typeof device.name === 'string' ? [device.name] : [],
+  );
+}
+
+// Reads the top-level `kind:` and the `name:` of each item of the top-level `devices:` list;
+// nested keys (containerEdits, deviceNodes, mounts) sit deeper and are skipped.
+function deviceNamesFromYamlSpec(text: string): string[] {
+  const lines = text.split(/\r?\n/);
+  const kind = lines.map((line) => /^kind:\s*(.*)$/.exec(line)?.[1]).find((value) => value !== undefined);
+  if (kind === undefined || yamlScalar(kind) !== CDI_GPU_KIND) return [];
+  const start = lines.findIndex((line) => /^devices:\s*$/.test(line));
+  if (start === -1) return [];
+
+  const names: string[] = [];
+  let itemIndent: number | null = null;
+  let keyIndent: number | null = null;
+  for (const line of lines.slice(start + 1)) {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
+    const item = /^(\s*)-(\s+)(.*)$/.exec(line);
+    const indent = line.length - line.trimStart().length;
+    if (indent === 0 && item === null) break;
+    if (
+      item?.[1] !== undefined &&
+      item[2] !== undefined &&
+      (itemIndent === null || item[1].length === itemIndent)
+    ) {
+      itemIndent = item[1].length;
+      keyIndent = itemIndent + 1 + item[2].length;
+      const inlineName = /^name:\s*(.*)$/.exec(item[3] ?? '')?.[1];
+      if (inlineName !== undefined) names.push(yamlScalar(inlineName));
+      continue;
+    }
+    const name = /^(\s*)name:\s*(.*)$/.exec(line);
+    if (name?.[1] !== undefined && name[2] !== undefined && name[1].length === keyIndent)
+      names.push(yamlScalar(name[2]));
+  }
+  return names.filter((name) => name !== '');
+}
+
+function yamlScalar(raw: string): string {
+  const value = raw.replace(/\s+#.*$/, '').trim();
+  const quoted = /^(["'])(.*)\1$/.exec(value);
+  return quoted?.[2] ?? value;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,111 @@
+import type { Ora } from 'ora';
+
+/** How a long step reports itself; the core sees only this. */
+export interface Progress {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+  /** Stops without a final line (e.g. before attaching a terminal). */
+  stop(): void;
+}
+
+export interface Ui {
+  /** Starts a step: a spinner on a terminal, one plain line otherwise. */
+  progress(text: string): Progress;
+  info(text: string): void;
+  warn(text: string): void;
+  /** Lines only --verbose shows. */
+  detail(text: string): void;
+  /** Data for stdout (what scripts read). */
+  data(text: string): void;
+  readonly interactive: boolean;
+  readonly color: boolean;
+}
+
+export interface UiOptions {
+  stdout: NodeJS.WriteStream;
+  stderr: NodeJS.WriteStream;
+  env: NodeJS.ProcessEnv;
+  quiet: boolean;
+  verbose: boolean;
+}
+
+/** Spinners and colour only on a real terminal, without NO_COLOR/CI/TERM=dumb (see NOTES.md). */
+export function terminalFeatures(
+  stderr: NodeJS.WriteStream,
+  env: NodeJS.ProcessEnv,
+): { animate: boolean; color: boolean } {
+  const tty = Boolean(stderr.isTTY) && env.TERM !== 'dumb';
+  const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false';
+  const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
+  return { animate: tty && !ci, color: tty && !ci && !noColor && env.FORCE_COLOR !== '0' };
+}
+
+type Paint = (text: string) => string;
+interface Palette {
+  green: Paint;
+  yellow: Paint;
+  red: Paint;
+  dim: Paint;
+}
+const plain: Palette = { green: (t) => t, yellow: (t) => t, red: (t) => t, dim: (t) => t };
+
+export async function createUi(options: UiOptions): Promise<Ui> {
+  const { animate, color } = terminalFeatures(options.stderr, options.env);
+  let palette = plain;
+  if (color) {
+    const { Chalk } = await import('chalk');
+    const chalk = new Chalk({ level: 1 });
+    palette = { green: chalk.green, yellow: chalk.yellow, red: chalk.red, dim: chalk.dim };
+  }
+  const oraFactory = animate && !options.quiet ? (await import('ora')).default : null;
+  const err = (line: string) => options.stderr.write(`${line}\n`);
+
+  return {
+    interactive: animate,
+    color,
+    progress(text) {
+      if (options.quiet) return silentProgress;
+      if (oraFactory)
+        return oraProgress(oraFactory({ text, stream: options.stderr, discardStdin: false }).start());
+      err(`devenv: ${text}`);
+      return plainProgress(options.verbose ? err : () => {}, err, palette, text);
+    },
+    info: (text) => !options.quiet && err(`devenv: ${text}`),
+    warn: (text) => err(`${palette.yellow('devenv: warning:')} ${text}`),
+    detail: (text) => options.verbose && err(palette.dim(`devenv: ${text}`)),
+    data: (text) => options.stdout.write(`${text}\n`),
+  };
+}
+
+const silentProgress: Progress = { update() {}, succeed() {}, fail() {}, stop() {} };
+
+function oraProgress(spinner: Ora): Progress {
+  return {
+    update: (text) => {
+      spinner.text = text;
+    },
+    succeed: (text) => spinner.succeed(text),
+    fail: (text) => spinner.fail(text),
+    stop: () => spinner.stop(),
+  };
+}
+
+/** Without a terminal: no animation; the start and end of a step, its updates only with --verbose. */
+function plainProgress(
+  detail: (line: string) => void,
+  err: (line: string) => void,
+  palette: Palette,
+  first: string,
+): Progress {
+  let last = first;
+  return {
+    update(text) {
+      if (text !== last) detail(`devenv: ${text}`);
+      last = text;
+    },
+    succeed: (text) => text && err(`devenv: ${palette.green('done:')} ${text}`),
+    fail: (text) => text && err(`devenv: ${palette.red('failed:')} ${text}`),
+    stop() {},
+  };
+}

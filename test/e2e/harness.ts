@@ -1,0 +1,131 @@
+import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** Test fixtures shared by the e2e files: users, images, and a way to run the real CLI as a user. */
+export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
+export const BIN = path.join(REPO_ROOT, 'bin', 'devenv.js');
+export const E2E_ROOT = '/tmp/devenv-e2e';
+
+export interface TestUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
+/** UID neither 0 nor 1000, as the issue asks; a directory-service-sized UID; a second user. */
+export const TEST_USER: TestUser = { name: 'devtest', uid: 4242, gid: 4242 };
+export const BIG_USER: TestUser = { name: 'devbig', uid: 200000, gid: 200000 };
+export const OTHER_USER: TestUser = { name: 'devother', uid: 4343, gid: 4343 };
+
+export const BASE_RAW = process.env.DEVENV_TEST_BASE_IMAGE ?? 'devenv-test-base:bookworm';
+/** The raw base plus the packages every devenv image installs, so most tests build in seconds. */
+export const BASE_READY = 'devenv-test-base:ready';
+/** Like Ubuntu 24.04's "ubuntu" at 1000: "ubuntu" holds TEST_USER's UID/GID, and "devbig" exists at 1000. */
+export const BASE_COLLIDE = 'devenv-test-base:collide';
+
+export function docker(args: string[], input?: string): string {
+  return execFileSync('docker', args, { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] }).trim();
+}
+
+export function dockerOk(args: string[]): boolean {
+  return spawnSync('docker', args, { stdio: 'ignore' }).status === 0;
+}
+
+/** A fresh env root owned by `owner`, with a .devenvrc when `rc` is given. */
+export function makeEnvDir(label: string, owner: TestUser, rc?: Record<string, unknown>): string {
+  mkdirSync(E2E_ROOT, { recursive: true });
+  chmodSync(E2E_ROOT, 0o1777);
+  const dir = mkdtempSync(path.join(E2E_ROOT, `${label}-`));
+  chownSync(dir, owner.uid, owner.gid);
+  if (rc) writeRc(dir, owner, rc);
+  return dir;
+}
+
+export function writeRc(dir: string, owner: TestUser, rc: Record<string, unknown>): void {
+  const file = path.join(dir, '.devenvrc');
+  writeFileSync(file, `${JSON.stringify(rc, null, 2)}\n`, { mode: 0o644 });
+  chmodSync(file, 0o644);
+  chownSync(file, owner.uid, owner.gid);
+}
+
+/** A small, quick config over the ready base; tests add what they exercise. */
+export function quickRc(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { name, baseImage: BASE_READY, aptPackages: [], torch: 'none', gpus: 'none', ...extra };
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real bin/devenv as `user`, with a clean login-like environment. */
+export function devenv(
+  user: TestUser,
+  cwd: string,
+  args: string[],
+  options: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {},
+): RunResult {
+  const result: SpawnSyncReturns<string> = spawnSync(
+    'runuser',
+    ['-u', user.name, '--', 'env', '-i', ...userEnv(user, options.env), process.execPath, BIN, ...args],
+    {
+      cwd,
+      input: options.input ?? '',
+      encoding: 'utf8',
+      timeout: options.timeoutMs ?? 600_000,
+    },
+  );
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+export function userEnv(user: TestUser, extra: Record<string, string> = {}): string[] {
+  const base: Record<string, string> = {
+    HOME: `/home/${user.name}`,
+    USER: user.name,
+    LOGNAME: user.name,
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    ...extra,
+  };
+  return Object.entries(base).map(([k, v]) => `${k}=${v}`);
+}
+
+/** Removes every devenv object whose env root lies under `dir` (test clean-up only). */
+export function removeEnvObjects(dir: string): void {
+  const filter = [
+    '--filter',
+    'label=dev.devenv.managed-by=devenv',
+    '--format',
+    '{{.ID}} {{.Label "dev.devenv.root"}}',
+  ];
+  const mine = (listing: string) =>
+    listing
+      .split('\n')
+      .filter((line) => line.includes(' ') && line.slice(line.indexOf(' ') + 1).startsWith(dir))
+      .map((line) => line.slice(0, line.indexOf(' ')));
+  const containers = mine(docker(['ps', '-a', ...filter]));
+  if (containers.length > 0) docker(['rm', '-f', ...containers]);
+  const ids = docker(['images', '-aq', '--filter', 'label=dev.devenv.managed-by=devenv'])
+    .split('\n')
+    .filter(Boolean);
+  if (ids.length === 0) return;
+  const images = mine(
+    docker([
+      'image',
+      'inspect',
+      '--format',
+      '{{.Id}} {{index .Config.Labels "dev.devenv.root"}}',
+      ...new Set(ids),
+    ]),
+  );
+  if (images.length > 0) spawnSync('docker', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
+}
+
+export function containerId(name: string): string | null {
+  const out = spawnSync('docker', ['ps', '-aq', '--filter', `name=^${name}$`], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  return out === '' ? null : out;
+}

@@ -1,0 +1,127 @@
+import { describe, expect, it } from 'vitest';
+import { reportError, rewriteAliases } from '../../src/cli.js';
+import { DevenvError } from '../../src/core/errors.js';
+
+describe('rewriteAliases', () => {
+  it.each([
+    { args: ['--start'], out: ['start'] },
+    { args: ['--stop'], out: ['stop'] },
+    { args: ['--prune'], out: ['prune'] },
+    { args: ['--rebuild'], out: ['rebuild'] },
+    { args: ['--start', '-d'], out: ['start', '-d'] },
+    { args: ['-q', '--start'], out: ['-q', 'start'] },
+    { args: ['--config=./my.rc', '--stop'], out: ['--config=./my.rc', 'stop'] },
+    { args: ['-c', 'x', '--stop'], out: ['-c', 'x', 'stop'] },
+    { args: ['--config', './my.rc', '--rebuild'], out: ['--config', './my.rc', 'rebuild'] },
+    { args: ['--context', 'remote', '--prune'], out: ['--context', 'remote', 'prune'] },
+    { args: ['-v', '-c', 'x', '--start', '-d'], out: ['-v', '-c', 'x', 'start', '-d'] },
+    { args: ['start', '--rebuild'], out: ['start', '--rebuild'] },
+    { args: ['-c', 'x', 'start', '--rebuild'], out: ['-c', 'x', 'start', '--rebuild'] },
+    { args: ['exec', '--', 'ls', '--stop'], out: ['exec', '--', 'ls', '--stop'] },
+    { args: ['status', '--json'], out: ['status', '--json'] },
+    { args: [], out: [] },
+  ])('$args -> $out', ({ args, out }) => {
+    expect(rewriteAliases(args)).toEqual(out);
+  });
+
+  it('does not change the array it was given', () => {
+    const args = ['--start'];
+    rewriteAliases(args);
+    expect(args).toEqual(['--start']);
+  });
+});
+
+describe('reportError', () => {
+  function capture() {
+    let out = '';
+    const stream = {
+      write(s: string) {
+        out += s;
+        return true;
+      },
+    } as unknown as NodeJS.WriteStream;
+    return { stream, text: () => out };
+  }
+
+  it.each([
+    {
+      label: 'a DevenvError with a hint',
+      error: new DevenvError('no env here', { hint: 'run devenv start', code: 'notFound' }),
+      text: 'devenv: no env here — run devenv start\n',
+      code: 6,
+    },
+    {
+      label: 'a DevenvError without a hint',
+      error: new DevenvError('the image build failed', { code: 'image' }),
+      text: 'devenv: the image build failed\n',
+      code: 5,
+    },
+    {
+      label: 'a DevenvError with an explicit exit code',
+      error: new DevenvError('interrupted by SIGINT', { exitCode: 130 }),
+      text: 'devenv: interrupted by SIGINT\n',
+      code: 130,
+    },
+    {
+      label: 'a config error of several lines: each line prefixed, the hint on the last',
+      error: new DevenvError('rc: "a" is bad\nrc: "b" is bad', { hint: '2 problems', code: 'config' }),
+      text: 'devenv: rc: "a" is bad\ndevenv: rc: "b" is bad — 2 problems\n',
+      code: 3,
+    },
+  ])('$label', ({ error, text, code }) => {
+    const { stream, text: written } = capture();
+    expect(reportError(error, stream, {})).toBe(code);
+    expect(written()).toBe(text);
+  });
+
+  it('an unexpected error is one line that points at DEVENV_DEBUG, exit code 1, no stack', () => {
+    const { stream, text } = capture();
+    expect(reportError(new TypeError('cannot read properties of undefined'), stream, {})).toBe(1);
+    expect(text().split('\n')).toEqual([
+      expect.stringMatching(
+        /^devenv: unexpected error: cannot read properties of undefined — .*DEVENV_DEBUG=1/,
+      ),
+      '',
+    ]);
+    expect(text()).not.toMatch(/\n\s+at /);
+  });
+
+  it.each([
+    { thrown: 'a string', text: 'devenv: unexpected error: a string — ' },
+    { thrown: null, text: 'devenv: unexpected error: null — ' },
+    { thrown: 42, text: 'devenv: unexpected error: 42 — ' },
+  ])('a thrown $thrown is reported too', ({ thrown, text: start }) => {
+    const { stream, text } = capture();
+    expect(reportError(thrown, stream, {})).toBe(1);
+    expect(text().startsWith(start)).toBe(true);
+  });
+
+  it('DEVENV_DEBUG=1 adds the stack of an unexpected error', () => {
+    const { stream, text } = capture();
+    const error = new Error('boom');
+    expect(reportError(error, stream, { DEVENV_DEBUG: '1' })).toBe(1);
+    expect(text()).toContain('devenv: unexpected error: boom');
+    expect(text()).toContain(error.stack ?? 'no stack');
+  });
+
+  it('DEVENV_DEBUG=1 adds the cause chain of a DevenvError', () => {
+    const { stream, text } = capture();
+    const cause = Object.assign(new Error('connect ECONNREFUSED /var/run/docker.sock'), {
+      code: 'ECONNREFUSED',
+    });
+    const error = new DevenvError('cannot reach the Docker engine', {
+      hint: 'start Docker',
+      code: 'engine',
+      cause,
+    });
+    expect(reportError(error, stream, { DEVENV_DEBUG: '1' })).toBe(4);
+    expect(text().startsWith('devenv: cannot reach the Docker engine — start Docker\n')).toBe(true);
+    expect(text()).toContain('caused by: Error: connect ECONNREFUSED');
+  });
+
+  it('without DEVENV_DEBUG a DevenvError prints no cause', () => {
+    const { stream, text } = capture();
+    reportError(new DevenvError('x', { cause: new Error('inner') }), stream, { DEVENV_DEBUG: '0' });
+    expect(text()).toBe('devenv: x\n');
+  });
+});

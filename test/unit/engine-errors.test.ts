@@ -1,0 +1,142 @@
+import { describe, expect, it } from 'vitest';
+import { DevenvError } from '../../src/core/errors.js';
+import { DEFAULT_SOCKET } from '../../src/docker/endpoint.js';
+import { engineError, engineMessage, statusOf } from '../../src/docker/errors.js';
+
+const local = { url: DEFAULT_SOCKET, source: 'default' };
+const remote = { url: 'tcp://gpu-box:2375', source: 'DOCKER_HOST' };
+const socketError = (code: string) =>
+  Object.assign(new Error(`connect ${code} /var/run/docker.sock`), { code });
+
+/** What dockerode rejects with when the engine answers with an HTTP error. */
+function httpError(statusCode: number, reason: string, message: string) {
+  return Object.assign(new Error(`(HTTP code ${statusCode}) ${reason} - ${message} `), {
+    statusCode,
+    reason,
+    json: { message },
+  });
+}
+
+describe('engineError: the engine cannot be reached', () => {
+  it.each(['ENOENT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENOTFOUND', 'ETIMEDOUT'])(
+    '%s at the default socket',
+    (code) => {
+      const error = engineError(socketError(code), local, 'listing containers');
+      expect(error.message).toBe('cannot reach the Docker engine at unix:///var/run/docker.sock');
+      expect(error.hint).toContain('start Docker');
+      expect(error.exitCode).toBe(4);
+    },
+  );
+
+  it.each([
+    { endpoint: remote, where: 'tcp://gpu-box:2375 (from DOCKER_HOST)' },
+    {
+      endpoint: { url: 'ssh://alice@gpu-box', source: '--context remote' },
+      where: 'ssh://alice@gpu-box (from --context remote)',
+    },
+    {
+      endpoint: { url: 'unix:///run/user/1000/docker.sock', source: 'DOCKER_CONTEXT=rootless' },
+      where: 'unix:///run/user/1000/docker.sock (from DOCKER_CONTEXT=rootless)',
+    },
+  ])('names where the endpoint came from: $where', ({ endpoint, where }) => {
+    expect(engineError(socketError('ECONNREFUSED'), endpoint, 'listing containers').message).toBe(
+      `cannot reach the Docker engine at ${where}`,
+    );
+  });
+});
+
+describe('engineError: other failures', () => {
+  it.each(['EACCES', 'EPERM'])('%s is permission denied with the docker group hint', (code) => {
+    const error = engineError(socketError(code), local, 'listing containers');
+    expect(error.message).toBe('permission denied on the Docker socket unix:///var/run/docker.sock');
+    expect(error.hint).toContain('docker group');
+    expect(error.hint).toContain('usermod -aG docker');
+    expect(error.exitCode).toBe(4);
+  });
+
+  it.each(['ECONNRESET', 'EPIPE'])('%s says what devenv was doing', (code) => {
+    const error = engineError(socketError(code), remote, 'building the image');
+    expect(error.message).toBe(
+      'the Docker engine at tcp://gpu-box:2375 (from DOCKER_HOST) closed the connection while building the image',
+    );
+    expect(error.exitCode).toBe(4);
+  });
+
+  it.each([
+    { status: 404, reason: 'no such container', message: 'No such container: devenv-x-alice' },
+    {
+      status: 409,
+      reason: 'unexpected',
+      message: 'Conflict. The container name "/devenv-x-alice" is already in use',
+    },
+    {
+      status: 500,
+      reason: 'server error',
+      message: 'could not select device driver "" with capabilities: [[gpu]]',
+    },
+  ])('HTTP $status keeps the engine message', ({ status, reason, message }) => {
+    const error = engineError(httpError(status, reason, message), local, 'creating the container');
+    expect(error.message).toBe(`Docker engine error while creating the container: ${message}`);
+    expect(error.exitCode).toBe(4);
+  });
+
+  it('keeps the original error as the cause', () => {
+    const original = socketError('ECONNREFUSED');
+    expect(engineError(original, local, 'x').cause).toBe(original);
+  });
+
+  it('passes a DevenvError through unchanged', () => {
+    const original = new DevenvError('already explained', { code: 'gpu' });
+    expect(engineError(original, local, 'x')).toBe(original);
+  });
+
+  it('copes with something that is not an Error', () => {
+    const error = engineError('socket hang up', local, 'pinging');
+    expect(error).toBeInstanceOf(DevenvError);
+    expect(error.message).toBe('Docker engine error while pinging: socket hang up');
+    expect(error.exitCode).toBe(4);
+  });
+});
+
+describe('engineMessage', () => {
+  it.each([
+    {
+      label: 'the JSON message wins',
+      error: httpError(404, 'no such image', 'No such image: x:latest'),
+      message: 'No such image: x:latest',
+    },
+    {
+      label: 'the JSON message is trimmed',
+      error: { json: { message: '  pull access denied\n' } },
+      message: 'pull access denied',
+    },
+    {
+      label: "dockerode's wrapping is removed",
+      error: new Error('(HTTP code 409) unexpected - Conflict. The container name is in use '),
+      message: 'Conflict. The container name is in use',
+    },
+    {
+      label: 'a null json falls back to the message',
+      error: Object.assign(new Error('plain failure'), { json: null }),
+      message: 'plain failure',
+    },
+    {
+      label: 'an empty JSON message falls back',
+      error: Object.assign(new Error('(HTTP code 500) server error - boom'), { json: { message: '' } }),
+      message: 'boom',
+    },
+    { label: 'a string', error: 'just text', message: 'just text' },
+  ])('$label', ({ error, message }) => {
+    expect(engineMessage(error)).toBe(message);
+  });
+});
+
+describe('statusOf', () => {
+  it.each([
+    { error: httpError(404, 'not found', 'x'), status: 404 },
+    { error: socketError('ENOENT'), status: undefined },
+    { error: undefined, status: undefined },
+  ])('$status', ({ error, status }) => {
+    expect(statusOf(error)).toBe(status);
+  });
+});
