@@ -1,11 +1,13 @@
 import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { attachShell, canAttach } from '../app/attach.js';
 import type { EnvContext } from '../app/context.js';
-import { planEnv, workdirFor } from '../app/env-plan.js';
+import { planEnv, repoDir, workdirFor } from '../app/env-plan.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
 import { DevenvError } from '../core/errors.js';
 import { ensureImage } from '../core/image-ops.js';
 import { ensureHostDirs, openBuildLog } from '../host/fs-ops.js';
+import { ensureRepo, type RepoState } from '../host/git.js';
 
 export interface StartOptions {
   detach?: boolean;
@@ -22,6 +24,7 @@ export async function runStart(ctx: EnvContext, options: StartOptions): Promise<
     return finish(ctx, options, workdirFor(ctx));
   }
 
+  await cloneRepoIfMissing(ctx);
   const plan = await planEnv(ctx, engine);
   const missing = plan.mounts.mounts.slice(2).filter((m) => !existsSync(m.Source));
   if (missing[0]) {
@@ -54,4 +57,32 @@ async function finish(ctx: EnvContext, options: StartOptions, workdir: string): 
     return 0;
   }
   return attachShell(ctx, await ctx.engine(), workdir);
+}
+
+/** Clones the configured repo into projects/ when it is not there; never touches an existing folder. */
+async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
+  const { config, envRoot } = ctx.loaded;
+  const dest = repoDir(ctx);
+  if (!config.repo || !dest) return;
+  ensureHostDirs([path.dirname(dest)], ctx.user);
+  const progress = ctx.ui.progress(`cloning ${config.repo}`);
+  let state: RepoState;
+  try {
+    state = await ensureRepo({
+      repo: config.repo,
+      branch: config.branch,
+      dest,
+      envRoot,
+      env: ctx.io.env,
+      signal: ctx.io.signal,
+      onProgress: (text) => progress.update(`cloning ${config.repo}: ${text}`),
+    });
+  } catch (error) {
+    progress.fail();
+    throw error;
+  }
+  if (state === 'cloned') progress.succeed(`cloned ${config.repo} into ${dest}`);
+  else progress.stop();
+  if (state === 'not-git')
+    ctx.ui.warn(`${dest} exists but is not a git repository; devenv leaves it as it is`);
 }

@@ -82,7 +82,7 @@ export function devenv(
 
 export function userEnv(user: TestUser, extra: Record<string, string> = {}): string[] {
   const base: Record<string, string> = {
-    HOME: `/home/${user.name}`,
+    HOME: user.uid === 0 ? '/root' : `/home/${user.name}`,
     USER: user.name,
     LOGNAME: user.name,
     PATH: '/usr/local/bin:/usr/bin:/bin',
@@ -128,4 +128,38 @@ export function containerId(name: string): string | null {
     encoding: 'utf8',
   }).stdout.trim();
   return out === '' ? null : out;
+}
+
+/** A tiny pure-Python wheel, made locally (no PyPI here): `import <name>` gives VALUE = version. */
+export function makeWheel(dir: string, name: string, version: string): string {
+  const script = `
+import base64, hashlib, sys, zipfile
+d, name, version = sys.argv[1:4]
+files = {
+    f"{name}/__init__.py": f"VALUE = {version!r}\\n",
+    f"{name}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\\nName: {name}\\nVersion: {version}\\n",
+    f"{name}-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\\nGenerator: devenv-tests\\nRoot-Is-Purelib: true\\nTag: py3-none-any\\n",
+}
+record = []
+for path, text in files.items():
+    digest = base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b"=").decode()
+    record.append(f"{path},sha256={digest},{len(text.encode())}")
+record.append(f"{name}-{version}.dist-info/RECORD,,")
+out = f"{d}/{name}-{version}-py3-none-any.whl"
+with zipfile.ZipFile(out, "w") as z:
+    for path, text in files.items():
+        z.writestr(path, text)
+    z.writestr(f"{name}-{version}.dist-info/RECORD", "\\n".join(record) + "\\n")
+print(out)
+`;
+  return execFileSync('python3', ['-c', script, dir, name, version], { encoding: 'utf8' }).trim();
+}
+
+/** Runs a command as `user` (for git and files the user must own). */
+export function asUser(user: TestUser, cwd: string, command: string): string {
+  return execFileSync(
+    'runuser',
+    ['-u', user.name, '--', 'env', '-i', ...userEnv(user), 'bash', '-c', command],
+    { cwd, encoding: 'utf8' },
+  );
 }

@@ -1,0 +1,56 @@
+import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DevenvError } from '../core/errors.js';
+import { cloneError, isLocalRepo } from '../core/git-errors.js';
+
+export type RepoState = 'cloned' | 'present' | 'not-git';
+
+/**
+ * Clones `repo` into `dest` on the host, as the host user with their own credentials and agent,
+ * unless `dest` exists (then it is never touched). The clone goes to a temporary folder next to
+ * `dest` first, so a failed or interrupted clone leaves nothing at `dest`.
+ */
+export async function ensureRepo(options: {
+  repo: string;
+  branch: string | null;
+  dest: string;
+  envRoot: string;
+  env: NodeJS.ProcessEnv;
+  signal?: AbortSignal;
+  onProgress?: (text: string) => void;
+}): Promise<RepoState> {
+  const { dest } = options;
+  if (existsSync(dest) && !(statSync(dest).isDirectory() && readdirSync(dest).length === 0)) {
+    return existsSync(path.join(dest, '.git')) ? 'present' : 'not-git';
+  }
+  const source = isLocalRepo(options.repo) ? path.resolve(options.envRoot, options.repo) : options.repo;
+  const parent = path.dirname(dest);
+  mkdirSync(parent, { recursive: true });
+  const temp = path.join(parent, `.devenv-clone-${path.basename(dest)}-${process.pid}`);
+  rmSync(temp, { recursive: true, force: true });
+  const { simpleGit } = await import('simple-git');
+  const sshCommand = options.env.GIT_SSH_COMMAND ?? 'ssh';
+  const git = simpleGit({
+    ...(options.signal ? { abort: options.signal } : {}),
+    unsafe: { allowUnsafeSshCommand: true },
+    // simple-git strips inherited GIT_* variables unless allowed; these two must reach git.
+    allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_SSH_COMMAND'],
+    progress: ({ stage, progress }) => options.onProgress?.(`${stage} ${progress}%`),
+  } as Parameters<typeof simpleGit>[0]).env({
+    ...options.env,
+    // Never wait for a password on an SSH session: fail with a message instead.
+    GIT_TERMINAL_PROMPT: '0',
+    GIT_SSH_COMMAND: /BatchMode/.test(sshCommand) ? sshCommand : `${sshCommand} -o BatchMode=yes`,
+  });
+  try {
+    await git.clone(source, temp, options.branch ? ['--branch', options.branch] : []);
+    if (existsSync(dest)) rmdirSync(dest);
+    renameSync(temp, dest);
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    if (options.signal?.aborted) throw options.signal.reason ?? error;
+    if (error instanceof DevenvError) throw error;
+    throw cloneError(options.repo, (error as Error).message);
+  }
+  return 'cloned';
+}

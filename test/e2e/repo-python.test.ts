@@ -1,0 +1,123 @@
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  asUser,
+  containerId,
+  devenv,
+  makeEnvDir,
+  makeWheel,
+  quickRc,
+  removeEnvObjects,
+  TEST_USER,
+  writeRc,
+} from './harness.js';
+
+describe('the repo and the Python stack', () => {
+  let dir: string;
+  let bare: string;
+  const run = (args: string[]) => devenv(TEST_USER, dir, args);
+
+  beforeAll(() => {
+    dir = makeEnvDir('repo', TEST_USER);
+    // The project repo: a bare repo on this machine whose requirements name a local wheel.
+    bare = path.join(dir, 'upstream.git');
+    const work = path.join(dir, 'upstream-work');
+    asUser(TEST_USER, dir, `git init -q --bare ${bare} && git init -q -b main ${work}`);
+    asUser(TEST_USER, work, 'mkdir wheels');
+    makeWheel(path.join(work, 'wheels'), 'devenvpkga', '1.0');
+    asUser(TEST_USER, work, 'chown -R $(id -u):$(id -g) . 2>/dev/null; true');
+    asUser(
+      TEST_USER,
+      work,
+      `printf './wheels/devenvpkga-1.0-py3-none-any.whl\\n' > requirements.txt && git add -A && git -c user.email=t@e -c user.name=t commit -qm init && git push -q ${bare} main`,
+    );
+    writeRc(dir, TEST_USER, quickRc('repo', { repo: 'upstream.git', branch: 'main' }));
+  });
+  afterAll(() => removeEnvObjects(dir));
+
+  it('clones the repo on the host as the user, installs its requirements at build time, and works in it', () => {
+    const result = run(['start', '--detach']);
+    expect(result.code, result.stderr).toBe(0);
+    const clone = path.join(dir, 'projects', 'upstream');
+    expect(existsSync(path.join(clone, '.git'))).toBe(true);
+    expect(statSync(clone).uid).toBe(TEST_USER.uid);
+    const inside = run([
+      'exec',
+      '--',
+      'sh',
+      '-c',
+      'pwd; python -c "import devenvpkga; print(devenvpkga.VALUE)"; stat -c %U /opt/devenv/venv',
+    ]);
+    expect(inside.stdout.trim().split('\n')).toEqual(['/home/devtest/projects/upstream', '1.0', 'devtest']);
+  });
+
+  it('a requirements bump makes the image stale, and rebuild reuses every layer before the Python one', () => {
+    const clone = path.join(dir, 'projects', 'upstream');
+    makeWheel(path.join(clone, 'wheels'), 'devenvpkgb', '2.0');
+    asUser(
+      TEST_USER,
+      clone,
+      "chown $(id -u) wheels/*; printf './wheels/devenvpkgb-2.0-py3-none-any.whl\\n' >> requirements.txt",
+    );
+    const status = JSON.parse(run(['status', '--json']).stdout);
+    expect(status.image.fresh).toBe(false);
+
+    const result = run(['rebuild', '--detach']);
+    expect(result.code, result.stderr).toBe(0);
+    const log = readFileSync(
+      `/home/${TEST_USER.name}/.local/state/devenv/logs/devenv-repo-devtest-build.log`,
+      'utf8',
+    );
+    const steps = log.split(/^Step /m).slice(1);
+    const pythonStep = steps.findIndex((s) => s.includes('setup-python.sh') && s.includes('RUN'));
+    expect(pythonStep).toBeGreaterThan(0);
+    for (const step of steps.slice(0, pythonStep)) {
+      if (/^\d+\/\d+ : (RUN|COPY)/.test(step) && !step.includes('COPY python/'))
+        expect(step, step).toContain('Using cache');
+    }
+    expect(steps[pythonStep]).not.toContain('Using cache');
+    expect(
+      run([
+        'exec',
+        '--',
+        'python',
+        '-c',
+        'import devenvpkga, devenvpkgb; print(devenvpkgb.VALUE)',
+      ]).stdout.trim(),
+    ).toBe('2.0');
+  });
+
+  it('never touches an existing folder at the clone target, and warns when it is not a git repo', () => {
+    expect(run(['stop']).code).toBe(0);
+    const other = makeEnvDir('repo-existing', TEST_USER, quickRc('repo2', { repo: bare }));
+    asUser(TEST_USER, other, 'mkdir -p projects/upstream && echo mine > projects/upstream/notes.txt');
+    const result = devenv(TEST_USER, other, ['start', '--detach']);
+    try {
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toMatch(/not a git repository/);
+      expect(readdirSync(path.join(other, 'projects', 'upstream'))).toEqual(['notes.txt']);
+    } finally {
+      removeEnvObjects(other);
+    }
+  });
+
+  it('a failed clone is one clear line, exit 9, and leaves no folder behind', () => {
+    const other = makeEnvDir(
+      'repo-missing',
+      TEST_USER,
+      quickRc('repo3', { repo: '/tmp/devenv-e2e/no-such-repo.git' }),
+    );
+    const result = devenv(TEST_USER, other, ['start', '--detach']);
+    expect(result.code).toBe(9);
+    expect(
+      result.stderr
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('devenv: ') && !/cloning/.test(l)),
+    ).toHaveLength(1);
+    expect(result.stderr).toMatch(/cannot clone .*: repository not found/);
+    expect(readdirSync(path.join(other, 'projects'))).toEqual([]);
+    expect(containerId('devenv-repo3-devtest')).toBeNull();
+  });
+});
