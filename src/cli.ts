@@ -43,7 +43,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride()
     .configureOutput({
       outputError: (text, write) =>
-        write(`devenv: ${text.replace(/^error: /, '').trim()} (see \`devenv --help\`)\n`),
+        // One line: commander puts its "(Did you mean …?)" suggestion on a line of its own.
+        write(
+          `devenv: ${text
+            .replace(/^error: /, '')
+            .trim()
+            .replace(/\s*\n\s*/g, ' ')} (see \`devenv --help\`)\n`,
+        ),
     })
     .addHelpText(
       'after',
@@ -115,6 +121,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     program.command('config').description('print the effective configuration').option('--json', 'print JSON'),
     async (ctx, opts) => (await import('./commands/config.js')).runConfig(ctx, { json: Boolean(opts.json) }),
   );
+  program
+    .command('doctor')
+    .description('check everything `start` needs: Docker, disk, GPUs, git, the config, the env')
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { runDoctor } = await import('./commands/doctor.js');
+      setExit(await runDoctor(io, program.opts<GlobalOptions>(), opts));
+    });
   return program;
 }
 

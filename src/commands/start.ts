@@ -4,7 +4,9 @@ import { attachShell, canAttach } from '../app/attach.js';
 import type { EnvContext } from '../app/context.js';
 import { planEnv, repoDir, workdirFor } from '../app/env-plan.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
+import { configHash } from '../core/container-plan.js';
 import { DevenvError } from '../core/errors.js';
+import { LABELS } from '../core/identity.js';
 import { ensureImage } from '../core/image-ops.js';
 import { ensureHostDirs, openBuildLog } from '../host/fs-ops.js';
 import { ensureRepo, type RepoState } from '../host/git.js';
@@ -18,8 +20,13 @@ export interface StartOptions {
 /** `devenv start` and `devenv rebuild`: dirs, repo, image, container, then a shell. */
 export async function runStart(ctx: EnvContext, options: StartOptions): Promise<number> {
   const engine = await ctx.engine();
+  await engine.checkCompatible?.();
   const existing = await findEnvContainer(engine, ctx.identity);
-  if (!options.rebuild && existing?.running) {
+  if (
+    !options.rebuild &&
+    existing?.running &&
+    existing.labels[LABELS.configHash] === configHash(ctx.loaded.config)
+  ) {
     ctx.ui.detail(`container ${ctx.identity.containerName} is already running`);
     return finish(ctx, options, workdirFor(ctx));
   }

@@ -18,6 +18,9 @@ export interface EnvStatus {
     fresh: boolean | null;
     created: string | null;
     sizeBytes: number | null;
+    /** What the current config builds from, and the PyTorch wheel index it installs from. */
+    base: string;
+    torchIndex: string | null;
   };
   container: {
     name: string;
@@ -57,6 +60,8 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       fresh: image.image ? !image.stale : null,
       created: image.image?.created ?? null,
       sizeBytes: image.image?.size ?? null,
+      base: build.baseImage,
+      torchIndex: build.buildArgs.TORCH_PACKAGES ? build.buildArgs.TORCH_INDEX_URL || null : null,
     },
     container: {
       name: ctx.identity.containerName,
@@ -98,12 +103,7 @@ export function renderStatus(s: EnvStatus): string[] {
     ),
   ];
   if (s.gpus) {
-    const host =
-      s.gpus.host.length === 0
-        ? 'none'
-        : s.gpus.host
-            .map((g) => `${g.index}: ${g.name}${g.memoryMiB ? ` ${g.memoryMiB} MiB` : ''}`)
-            .join('; ');
+    const host = s.gpus.host.length === 0 ? 'none' : describeGpus(s.gpus.host);
     lines.push(
       `gpus:      ${host}${s.gpus.driver ? ` (driver ${s.gpus.driver}, CUDA ${s.gpus.cuda ?? '?'})` : ''}`,
     );
@@ -119,4 +119,14 @@ export async function runStatus(ctx: EnvContext, options: { json?: boolean }): P
   if (options.json) ctx.ui.data(JSON.stringify(status, null, 2));
   else for (const line of renderStatus(status)) ctx.ui.data(line);
   return 0;
+}
+
+/** "8x NVIDIA GeForce RTX 4090 (24564 MiB)": identical cards are counted, not listed. */
+export function describeGpus(gpus: Array<{ name: string; memoryMiB: number | null }>): string {
+  const counts = new Map<string, number>();
+  for (const g of gpus) {
+    const key = `${g.name}${g.memoryMiB ? ` (${g.memoryMiB} MiB)` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([key, n]) => (n > 1 ? `${n}x ${key}` : key)).join(', ');
 }

@@ -85,6 +85,7 @@ export function planContainer(input: {
     [LABELS.buildHash]: input.buildHash,
     [LABELS.createHash]: settingsHash,
     [LABELS.gpus]: describeWiring(gpu),
+    [LABELS.configHash]: configHash(config),
   };
   return { body, settingsHash };
 }
@@ -95,4 +96,9 @@ export function describeWiring(gpu: GpuWiring): string {
   if (!request) return 'none';
   if (request.Count === -1) return 'all';
   return (request.DeviceIDs ?? []).join(',') || 'none';
+}
+
+/** A hash of the effective config: a running env made from the same config needs no re-planning. */
+export function configHash(config: DevenvConfig): string {
+  return stableHash(config);
 }

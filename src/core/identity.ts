@@ -10,6 +10,7 @@ export const LABELS = {
   buildHash: 'dev.devenv.build-hash',
   createHash: 'dev.devenv.create-hash',
   gpus: 'dev.devenv.gpus',
+  configHash: 'dev.devenv.config-hash',
 } as const;
 
 export const MANAGED_BY = 'devenv';
