@@ -46,6 +46,8 @@ export interface ExecRequest {
 
 export interface Engine {
   describe(): { url: string; source: string; remote: boolean };
+  /** Refuses an engine too old for devenv (one request); called before creating anything. */
+  checkCompatible?(): Promise<void>;
   info(): Promise<EngineInfo>;
   inspectContainer(nameOrId: string): Promise<ContainerState | null>;
   listContainers(labelFilters: string[]): Promise<ContainerState[]>;
@@ -68,6 +70,19 @@ export interface Engine {
     io: ExecIo,
     registerRestore: (restore: () => void) => () => void,
   ): Promise<number>;
+  /** Copies a container's output like `docker logs [-f]`, stdout and stderr apart; resolves when it ends. */
+  containerLogs(nameOrId: string, options: LogsOptions, out: LogsIo): Promise<void>;
+}
+
+export interface LogsOptions {
+  /** Keep copying new output until the container stops or `signal` aborts. */
+  follow: boolean;
+  signal?: AbortSignal;
+}
+
+export interface LogsIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream;
 }
 
 export interface ExecIo {

@@ -1,3 +1,4 @@
+import { diagnoseBuildFailure } from './build-diagnosis.js';
 import type { BuildPlan } from './build-plan.js';
 import type { Engine, ImageState } from './engine.js';
 import { DevenvError } from './errors.js';
@@ -77,6 +78,13 @@ export async function ensureImage(
     if (deps.signal?.aborted) throw error;
     const engineSaid = (error as Error).message;
     const diagnosis = diagnosisFromLog(lines);
+    const known = diagnoseBuildFailure({ lines, engineSaid, recipeSaid: diagnosis }, log.path);
+    if (known)
+      throw new DevenvError(`image build failed: ${known.message}`, {
+        hint: known.hint,
+        code: 'image',
+        cause: error,
+      });
     throw new DevenvError(`image build failed: ${diagnosis ?? engineSaid}`, {
       hint: `full build log: ${log.path}`,
       code: 'image',

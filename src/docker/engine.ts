@@ -9,12 +9,17 @@ import type {
   ExecIo,
   ExecRequest,
   ImageState,
+  LogsIo,
+  LogsOptions,
 } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
+import { buildOutputLines } from './build-output.js';
 import { contextTar } from './context-tar.js';
 import type { EngineEndpoint } from './endpoint.js';
+import { checkApiVersion } from './engine-version.js';
 import { engineError, engineMessage, statusOf } from './errors.js';
 import { runExec } from './exec.js';
+import { copyLogs } from './logs.js';
 
 interface ProgressEvent {
   stream?: string;
@@ -44,6 +49,10 @@ export class DockerodeEngine implements Engine {
     } catch (error) {
       throw engineError(error, this.endpoint, doing);
     }
+  }
+
+  async checkCompatible(): Promise<void> {
+    checkApiVersion(await this.call('reading engine version', () => this.docker.version()), this.endpoint);
   }
 
   async info(): Promise<EngineInfo> {
@@ -157,22 +166,24 @@ export class DockerodeEngine implements Engine {
         ...(options.signal ? { abortSignal: options.signal } : {}),
       } as Dockerode.ImageBuildOptions),
     );
+    const output = buildOutputLines((line) => {
+      options.onLine?.(line);
+      const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+      if (step) options.onStep?.(Number(step[1]), Number(step[2]), step[3] ?? '');
+      const built = /^Successfully built ([0-9a-f]+)$/.exec(line);
+      if (built?.[1] && !imageId) imageId = built[1];
+    });
     await this.follow(stream, (event) => {
       if (event.errorDetail || event.error) {
+        output.flush();
         failure = event.errorDetail?.message ?? event.error ?? 'unknown build error';
         options.onLine?.(failure);
         return;
       }
       if (event.aux?.ID) imageId = event.aux.ID;
-      for (const line of (event.stream ?? '').split('\n')) {
-        if (line.trim() === '') continue;
-        options.onLine?.(line);
-        const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
-        if (step) options.onStep?.(Number(step[1]), Number(step[2]), step[3] ?? '');
-        const built = /^Successfully built ([0-9a-f]+)$/.exec(line);
-        if (built?.[1] && !imageId) imageId = built[1];
-      }
+      output.push(event.stream ?? '');
     });
+    output.flush();
     if (failure !== null) throw new BuildFailure(failure);
     return imageId;
   }
@@ -239,6 +250,10 @@ export class DockerodeEngine implements Engine {
     registerRestore: (restore: () => void) => () => void,
   ): Promise<number> {
     return runExec(this.docker, this.endpoint, request, io, registerRestore);
+  }
+
+  containerLogs(nameOrId: string, options: LogsOptions, out: LogsIo): Promise<void> {
+    return copyLogs(this.docker, this.endpoint, nameOrId, options, out);
   }
 
   async containerChanges(id: string) {

@@ -46,12 +46,26 @@ export function missingPaths(paths: string[]): string[] {
 
 /** Where devenv keeps its own files for a user: build logs, locks. */
 export function stateDir(env: NodeJS.ProcessEnv): string {
+  // Without HOME (cron, `env -i`), the passwd home is still the user's own; a shared /tmp
+  // folder is the last resort, for UIDs with no passwd entry.
+  const home = userHome(env);
   const base =
     env.XDG_STATE_HOME ||
-    (env.HOME
-      ? path.join(env.HOME, '.local', 'state')
-      : path.join(os.tmpdir(), `devenv-${process.getuid?.() ?? 0}`));
+    (home ? path.join(home, '.local', 'state') : path.join(os.tmpdir(), `devenv-${process.getuid?.() ?? 0}`));
   return path.join(base, 'devenv');
+}
+
+/** $HOME, else the passwd entry's home (HOME is unset under `env -i` and some cron jobs). */
+export function userHome(env: NodeJS.ProcessEnv): string | null {
+  return env.HOME || passwdHome();
+}
+
+function passwdHome(): string | null {
+  try {
+    return os.userInfo().homedir || null;
+  } catch {
+    return null;
+  }
 }
 
 export function openBuildLog(env: NodeJS.ProcessEnv, containerName: string): BuildLog {

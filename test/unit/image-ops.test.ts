@@ -127,6 +127,7 @@ class FakeEngine implements Engine {
     this.calls.push(`rmi ${id}`);
     for (const [ref, image] of this.images) if (image.id === id) this.images.delete(ref);
   }
+  async containerLogs() {}
   async containerChanges() {
     return [];
   }
@@ -523,5 +524,29 @@ describe('removeEnvContainer', () => {
     await failure(removeEnvContainer(engine, identity), 7);
     expect(engine.calls).toEqual([]);
     expect(engine.containers.get('c-theirs')?.running).toBe(true);
+  });
+});
+
+describe('interruption during container creation', () => {
+  it('a signal arriving while the container is created leaves no half-made container', async () => {
+    const engine = new FakeEngine();
+    const controller = new AbortController();
+    const create = engine.createContainer.bind(engine);
+    engine.createContainer = async (body) => {
+      const id = await create(body);
+      controller.abort(new DevenvError('interrupted by SIGINT', { exitCode: 130 }));
+      return id;
+    };
+    const silent: Reporter = {
+      progress: () => ({ update() {}, succeed() {}, fail() {}, stop() {} }),
+      info() {},
+      warn() {},
+      detail() {},
+    };
+    await expect(
+      ensureContainer({ engine, ui: silent, signal: controller.signal }, identity, containerPlan()),
+    ).rejects.toMatchObject({ exitCode: 130 });
+    expect(engine.containers.size).toBe(0);
+    expect(engine.calls).toEqual(['create devenv-podcastllm-alice', 'remove c1']);
   });
 });

@@ -1,0 +1,44 @@
+/** A failed build whose cause the build output shows, said in words a user can act on. */
+export interface BuildDiagnosis {
+  message: string;
+  hint: string;
+}
+
+/** What a failed build left to go on. */
+export interface BuildFailureOutput {
+  /** The build output, one line each (the last few hundred). */
+  lines: readonly string[];
+  /** The engine's own message for the failed step. */
+  engineSaid: string;
+  /** The recipe scripts' own diagnosis (their last `devenv: …` line), if any. */
+  recipeSaid: string | null;
+}
+
+const DISK_FULL = /no space left on device/i;
+const APT_MISSING = /E: (?:Unable to locate package (\S+)|Package '([^']+)' has no installation candidate)/;
+
+/**
+ * Recognises build failures with a known cause, so the error names the cause instead of
+ * "RUN … returned a non-zero code: 100". A full disk explains any other symptom, so it comes
+ * first; the recipe's own diagnosis outranks apt's wording. Returns null for anything else.
+ */
+export function diagnoseBuildFailure(output: BuildFailureOutput, logPath: string): BuildDiagnosis | null {
+  if ([...output.lines, output.engineSaid].some((line) => DISK_FULL.test(line))) {
+    return {
+      message: 'the disk where Docker keeps its images is full (No space left on device)',
+      hint: `see what uses it with \`docker system df\`, free space with \`devenv prune\` or \`docker image prune\`, then try again; build log: ${logPath}`,
+    };
+  }
+  if (output.recipeSaid !== null) return null;
+  for (const line of output.lines) {
+    const missing = APT_MISSING.exec(line);
+    const name = missing?.[1] ?? missing?.[2];
+    if (name) {
+      return {
+        message: `apt has no package ${name} in the base image's package sources`,
+        hint: `check the name in "aptPackages" (\`apt-cache search\` finds the right one); build log: ${logPath}`,
+      };
+    }
+  }
+  return null;
+}

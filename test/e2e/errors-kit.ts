@@ -1,0 +1,160 @@
+import { spawnSync } from 'node:child_process';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import path from 'node:path';
+import { expect } from 'vitest';
+import { BIN, docker, type RunResult, type TestUser, userEnv } from './harness.js';
+
+/**
+ * Shared checks for the bad-input catalogue (docs/errors.md): every failure is one line on
+ * stderr with its fix, the documented exit code, and leaves nothing behind.
+ */
+
+/** A user who is NOT in the docker group, for the socket-permission case. */
+export const NODOCKER_USER: TestUser = { name: 'devnodocker', uid: 4444, gid: 4444 };
+
+export function ensureUserWithoutDocker(user: TestUser): void {
+  if (spawnSync('id', ['-u', user.name]).status !== 0) {
+    mustRun('groupadd', ['-g', String(user.gid), user.name]);
+    mustRun('useradd', [
+      '-m',
+      '-l',
+      '-u',
+      String(user.uid),
+      '-g',
+      String(user.gid),
+      '-s',
+      '/bin/bash',
+      user.name,
+    ]);
+  }
+  // In case an earlier run (or someone) added it: the case needs the socket to refuse this user.
+  spawnSync('gpasswd', ['-d', user.name, 'docker'], { stdio: 'ignore' });
+}
+
+function mustRun(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+}
+
+/** Writes .devenvrc as raw text (for malformed JSON), owned by `owner`, with `mode`. */
+export function writeRawRc(dir: string, owner: TestUser, text: string, mode = 0o644): string {
+  const file = path.join(dir, '.devenvrc');
+  writeFileSync(file, text);
+  chmodSync(file, mode);
+  chownSync(file, owner.uid, owner.gid);
+  return file;
+}
+
+/**
+ * Runs the real bin/devenv as `user` like the harness does, but can also leave variables out
+ * of the environment (`unset: ['HOME']`).
+ */
+export function devenvWithout(
+  user: TestUser,
+  cwd: string,
+  args: string[],
+  options: { unset?: string[]; env?: Record<string, string> } = {},
+): RunResult {
+  const env = userEnv(user, options.env).filter(
+    (entry) => !(options.unset ?? []).includes(entry.slice(0, entry.indexOf('='))),
+  );
+  const result = spawnSync(
+    'runuser',
+    ['-u', user.name, '--', 'env', '-i', ...env, process.execPath, BIN, ...args],
+    { cwd, input: '', encoding: 'utf8', timeout: 600_000 },
+  );
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** One line on stderr, `devenv: …` matching `pattern`, no stack frames, and `exitCode`. */
+export function expectOneLineError(result: RunResult, exitCode: number, pattern: RegExp): string {
+  const lines = result.stderr.split('\n').filter((line) => line !== '');
+  expect(result.signal, result.stderr).toBeNull();
+  expect(lines, `stderr was:\n${result.stderr}`).toHaveLength(1);
+  const line = lines[0] as string;
+  expect(line).toMatch(/^devenv: \S/);
+  expect(result.stderr).not.toMatch(/^\s+at /m);
+  expect(result.stderr).not.toMatch(/unexpected error/i);
+  expect(line).toMatch(pattern);
+  expect(result.stdout).toBe('');
+  expect(result.code, result.stderr).toBe(exitCode);
+  return line;
+}
+
+/** What a case must leave as it was: the env folder's entries and the .devenvrc's bytes and mode. */
+export interface DirSnapshot {
+  entries: string[];
+  rc: string | null;
+  rcMode: number | null;
+}
+
+export function snapshot(dir: string): DirSnapshot {
+  const file = path.join(dir, '.devenvrc');
+  const present = existsSync(file);
+  return {
+    entries: readdirSync(dir).sort(),
+    rc: present ? readFileSync(file, 'utf8') : null,
+    rcMode: present ? statSync(file).mode & 0o7777 : null,
+  };
+}
+
+/** Labelled containers and images whose env root is `dir`. */
+export function labelledObjects(dir: string): { containers: string; images: string } {
+  const filter = `label=dev.devenv.root=${dir}`;
+  return {
+    containers: docker(['ps', '-aq', '--filter', filter]),
+    images: docker(['images', '-aq', '--filter', filter]),
+  };
+}
+
+/**
+ * No container or image with the env's labels, the .devenvrc unchanged, and (unless the case
+ * legitimately made host folders, as a build does) no new entries in the env folder.
+ */
+export function expectNothingCreated(dir: string, before: DirSnapshot, options: { hostDirs?: boolean } = {}) {
+  expect(labelledObjects(dir)).toEqual({ containers: '', images: '' });
+  const after = snapshot(dir);
+  expect(after.rc).toBe(before.rc);
+  expect(after.rcMode).toBe(before.rcMode);
+  if (!options.hostDirs) expect(after.entries).toEqual(before.entries);
+}
+
+/**
+ * Removes a test-only base image and every image built on it: a failed build keeps its finished
+ * steps as untagged cache images, which would otherwise stay on the shared engine. Removing the
+ * leaves removes their untagged parents with them.
+ */
+export function removeImageTree(tag: string): void {
+  const root = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { encoding: 'utf8' });
+  const rootId = root.status === 0 ? root.stdout.trim() : '';
+  if (rootId !== '') {
+    const ids = [...new Set(docker(['images', '-aq', '--no-trunc']).split('\n').filter(Boolean))];
+    const parentOf = new Map(
+      docker(['image', 'inspect', '--format', '{{.Id}} {{.Parent}}', ...ids])
+        .split('\n')
+        .map((line) => line.split(' ') as [string, string]),
+    );
+    const tree = new Set([rootId]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [id, parent] of parentOf) {
+        if (!tree.has(id) && tree.has(parent)) {
+          tree.add(id);
+          grew = true;
+        }
+      }
+    }
+    const parents = new Set([...tree].map((id) => parentOf.get(id)));
+    const leaves = [...tree].filter((id) => id !== rootId && !parents.has(id));
+    if (leaves.length > 0) spawnSync('docker', ['rmi', ...leaves], { stdio: 'ignore' });
+  }
+  spawnSync('docker', ['rmi', tag], { stdio: 'ignore' });
+}
