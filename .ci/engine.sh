@@ -13,6 +13,7 @@ command -v dockerd >/dev/null 2>&1 || need_pkgs+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_pkgs+=(debootstrap)
 command -v tmux >/dev/null 2>&1 || need_pkgs+=(tmux)
 command -v visudo >/dev/null 2>&1 || need_pkgs+=(sudo)
+command -v ssh-agent >/dev/null 2>&1 || need_pkgs+=(openssh-client)
 if ! engine_up || [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ ${#need_pkgs[@]} -gt 0 ]; then
     log "installing ${need_pkgs[*]}"

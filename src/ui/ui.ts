@@ -67,12 +67,21 @@ export async function createUi(options: UiOptions): Promise<Ui> {
     progress(text) {
       if (options.quiet) return silentProgress;
       if (oraFactory)
-        return oraProgress(oraFactory({ text, stream: options.stderr, discardStdin: false }).start());
+        return oraProgress(
+          // ora colours its spinner through chalk, which ignores NO_COLOR: say it here.
+          oraFactory({
+            text,
+            stream: options.stderr,
+            discardStdin: false,
+            ...(color ? {} : { color: false }),
+          }).start(),
+        );
       err(`devenv: ${text}`);
       return plainProgress(options.verbose ? err : () => {}, err, palette, text);
     },
     info: (text) => !options.quiet && err(`devenv: ${text}`),
-    warn: (text) => err(`${palette.yellow('devenv: warning:')} ${text}`),
+    // --quiet promises errors and requested data only: warnings are neither.
+    warn: (text) => !options.quiet && err(`${palette.yellow('devenv: warning:')} ${text}`),
     detail: (text) => options.verbose && err(palette.dim(`devenv: ${text}`)),
     data: (text) => options.stdout.write(`${text}\n`),
   };

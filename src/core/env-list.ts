@@ -1,0 +1,91 @@
+import type { ContainerState, ImageState } from './engine.js';
+import { LABELS } from './identity.js';
+
+/** One env on the engine, as its labelled objects say: who owns it, where its root is. */
+export interface EnvObjects {
+  env: string;
+  user: string;
+  uid: number | null;
+  root: string;
+  container: ContainerState | null;
+  images: ImageState[];
+}
+
+export type ImageFreshness = 'fresh' | 'stale' | 'absent' | 'unknown';
+
+export interface EnvRow {
+  env: string;
+  user: string;
+  uid: number | null;
+  root: string;
+  container: { name: string | null; state: 'running' | 'stopped' | 'absent' };
+  image: ImageFreshness;
+}
+
+function keyOf(labels: Record<string, string>): string {
+  return JSON.stringify([labels[LABELS.env], labels[LABELS.user], labels[LABELS.uid], labels[LABELS.root]]);
+}
+
+/** Groups devenv's containers and images by env (name, user, uid, root), sorted by user, env, root. */
+export function groupEnvObjects(containers: ContainerState[], images: ImageState[]): EnvObjects[] {
+  const groups = new Map<string, EnvObjects>();
+  const groupFor = (labels: Record<string, string>): EnvObjects => {
+    const key = keyOf(labels);
+    let group = groups.get(key);
+    if (!group) {
+      const uid = Number(labels[LABELS.uid]);
+      group = {
+        env: labels[LABELS.env] ?? '?',
+        user: labels[LABELS.user] ?? '?',
+        uid: labels[LABELS.uid] !== undefined && Number.isInteger(uid) ? uid : null,
+        root: labels[LABELS.root] ?? '?',
+        container: null,
+        images: [],
+      };
+      groups.set(key, group);
+    }
+    return group;
+  };
+  for (const container of containers) {
+    const group = groupFor(container.labels);
+    // Two containers for one env should not happen; the running one says more.
+    if (!group.container || (container.running && !group.container.running)) group.container = container;
+  }
+  for (const image of images) groupFor(image.labels).images.push(image);
+  return [...groups.values()].sort(
+    (a, b) => a.user.localeCompare(b.user) || a.env.localeCompare(b.env) || a.root.localeCompare(b.root),
+  );
+}
+
+export function envRow(group: EnvObjects, image: ImageFreshness): EnvRow {
+  const { container } = group;
+  return {
+    env: group.env,
+    user: group.user,
+    uid: group.uid,
+    root: group.root,
+    container: {
+      name: container?.name ?? null,
+      state: container ? (container.running ? 'running' : 'stopped') : 'absent',
+    },
+    image,
+  };
+}
+
+const STATE_TEXT = { running: 'running', stopped: 'stopped', absent: 'no container' } as const;
+const IMAGE_TEXT = { fresh: 'yes', stale: 'no (stale)', absent: 'not built', unknown: '?' } as const;
+
+/** A plain table: a header and one line per env, columns padded to fit. */
+export function renderEnvTable(rows: EnvRow[]): string[] {
+  const table = [
+    ['ENV', 'USER', 'STATE', 'IMAGE FRESH', 'ROOT'],
+    ...rows.map((r) => [r.env, r.user, STATE_TEXT[r.container.state], IMAGE_TEXT[r.image], r.root]),
+  ];
+  const widths = table[0]?.map((_, i) => Math.max(...table.map((cells) => (cells[i] ?? '').length))) ?? [];
+  return table.map((cells) =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd(),
+  );
+}

@@ -1,0 +1,174 @@
+import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  attachedConfigFor,
+  attachedContainerAuthority,
+  attachedContainerUri,
+  codeCommand,
+  mergeAttachedConfig,
+  shellQuote,
+} from '../../src/core/vscode-attach.js';
+import { nameConfigFiles, writeNameConfig } from '../../src/host/vscode-config.js';
+
+const ours = attachedConfigFor({
+  containerUser: 'alice',
+  workdir: '/home/alice/projects/podcastllm',
+  env: { HF_HOME: '/data/hf' },
+  extensions: ['ms-python.python', 'ms-python.python'],
+});
+
+describe('attached-container URI', () => {
+  it('hex-encodes {"containerName":"/<name>"} as the Dev Containers extension reads it', () => {
+    const authority = attachedContainerAuthority('devenv-x-alice');
+    const hex = authority.replace(/^attached-container\+/, '');
+    expect(hex).toMatch(/^[0-9a-f]+$/);
+    expect(Buffer.from(hex, 'hex').toString('utf8')).toBe('{"containerName":"/devenv-x-alice"}');
+    expect(attachedContainerAuthority('/devenv-x-alice')).toBe(authority);
+  });
+
+  it.each([
+    { folder: '/home/alice/projects', path: '/home/alice/projects' },
+    { folder: 'home/alice', path: '/home/alice' },
+    { folder: '/home/alice/my repo', path: '/home/alice/my%20repo' },
+  ])('puts the folder $folder in the path', ({ folder, path: expected }) => {
+    const uri = attachedContainerUri('c', folder);
+    expect(uri).toBe(`vscode-remote://${attachedContainerAuthority('c')}${expected}`);
+  });
+
+  it('is a well-formed URI', () => {
+    const url = new URL(attachedContainerUri('devenv-x-alice', '/home/alice/projects'));
+    expect(url.protocol).toBe('vscode-remote:');
+    expect(url.pathname).toBe('/home/alice/projects');
+  });
+
+  it('builds the code command line', () => {
+    expect(codeCommand('c', '/w')).toEqual(['code', '--folder-uri', attachedContainerUri('c', '/w')]);
+  });
+
+  it.each([
+    { arg: 'code', quoted: 'code' },
+    {
+      arg: 'vscode-remote://attached-container+7b/home/a',
+      quoted: 'vscode-remote://attached-container+7b/home/a',
+    },
+    { arg: 'a b', quoted: "'a b'" },
+    { arg: "it's", quoted: "'it'\\''s'" },
+  ])('shellQuote($arg)', ({ arg, quoted }) => {
+    expect(shellQuote(arg)).toBe(quoted);
+  });
+});
+
+describe('mergeAttachedConfig', () => {
+  it('writes our keys into a new file, extensions without duplicates', () => {
+    expect(mergeAttachedConfig(undefined, ours)).toEqual({
+      remoteUser: 'alice',
+      workspaceFolder: '/home/alice/projects/podcastllm',
+      remoteEnv: { HF_HOME: '/data/hf' },
+      extensions: ['ms-python.python'],
+    });
+  });
+
+  it('keeps keys it does not own, overlays the ones it does, merges env and extensions', () => {
+    const existing = {
+      remoteUser: 'root',
+      workspaceFolder: '/',
+      forwardPorts: [8888],
+      settings: { 'python.defaultInterpreterPath': '/venv/bin/python' },
+      remoteEnv: { HF_HOME: '/old', MINE: '1' },
+      extensions: ['esbenp.prettier-vscode', 'MS-Python.python'],
+    };
+    expect(mergeAttachedConfig(existing, ours)).toEqual({
+      remoteUser: 'alice',
+      workspaceFolder: '/home/alice/projects/podcastllm',
+      forwardPorts: [8888],
+      settings: { 'python.defaultInterpreterPath': '/venv/bin/python' },
+      remoteEnv: { HF_HOME: '/data/hf', MINE: '1' },
+      extensions: ['esbenp.prettier-vscode', 'MS-Python.python'],
+    });
+  });
+
+  it('replaces a remoteEnv or extensions of the wrong type', () => {
+    expect(mergeAttachedConfig({ remoteEnv: 'x', extensions: 'y' }, ours)).toMatchObject({
+      remoteEnv: { HF_HOME: '/data/hf' },
+      extensions: ['ms-python.python'],
+    });
+  });
+
+  it.each([[null], [[1, 2]], ['text'], [3]])('refuses content that is not an object: %j', (existing) => {
+    expect(mergeAttachedConfig(existing, ours)).toBeNull();
+  });
+
+  it('does not change what it was given', () => {
+    const existing = { remoteEnv: { A: '1' }, extensions: ['a.b'] };
+    mergeAttachedConfig(existing, ours);
+    expect(existing).toEqual({ remoteEnv: { A: '1' }, extensions: ['a.b'] });
+  });
+});
+
+describe('nameConfig files', () => {
+  const home = () => mkdtempSync(path.join(os.tmpdir(), 'devenv-vscode-'));
+  const me = { name: 'me', uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const storage = 'User/globalStorage/ms-vscode-remote.remote-containers/nameConfigs';
+
+  it('names the VS Code server file, and the desktop one only when its folder exists', () => {
+    const dir = home();
+    expect(nameConfigFiles(dir, 'devenv-x-me')).toEqual([
+      path.join(dir, '.vscode-server/data', storage, 'devenv-x-me.json'),
+    ]);
+    mkdirSync(path.join(dir, '.config/Code/User/globalStorage/ms-vscode-remote.remote-containers'), {
+      recursive: true,
+    });
+    expect(nameConfigFiles(dir, 'devenv-x-me')).toEqual([
+      path.join(dir, '.vscode-server/data', storage, 'devenv-x-me.json'),
+      path.join(dir, '.config/Code', storage, 'devenv-x-me.json'),
+    ]);
+  });
+
+  it('creates the file (0644), then reports it unchanged', () => {
+    const [file] = nameConfigFiles(home(), 'c') as [string];
+    expect(writeNameConfig(file, ours, me)).toBe('written');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(mergeAttachedConfig(undefined, ours));
+    expect(statSync(file).mode & 0o777).toBe(0o644);
+    expect(writeNameConfig(file, ours, me)).toBe('unchanged');
+  });
+
+  it('keeps the keys already in the file and its mode', () => {
+    const [file] = nameConfigFiles(home(), 'c') as [string];
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, JSON.stringify({ forwardPorts: [3000], remoteUser: 'root' }), { mode: 0o600 });
+    expect(writeNameConfig(file, ours, me)).toBe('written');
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
+      forwardPorts: [3000],
+      remoteUser: 'alice',
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+  });
+
+  it('leaves a file it cannot parse exactly as it is', () => {
+    const [file] = nameConfigFiles(home(), 'c') as [string];
+    mkdirSync(path.dirname(file), { recursive: true });
+    const text = '{\n  // my comment\n  "forwardPorts": [3000],\n}\n';
+    writeFileSync(file, text);
+    expect(writeNameConfig(file, ours, me)).toBe('unparsable');
+    expect(readFileSync(file, 'utf8')).toBe(text);
+  });
+});
+
+describe('findOnPath (for code --open)', () => {
+  it('finds the first executable file of that name, skipping folders and non-executables', async () => {
+    const { findOnPath } = await import('../../src/commands/code.js');
+    const root = mkdtempSync(path.join(os.tmpdir(), 'devenv-path-'));
+    const [a, b, c] = ['a', 'b', 'c'].map((d) => path.join(root, d)) as [string, string, string];
+    mkdirSync(path.join(a, 'code'), { recursive: true });
+    mkdirSync(b);
+    writeFileSync(path.join(b, 'code'), '#!/bin/sh\n', { mode: 0o644 });
+    mkdirSync(c);
+    writeFileSync(path.join(c, 'code'), '#!/bin/sh\n', { mode: 0o755 });
+    expect(findOnPath('code', [a, b, c].join(':'))).toBe(path.join(c, 'code'));
+    expect(findOnPath('code', [a, b].join(':'))).toBeNull();
+    expect(findOnPath('code', '')).toBeNull();
+    expect(findOnPath('code', undefined)).toBeNull();
+  });
+});
