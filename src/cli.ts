@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import type { EnvContext, GlobalOptions, Io } from './app/context.js';
 import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
@@ -117,10 +118,59 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   withEnv(program.command('shell').description('open another shell in the running env'), async (ctx) =>
     (await import('./commands/shell.js')).runShell(ctx),
   );
+  program
+    .command('config')
+    .description('print the effective configuration (or, with --reference, every key documented)')
+    .option('--json', 'print JSON')
+    .option('--reference', 'print the .devenvrc reference as Markdown')
+    .action(async (opts: { json?: boolean; reference?: boolean }) => {
+      if (opts.reference) {
+        const { renderConfigReference } = await import('./core/config/reference.js');
+        io.stdout.write(renderConfigReference());
+        return;
+      }
+      const { loadEnvContext } = await import('./app/context.js');
+      const ctx = await loadEnvContext(io, program.opts<GlobalOptions>());
+      setExit(await (await import('./commands/config.js')).runConfig(ctx, { json: Boolean(opts.json) }));
+    });
   withEnv(
-    program.command('config').description('print the effective configuration').option('--json', 'print JSON'),
-    async (ctx, opts) => (await import('./commands/config.js')).runConfig(ctx, { json: Boolean(opts.json) }),
+    program
+      .command('code')
+      .description("start the env if needed, set up VS Code's attach to it, print the `code` command")
+      .option('--open', 'run the `code` command instead of printing it'),
+    async (ctx, opts) => (await import('./commands/code.js')).runCode(ctx, { open: Boolean(opts.open) }),
   );
+  withEnv(
+    program
+      .command('logs')
+      .description("print the container's output")
+      .option('-f, --follow', 'keep printing new output until Ctrl-C or the env stops'),
+    async (ctx, opts) => (await import('./commands/logs.js')).runLogs(ctx, { follow: Boolean(opts.follow) }),
+  );
+  program
+    .command('ls')
+    .description('list your envs on this engine: state, image freshness, root folder')
+    .option('--all', "every user's envs")
+    .option('--json', 'print JSON')
+    .action(async (opts: { all?: boolean; json?: boolean }) => {
+      const { runLs } = await import('./commands/ls.js');
+      setExit(await runLs(io, program.opts<GlobalOptions>(), opts));
+    });
+  program
+    .command('init')
+    .description('write a starting .devenvrc in the current folder (asks on a terminal)')
+    .action(async () => {
+      const { runInit } = await import('./commands/init.js');
+      setExit(await runInit(io, program.opts<GlobalOptions>()));
+    });
+  program
+    .command('completion')
+    .description('print the shell completion script (e.g. `source <(devenv completion bash)`)')
+    .addArgument(program.createArgument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+    .action(async (shell: string) => {
+      const { runCompletion } = await import('./commands/completion.js');
+      setExit(runCompletion(program, shell, io));
+    });
   program
     .command('doctor')
     .description('check everything `start` needs: Docker, disk, GPUs, git, the config, the env')
@@ -129,6 +179,21 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const { runDoctor } = await import('./commands/doctor.js');
       setExit(await runDoctor(io, program.opts<GlobalOptions>(), opts));
     });
+  // `devenv status -q --config x` as well as `devenv -q --config x status`: every verb also takes
+  // the global options, and whichever was given is what the command sees.
+  for (const cmd of program.commands) {
+    cmd
+      .option('-c, --config <path>', 'use this .devenvrc instead of searching upward from the current folder')
+      .option('--context <name>', 'Docker context to use (like docker --context)')
+      .option('-q, --quiet', 'print only errors and requested data')
+      .option('-v, --verbose', 'print more detail');
+  }
+  program.hook('preAction', (_program, action) => {
+    for (const key of ['config', 'context', 'quiet', 'verbose'] as const) {
+      const value = action.getOptionValue(key);
+      if (value !== undefined) program.setOptionValue(key, value);
+    }
+  });
   return program;
 }
 
@@ -173,13 +238,20 @@ export async function main(argv: string[], processRef: NodeJS.Process = process)
     setTimeout(() => processRef.exit(signalExitCode(signal)), 10_000).unref();
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  // A reader that went away (`devenv ls | head`, a dropped SSH session) is not an error to report.
+  for (const stream of [processRef.stdout, processRef.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'EIO') return;
+      throw error;
+    });
+  }
   for (const s of signals) processRef.on(s, onSignal);
 
   const io: Io = {
     stdin: processRef.stdin,
     stdout: processRef.stdout,
     stderr: processRef.stderr,
-    env: processRef.env,
+    env: withHome(processRef.env),
     cwd: processRef.cwd(),
     onSignalRestore: (restore) => {
       restores.add(restore);
@@ -205,6 +277,17 @@ export async function main(argv: string[], processRef: NodeJS.Process = process)
   } finally {
     for (const s of signals) processRef.off(s, onSignal);
   }
-  if (signalled && exitCode === 0) exitCode = signalExitCode(signalled);
+  // Killed by a signal: report it as shells do (128+n), whatever the interrupted step returned.
+  if (signalled) exitCode = signalExitCode(signalled);
   return exitCode;
+}
+
+/** HOME, filled from the passwd entry when unset (`env -i`, cron), so every part sees the same home. */
+function withHome(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.HOME) return env;
+  try {
+    return { ...env, HOME: userInfo().homedir };
+  } catch {
+    return env;
+  }
 }

@@ -1,10 +1,11 @@
 import type { EnvContext } from '../app/context.js';
 import { meaningfulChanges, summarizeChanges } from '../core/changes.js';
 import { findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
-import { DevenvError } from '../core/errors.js';
+import { DevenvError, ExitCode } from '../core/errors.js';
 import { ownerFilters } from '../core/identity.js';
 import { planMounts } from '../core/mounts.js';
 import { confirm } from '../ui/confirm.js';
+import { withLock } from './start.js';
 
 /** `devenv prune`: removes the env's container and images. projects/ and the VS Code cache stay. */
 export async function runPrune(ctx: EnvContext, options: { yes?: boolean }): Promise<number> {
@@ -46,11 +47,15 @@ export async function runPrune(ctx: EnvContext, options: { yes?: boolean }): Pro
       !(await confirm(`Remove ${what}? Your projects and VS Code cache stay.`, ctx.io.stdin, ctx.io.stderr))
     ) {
       ctx.ui.info('nothing removed');
-      return 10;
+      return ExitCode.declined;
     }
   }
-  if (container) await removeEnvContainer(engine, ctx.identity);
-  for (const image of images) await engine.removeImage(image.id);
+  await withLock(ctx, async () => {
+    await removeEnvContainer(engine, ctx.identity);
+    // Listed again under the lock: a start that raced this prune may have built a newer one.
+    for (const image of await engine.listImages(ownerFilters(ctx.user, ctx.identity.envName)))
+      await engine.removeImage(image.id);
+  });
   ctx.ui.info(`removed ${what}`);
   return 0;
 }

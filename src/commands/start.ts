@@ -3,13 +3,17 @@ import path from 'node:path';
 import { attachShell, canAttach } from '../app/attach.js';
 import type { EnvContext } from '../app/context.js';
 import { planEnv, repoDir, workdirFor } from '../app/env-plan.js';
+import { syncVscodeAttachConfig } from '../app/vscode.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
 import { configHash } from '../core/container-plan.js';
+import type { ContainerState, Engine } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
 import { LABELS } from '../core/identity.js';
 import { ensureImage } from '../core/image-ops.js';
-import { ensureHostDirs, openBuildLog } from '../host/fs-ops.js';
+import { ensureHostDirs, openBuildLog, stateDir } from '../host/fs-ops.js';
 import { ensureRepo, type RepoState } from '../host/git.js';
+import { withEnvLock } from '../host/lock.js';
+import type { Progress } from '../ui/ui.js';
 
 export interface StartOptions {
   detach?: boolean;
@@ -20,17 +24,45 @@ export interface StartOptions {
 /** `devenv start` and `devenv rebuild`: dirs, repo, image, container, then a shell. */
 export async function runStart(ctx: EnvContext, options: StartOptions): Promise<number> {
   const engine = await ctx.engine();
-  await engine.checkCompatible?.();
-  const existing = await findEnvContainer(engine, ctx.identity);
-  if (
-    !options.rebuild &&
-    existing?.running &&
-    existing.labels[LABELS.configHash] === configHash(ctx.loaded.config)
-  ) {
+  if (!options.rebuild && isUpToDateAndRunning(ctx, await findEnvContainer(engine, ctx.identity))) {
     ctx.ui.detail(`container ${ctx.identity.containerName} is already running`);
     return finish(ctx, options, workdirFor(ctx));
   }
+  const workdir = await withLock(ctx, () => prepareEnv(ctx, engine, options));
+  return finish(ctx, options, workdir);
+}
 
+/** Runs `work` holding the env's lock, saying so when another devenv holds it. */
+export function withLock<T>(ctx: EnvContext, work: () => Promise<T>): Promise<T> {
+  return withEnvLock(
+    path.join(stateDir(ctx.io.env), 'locks'),
+    ctx.identity.containerName,
+    {
+      signal: ctx.io.signal,
+      onWait: (holder) =>
+        ctx.ui.info(
+          `waiting for another devenv working on env ${ctx.identity.envName}${holder ? ` (pid ${holder.pid})` : ''}`,
+        ),
+    },
+    work,
+  );
+}
+
+function isUpToDateAndRunning(ctx: EnvContext, container: ContainerState | null): boolean {
+  return Boolean(container?.running && container.labels[LABELS.configHash] === configHash(ctx.loaded.config));
+}
+
+/** Everything up to a running container; returns the folder to open the shell in. */
+async function prepareEnv(ctx: EnvContext, engine: Engine, options: StartOptions): Promise<string> {
+  await engine.checkCompatible?.();
+  // Another devenv may have made the env while this one waited for the lock.
+  const existing = await findEnvContainer(engine, ctx.identity);
+  if (!options.rebuild && isUpToDateAndRunning(ctx, existing)) return workdirFor(ctx);
+
+  if (ctx.endpoint.remote)
+    ctx.ui.warn(
+      `the engine at ${ctx.endpoint.url} is remote: bind-mount sources are folders on that host, and UID ${ctx.user.uid} there may be another user`,
+    );
   await cloneRepoIfMissing(ctx);
   const plan = await planEnv(ctx, engine);
   const missing = plan.mounts.mounts.slice(2).filter((m) => !existsSync(m.Source));
@@ -54,11 +86,12 @@ export async function runStart(ctx: EnvContext, options: StartOptions): Promise<
     { rebuild: Boolean(options.rebuild), noCache: Boolean(options.noCache) },
   );
   if (options.rebuild && existing) await removeEnvContainer(engine, ctx.identity);
-  await ensureContainer({ engine, ui: ctx.ui }, ctx.identity, plan.container);
-  return finish(ctx, options, plan.workdir);
+  await ensureContainer({ engine, ui: ctx.ui, signal: ctx.io.signal }, ctx.identity, plan.container);
+  return plan.workdir;
 }
 
 async function finish(ctx: EnvContext, options: StartOptions, workdir: string): Promise<number> {
+  syncVscodeAttachConfig(ctx);
   if (options.detach || !canAttach(ctx)) {
     ctx.ui.info(`env ${ctx.identity.envName} is running; enter it with \`devenv shell\``);
     return 0;
@@ -72,7 +105,7 @@ async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
   const dest = repoDir(ctx);
   if (!config.repo || !dest) return;
   ensureHostDirs([path.dirname(dest)], ctx.user);
-  const progress = ctx.ui.progress(`cloning ${config.repo}`);
+  let progress: Progress | null = null;
   let state: RepoState;
   try {
     state = await ensureRepo({
@@ -82,14 +115,16 @@ async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
       envRoot,
       env: ctx.io.env,
       signal: ctx.io.signal,
-      onProgress: (text) => progress.update(`cloning ${config.repo}: ${text}`),
+      onCloneStart: () => {
+        progress = ctx.ui.progress(`cloning ${config.repo}`);
+      },
+      onProgress: (text) => progress?.update(`cloning ${config.repo}: ${text}`),
     });
   } catch (error) {
-    progress.fail();
+    (progress as Progress | null)?.fail();
     throw error;
   }
-  if (state === 'cloned') progress.succeed(`cloned ${config.repo} into ${dest}`);
-  else progress.stop();
+  if (state === 'cloned') (progress as Progress | null)?.succeed(`cloned ${config.repo} into ${dest}`);
   if (state === 'not-git')
     ctx.ui.warn(`${dest} exists but is not a git repository; devenv leaves it as it is`);
 }

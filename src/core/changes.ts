@@ -8,6 +8,9 @@ const NOISE = [
   /^\/var\/log(\/|$)/,
   /\/\.bash_history$/,
   /\/\.cache(\/|$)/,
+  // Put there by the engine itself: the init binary and the network files it bind-mounts.
+  /^\/(usr\/)?sbin\/docker-init$/,
+  /^\/etc\/(hostname|hosts|resolv\.conf)$/,
 ];
 
 export interface ContainerChange {

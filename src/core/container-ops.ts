@@ -27,7 +27,7 @@ export type ContainerOutcome = 'created' | 'started' | 'running';
  * a running one is left running, with a word that its settings are out of date.
  */
 export async function ensureContainer(
-  deps: { engine: Engine; ui: Reporter },
+  deps: { engine: Engine; ui: Reporter; signal?: AbortSignal },
   id: EnvIdentity,
   plan: { body: ContainerCreateBody; settingsHash: string },
 ): Promise<{ container: ContainerState; outcome: ContainerOutcome }> {
@@ -47,22 +47,22 @@ export async function ensureContainer(
     existing = null;
   }
   if (existing) {
-    await startOrExplain(engine, existing.id, false);
+    await startOrExplain(engine, existing.id);
     return { container: (await engine.inspectContainer(existing.id)) ?? existing, outcome: 'started' };
   }
   const progress = ui.progress(`creating container ${id.containerName}`);
-  let createdId: string;
+  let createdId: string | null = null;
   try {
     createdId = await engine.createContainer(plan.body);
+    if (deps.signal?.aborted) throw deps.signal.reason;
+    await startOrExplain(engine, createdId);
+    if (deps.signal?.aborted) throw deps.signal.reason;
   } catch (error) {
     progress.fail();
-    throw nameRaceOr(error, id);
-  }
-  try {
-    await startOrExplain(engine, createdId, true);
-  } catch (error) {
-    progress.fail();
-    throw error;
+    // Interrupted or failed half way: leave no half-made container behind.
+    if (createdId) await engine.removeContainer(createdId).catch(() => undefined);
+    else if (deps.signal?.aborted) await removeIfCreatedMeanwhile(engine, id);
+    throw createdId ? error : nameRaceOr(error, id);
   }
   progress.succeed(`container ${id.containerName} is running`);
   const container = await engine.inspectContainer(createdId);
@@ -73,12 +73,11 @@ export async function ensureContainer(
   return { container, outcome: 'created' };
 }
 
-/** Starts a container; one this call just created is removed again if it cannot start. */
-async function startOrExplain(engine: Engine, containerId: string, removeOnFailure: boolean): Promise<void> {
+/** Starts a container, explaining the engine's GPU failure in words a user can act on. */
+async function startOrExplain(engine: Engine, containerId: string): Promise<void> {
   try {
     await engine.startContainer(containerId);
   } catch (error) {
-    if (removeOnFailure) await engine.removeContainer(containerId).catch(() => undefined);
     if (error instanceof DevenvError && /could not select device driver/.test(error.message)) {
       throw new DevenvError(
         'the Docker engine cannot give this container GPUs (no NVIDIA device driver is configured)',
@@ -114,4 +113,12 @@ export async function removeEnvContainer(engine: Engine, id: EnvIdentity): Promi
   if (container.running) await engine.stopContainer(container.id);
   await engine.removeContainer(container.id);
   return container;
+}
+
+/** A create request aborted on our side may still have completed in the engine. */
+async function removeIfCreatedMeanwhile(engine: Engine, id: EnvIdentity): Promise<void> {
+  const container = await engine.inspectContainer(id.containerName).catch(() => null);
+  if (container && !container.running && isOwnedBy(container.labels, id.user, id.envName)) {
+    await engine.removeContainer(container.id).catch(() => undefined);
+  }
 }

@@ -53,7 +53,11 @@ export async function runExec(
   const restore = () => {
     while (cleanups.length > 0) cleanups.pop()?.();
   };
-  const unregister = registerRestore(restore);
+  // On a signal the terminal is restored at once and the stream closed, so the wait below ends.
+  const unregister = registerRestore(() => {
+    restore();
+    stream.destroy();
+  });
   try {
     if (request.tty && io.stdin.isTTY) {
       io.stdin.setRawMode(true);

@@ -18,11 +18,14 @@ export async function ensureRepo(options: {
   env: NodeJS.ProcessEnv;
   signal?: AbortSignal;
   onProgress?: (text: string) => void;
+  /** Called once a clone is really needed (the folder is missing or empty). */
+  onCloneStart?: () => void;
 }): Promise<RepoState> {
   const { dest } = options;
   if (existsSync(dest) && !(statSync(dest).isDirectory() && readdirSync(dest).length === 0)) {
     return existsSync(path.join(dest, '.git')) ? 'present' : 'not-git';
   }
+  options.onCloneStart?.();
   const source = isLocalRepo(options.repo) ? path.resolve(options.envRoot, options.repo) : options.repo;
   const parent = path.dirname(dest);
   mkdirSync(parent, { recursive: true });

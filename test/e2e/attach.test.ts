@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, devenv, docker, makeEnvDir, quickRc, removeEnvObjects, TEST_USER, userEnv } from './harness.js';
 import { TmuxSession } from './tmux.js';
@@ -63,5 +64,39 @@ describe('interactive start in a real terminal (tmux)', () => {
     await term.waitFor(/after-kill=\d+/, 30_000);
     term.type('stty -a | grep -c -- -icanon; echo CHECKED');
     await term.waitFor(/^0\s*\nCHECKED$/m);
+  });
+});
+
+describe('a dropped SSH session while attached', () => {
+  let dir: string;
+  let term: TmuxSession;
+  beforeAll(() => {
+    dir = makeEnvDir('hup', TEST_USER, quickRc('hup'));
+    expect(devenv(TEST_USER, dir, ['start', '--detach']).code).toBe(0);
+    const env = userEnv(TEST_USER, { TERM: 'xterm-256color', PS1: 'HOST$ ' }).join(' ');
+    term = TmuxSession.start(
+      'devenv-e2e-hup',
+      `runuser -u ${TEST_USER.name} -- env -i ${env} bash --norc --noprofile`,
+    );
+  });
+  afterAll(() => {
+    term?.kill();
+    removeEnvObjects(dir);
+  });
+
+  it('SIGHUP to devenv restores the terminal and exits 129; the env keeps running', async () => {
+    await term.waitFor(/HOST\$\s*$/m);
+    term.type(`cd ${dir} && ${process.execPath} ${BIN} shell`);
+    term.type('echo attached-now');
+    await term.waitFor(/^attached-now$/m);
+    const pid = execFileSync('pgrep', ['-u', TEST_USER.name, '-f', `${BIN} shell`], { encoding: 'utf8' })
+      .trim()
+      .split('\n')[0];
+    process.kill(Number(pid), 'SIGHUP');
+    term.type('echo "hup-exit=$?"');
+    await term.waitFor(/hup-exit=129/, 30_000);
+    term.type('stty -a | grep -c -- -icanon; echo CHECKED');
+    await term.waitFor(/^0\s*\nCHECKED$/m);
+    expect(docker(['inspect', '--format', '{{.State.Running}}', 'devenv-hup-devtest'])).toBe('true');
   });
 });

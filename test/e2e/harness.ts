@@ -1,4 +1,4 @@
-import { execFileSync, type SpawnSyncReturns, spawnSync } from 'node:child_process';
+import { execFileSync, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -111,15 +111,12 @@ export function removeEnvObjects(dir: string): void {
     .split('\n')
     .filter(Boolean);
   if (ids.length === 0) return;
-  const images = mine(
-    docker([
-      'image',
-      'inspect',
-      '--format',
-      '{{.Id}} {{index .Config.Labels "dev.devenv.root"}}',
-      ...new Set(ids),
-    ]),
-  );
+  // Other images may vanish meanwhile (another test cleaning up): read what inspect could answer.
+  const format = '{{.Id}} {{index .Config.Labels "dev.devenv.root"}}';
+  const inspected = spawnSync('docker', ['image', 'inspect', '--format', format, ...new Set(ids)], {
+    encoding: 'utf8',
+  });
+  const images = mine(inspected.stdout.trim());
   if (images.length > 0) spawnSync('docker', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
 }
 
@@ -162,4 +159,59 @@ export function asUser(user: TestUser, cwd: string, command: string): string {
     ['-u', user.name, '--', 'env', '-i', ...userEnv(user), 'bash', '-c', command],
     { cwd, encoding: 'utf8' },
   );
+}
+
+export interface Running {
+  /** The devenv node process (not runuser), for signals. */
+  pid(): number;
+  stderr(): string;
+  stdout(): string;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
+}
+
+/** Starts the real bin/devenv as `user` in the background. */
+export function spawnDevenv(
+  user: TestUser,
+  cwd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Running {
+  const child = spawn(
+    'runuser',
+    ['-u', user.name, '--', 'env', '-i', ...userEnv(user, env), process.execPath, BIN, ...args],
+    {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    out += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    err += chunk.toString();
+  });
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('close', (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    pid: () =>
+      Number(
+        execFileSync('pgrep', ['-P', String(child.pid)], { encoding: 'utf8' })
+          .trim()
+          .split('\n')[0],
+      ),
+    stderr: () => err,
+    stdout: () => out,
+    done,
+    async waitForStderr(pattern, timeoutMs = 120_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!pattern.test(err)) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${pattern} in stderr:\n${err}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    },
+  };
 }

@@ -49,9 +49,9 @@ describe('meaningfulChanges', () => {
       changed('/usr/local/bin'),
       added('/usr/local/bin/tool'),
       changed('/etc'),
-      changed('/etc/hosts'),
+      changed('/etc/motd'),
     ];
-    expect(meaningfulChanges(changes, MOUNTS)).toEqual([added('/usr/local/bin/tool'), changed('/etc/hosts')]);
+    expect(meaningfulChanges(changes, MOUNTS)).toEqual([added('/usr/local/bin/tool'), changed('/etc/motd')]);
   });
 
   it('keeps an added or deleted folder together with its children', () => {

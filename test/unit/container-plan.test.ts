@@ -4,6 +4,7 @@ import type { DevenvConfig, MountSpec } from '../../src/core/config/schema.js';
 import { parseConfig } from '../../src/core/config/validate.js';
 import {
   AGENT_SOCKET_TARGET,
+  configHash,
   describeWiring,
   type GpuWiring,
   planContainer,
@@ -289,6 +290,7 @@ describe('planContainer: hash and labels', () => {
       ...ownerLabels(identity),
       [LABELS.buildHash]: 'b1',
       [LABELS.createHash]: reference.settingsHash,
+      [LABELS.configHash]: configHash(config()),
       [LABELS.gpus]: 'none',
     });
     expect(reference.settingsHash).toMatch(/^[0-9a-f]{16}$/);

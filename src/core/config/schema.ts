@@ -163,6 +163,8 @@ export interface KeySpec {
   key: keyof DevenvConfig;
   field: Field<unknown>;
   default: (ctx: DefaultsContext) => unknown;
+  /** How the docs state a default that depends on the host. */
+  defaultDoc?: string;
   /** What the key does, for `devenv config --explain` and the docs. */
   doc: string;
   /** A value that is valid and shows the key off in .devenvrc.example. */
@@ -174,6 +176,7 @@ export const CONFIG_KEYS: KeySpec[] = [
     key: 'name',
     field: name,
     default: (ctx) => sanitizeEnvName(ctx.envRootName),
+    defaultDoc: "the env root's folder name",
     doc: 'Name of the env; the container is devenv-<name>-<user>.',
     example: 'podcastllm',
   },
@@ -244,6 +247,7 @@ export const CONFIG_KEYS: KeySpec[] = [
     key: 'timezone',
     field: timezone,
     default: (ctx) => ctx.hostTimezone,
+    defaultDoc: "the host's timezone",
     doc: "Timezone of the container; defaults to the host's.",
     example: 'Asia/Taipei',
   },
