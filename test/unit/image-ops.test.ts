@@ -176,7 +176,13 @@ function fakeLog() {
   const state = { lines: [] as string[], opened: 0, closed: 0 };
   const openLog = (): BuildLog => {
     state.opened += 1;
-    return { path: LOG_PATH, write: (line) => state.lines.push(line), close: () => (state.closed += 1) };
+    return {
+      path: LOG_PATH,
+      write: (line) => state.lines.push(line),
+      close: () => {
+        state.closed += 1;
+      },
+    };
   };
   return { openLog, state };
 }

@@ -32,9 +32,18 @@ describe('withEnvLock', () => {
       order.push('first out');
     });
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const second = withEnvLock(dir, 'env', { onWait: (h) => (waitedOn = h?.pid) }, async () => {
-      order.push('second in');
-    });
+    const second = withEnvLock(
+      dir,
+      'env',
+      {
+        onWait: (h) => {
+          waitedOn = h?.pid;
+        },
+      },
+      async () => {
+        order.push('second in');
+      },
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(order).toEqual(['first in']);
     releaseFirst();
