@@ -1,4 +1,5 @@
 import type { Engine } from '../core/engine.js';
+import { linkAgentSocket } from '../host/ssh-agent.js';
 import type { EnvContext } from './context.js';
 
 /** Environment every command run in the container gets, on top of the container's own. */
@@ -18,6 +19,8 @@ export function execInEnv(
   workdir: string,
   tty: boolean,
 ): Promise<number> {
+  // This session's agent may be a new socket since the env started: point the stable link at it.
+  if (ctx.loaded.config.sshAgent) linkAgentSocket(ctx.io.env, ctx.user.uid);
   return engine.exec(
     {
       container: ctx.identity.containerName,

@@ -12,6 +12,7 @@ import { repoFolderName } from '../core/repo.js';
 import { readRecipe } from '../host/fs-ops.js';
 import { detectEngineGpuSupport, detectHostGpus } from '../host/gpu.js';
 import { requirementsContext } from '../host/python-files.js';
+import { linkAgentSocket } from '../host/ssh-agent.js';
 import type { EnvContext } from './context.js';
 
 export interface HostGpuFacts {
@@ -126,7 +127,18 @@ export async function planEnv(ctx: EnvContext, engine: Engine): Promise<EnvPlan>
     buildHash: build.hash,
     workdir,
     gpu: wiring,
-    sshAgentSocket: config.sshAgent ? (ctx.io.env.SSH_AUTH_SOCK ?? null) : null,
+    sshAgentDir: agentDir(ctx),
   });
   return { mounts, workdir, gpu, build, container };
+}
+
+/** The agent folder to mount when sshAgent is on; says once why forwarding is off otherwise. */
+function agentDir(ctx: EnvContext): string | null {
+  if (!ctx.loaded.config.sshAgent) return null;
+  const link = linkAgentSocket(ctx.io.env, ctx.user.uid);
+  if ('problem' in link) {
+    ctx.ui.warn(link.problem);
+    return null;
+  }
+  return link.dir;
 }

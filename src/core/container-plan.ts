@@ -38,7 +38,8 @@ export interface ContainerCreateBody {
   };
 }
 
-export const AGENT_SOCKET_TARGET = '/run/devenv/ssh-agent.sock';
+export const AGENT_DIR_TARGET = '/run/devenv/agent';
+export const AGENT_SOCKET_TARGET = `${AGENT_DIR_TARGET}/agent.sock`;
 
 export function planContainer(input: {
   identity: EnvIdentity;
@@ -48,14 +49,15 @@ export function planContainer(input: {
   buildHash: string;
   workdir: string;
   gpu: GpuWiring;
-  sshAgentSocket: string | null;
+  /** The host folder holding the stable link to the SSH agent socket (see host/ssh-agent.ts). */
+  sshAgentDir: string | null;
 }): { body: ContainerCreateBody; settingsHash: string } {
   const { config, user, gpu } = input;
   const env = Object.entries(config.env).map(([k, v]) => `${k}=${v}`);
   env.push(`DEVENV_NAME=${input.identity.envName}`);
   const mounts = [...input.mounts];
-  if (input.sshAgentSocket) {
-    mounts.push({ Type: 'bind', Source: input.sshAgentSocket, Target: AGENT_SOCKET_TARGET, ReadOnly: false });
+  if (input.sshAgentDir) {
+    mounts.push({ Type: 'bind', Source: input.sshAgentDir, Target: AGENT_DIR_TARGET, ReadOnly: false });
     env.push(`SSH_AUTH_SOCK=${AGENT_SOCKET_TARGET}`);
   }
   const ownEntrypoint = config.entrypoint === 'devenv';

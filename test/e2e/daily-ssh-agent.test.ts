@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { devenv, makeEnvDir, quickRc, removeEnvObjects, TEST_USER, userEnv } from './harness.js';
+import { containerId, devenv, makeEnvDir, quickRc, removeEnvObjects, TEST_USER, userEnv } from './harness.js';
 
 /** Runs a host command as the test user, with a clean environment plus `env`. */
 function asUser(command: string[], env: Record<string, string> = {}) {
@@ -54,7 +54,7 @@ describe('sshAgent: the host SSH agent inside the env', () => {
       'echo "sock=$SSH_AUTH_SOCK"; ssh-add -l; echo "ssh-add=$?"',
     ]);
     expect(result.code, result.stderr).toBe(0);
-    expect(result.stdout).toMatch(/^sock=\/run\/devenv\/ssh-agent\.sock$/m);
+    expect(result.stdout).toMatch(/^sock=\/run\/devenv\/agent\/agent\.sock$/m);
     expect(result.stdout).toMatch(/agent has no identities/);
     expect(result.stdout).toMatch(/^ssh-add=1$/m);
   });
@@ -85,5 +85,29 @@ describe('sshAgent: the host SSH agent inside the env', () => {
       'SSH_AUTH_SOCK=/run/devenv/none.sock ssh-add -l; echo "ssh-add=$?"',
     ]);
     expect(result.stdout).toMatch(/^ssh-add=2$/m);
+  });
+
+  it('after a reconnect (a new agent socket), the running env reaches the new agent', () => {
+    const socket2 = path.join(dir, 'agent2.sock');
+    const started = asUser(['ssh-agent', '-s', '-a', socket2]);
+    expect(started.status, started.stderr).toBe(0);
+    const pid2 = Number(/SSH_AGENT_PID=(\d+)/.exec(started.stdout)?.[1]);
+    try {
+      const key = path.join(dir, 'id_second');
+      expect(
+        asUser(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'second-session', '-f', key]).status,
+      ).toBe(0);
+      expect(asUser(['ssh-add', key], { SSH_AUTH_SOCK: socket2 }).status).toBe(0);
+      const before = containerId('devenv-dailyssh-devtest');
+      const result = devenv(TEST_USER, dir, ['exec', '--', 'ssh-add', '-l'], {
+        env: { SSH_AUTH_SOCK: socket2 },
+      });
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toContain('second-session');
+      expect(result.stdout).not.toContain('daily-key');
+      expect(containerId('devenv-dailyssh-devtest')).toBe(before);
+    } finally {
+      process.kill(pid2, 'SIGTERM');
+    }
   });
 });

@@ -3,6 +3,7 @@ import { planBuild } from '../../src/core/build-plan.js';
 import type { DevenvConfig, MountSpec } from '../../src/core/config/schema.js';
 import { parseConfig } from '../../src/core/config/validate.js';
 import {
+  AGENT_DIR_TARGET,
   AGENT_SOCKET_TARGET,
   configHash,
   describeWiring,
@@ -64,7 +65,7 @@ function container(
   input: {
     config?: DevenvConfig;
     gpu?: GpuWiring;
-    sshAgentSocket?: string | null;
+    sshAgentDir?: string | null;
     buildHash?: string;
     mounts?: BindMount[];
   } = {},
@@ -78,7 +79,7 @@ function container(
     buildHash: input.buildHash ?? 'b1',
     workdir: '/home/alice/projects',
     gpu: input.gpu ?? NO_GPU,
-    sshAgentSocket: input.sshAgentSocket ?? null,
+    sshAgentDir: input.sshAgentDir ?? null,
   });
 }
 
@@ -258,12 +259,12 @@ describe('planContainer: the create body', () => {
   });
 
   it('mounts the SSH agent socket and sets SSH_AUTH_SOCK only when given', () => {
-    const withAgent = container({ sshAgentSocket: '/tmp/ssh-XYZ/agent.42' }).body;
-    expect(withAgent.HostConfig.Mounts).toContainEqual(bind('/tmp/ssh-XYZ/agent.42', AGENT_SOCKET_TARGET));
+    const withAgent = container({ sshAgentDir: '/tmp/devenv-agent-1234' }).body;
+    expect(withAgent.HostConfig.Mounts).toContainEqual(bind('/tmp/devenv-agent-1234', AGENT_DIR_TARGET));
     expect(withAgent.Env).toContain(`SSH_AUTH_SOCK=${AGENT_SOCKET_TARGET}`);
 
-    const without = container({ sshAgentSocket: null }).body;
-    expect(without.HostConfig.Mounts.map((m) => m.Target)).not.toContain(AGENT_SOCKET_TARGET);
+    const without = container({ sshAgentDir: null }).body;
+    expect(without.HostConfig.Mounts.map((m) => m.Target)).not.toContain(AGENT_DIR_TARGET);
     expect(without.Env.some((e) => e.startsWith('SSH_AUTH_SOCK='))).toBe(false);
   });
 
@@ -313,7 +314,7 @@ describe('planContainer: hash and labels', () => {
     { label: 'the shm size', input: { config: config({ shmSize: '16g' }) } },
     { label: 'the entrypoint', input: { config: config({ entrypoint: 'base' as const }) } },
     { label: 'the GPUs', input: { gpu: ALL_GPUS } },
-    { label: 'the SSH agent', input: { sshAgentSocket: '/tmp/agent.sock' } },
+    { label: 'the SSH agent', input: { sshAgentDir: '/tmp/devenv-agent-1234' } },
     { label: 'the image build', input: { buildHash: 'b2' } },
   ])('changes with $label', ({ input }) => {
     expect(container(input).settingsHash).not.toBe(reference.settingsHash);
