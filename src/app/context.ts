@@ -27,15 +27,10 @@ export interface Io {
 }
 
 /** What a command knows about the env it acts on. Built once per command; the engine lazily. */
-export interface EnvContext {
-  io: Io;
-  ui: Ui;
-  user: HostUser;
+export interface EnvContext extends HostContext {
   loaded: LoadedConfig;
   identity: EnvIdentity;
   containerUser: ContainerUser;
-  endpoint: EngineEndpoint;
-  engine(): Promise<Engine>;
 }
 
 export async function createUiFor(io: Io, globals: GlobalOptions): Promise<Ui> {
@@ -48,29 +43,47 @@ export async function createUiFor(io: Io, globals: GlobalOptions): Promise<Ui> {
   });
 }
 
-export async function loadEnvContext(io: Io, globals: GlobalOptions): Promise<EnvContext> {
-  const user = currentHostUser(io.env);
-  const loaded = loadConfig({
-    cwd: io.cwd,
-    explicitFile: globals.config,
-    uid: process.getuid?.() ?? user.uid,
-    hostTimezone: hostTimezone(io.env),
-  });
-  const identity = envIdentity(loaded.config.name, user, loaded.envRoot);
+/**
+ * What a command that is not about the current folder's env knows (`ls`, `init`): the host
+ * user, the terminal and the engine. It never reads a .devenvrc, so a broken one cannot stop it.
+ */
+export interface HostContext {
+  io: Io;
+  ui: Ui;
+  user: HostUser;
+  endpoint: EngineEndpoint;
+  engine(): Promise<Engine>;
+}
+
+export async function loadHostContext(io: Io, globals: GlobalOptions): Promise<HostContext> {
   const endpoint = resolveEndpoint(io.env, globals.context);
-  const ui = await createUiFor(io, globals);
   let engine: Promise<Engine> | undefined;
   return {
     io,
-    ui,
-    user,
-    loaded,
-    identity,
-    containerUser: containerUserFor(user),
+    ui: await createUiFor(io, globals),
+    user: currentHostUser(io.env),
     endpoint,
+    // Connected on first use: commands that never talk to the engine never load dockerode.
     engine: () => {
       engine ??= import('../docker/engine.js').then(({ connectEngine }) => connectEngine(endpoint));
       return engine;
     },
+  };
+}
+
+export async function loadEnvContext(io: Io, globals: GlobalOptions): Promise<EnvContext> {
+  // The config first: a bad .devenvrc is the error to report, whatever else is wrong.
+  const loaded = loadConfig({
+    cwd: io.cwd,
+    explicitFile: globals.config,
+    uid: process.getuid?.() ?? currentHostUser(io.env).uid,
+    hostTimezone: hostTimezone(io.env),
+  });
+  const host = await loadHostContext(io, globals);
+  return {
+    ...host,
+    loaded,
+    identity: envIdentity(loaded.config.name, host.user, loaded.envRoot),
+    containerUser: containerUserFor(host.user),
   };
 }

@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { EnvContext, GlobalOptions, Io } from '../app/context.js';
+import { type HostContext, loadHostContext } from '../app/context.js';
 import { buildPlanFor, gpuFacts } from '../app/env-plan.js';
-import { type HostContext, loadHostContext } from '../app/host-context.js';
 import { containerUserFor } from '../core/container-user.js';
 import type { Engine } from '../core/engine.js';
 import {

@@ -3,7 +3,7 @@ import {
   BASE_READY,
   devenv,
   docker,
-  dockerOk,
+  ensureTestImage,
   makeEnvDir,
   quickRc,
   removeEnvObjects,
@@ -16,12 +16,10 @@ const SERVICES = 'devenv-test-base:services';
 describe('entrypoint "base" keeps the base image entrypoint and services', () => {
   let dir: string;
   beforeAll(() => {
-    if (!dockerOk(['image', 'inspect', SERVICES])) {
-      docker(
-        ['build', '-t', SERVICES, '-'],
-        `FROM ${BASE_READY}\nRUN printf '#!/bin/sh\\necho "service up as $(id -un)" > /tmp/service.log\\nexec "$@"\\n' > /start.sh && chmod +x /start.sh\nENTRYPOINT ["/start.sh"]\nCMD ["sleep", "infinity"]`,
-      );
-    }
+    ensureTestImage(
+      SERVICES,
+      `FROM ${BASE_READY}\nRUN printf '#!/bin/sh\\necho "service up as $(id -un)" > /tmp/service.log\\nexec "$@"\\n' > /start.sh && chmod +x /start.sh\nENTRYPOINT ["/start.sh"]\nCMD ["sleep", "infinity"]`,
+    );
     dir = makeEnvDir(
       'baseentry',
       TEST_USER,

@@ -4,13 +4,20 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.js';
 import {
   devenvWithout,
-  ensureUserWithoutDocker,
   expectNothingCreated,
   expectOneLineError,
   NODOCKER_USER,
   snapshot,
 } from './errors-kit.js';
-import { containerId, devenv, makeEnvDir, quickRc, removeEnvObjects, TEST_USER } from './harness.js';
+import {
+  containerId,
+  devenv,
+  ensureTestUser,
+  makeEnvDir,
+  quickRc,
+  removeEnvObjects,
+  TEST_USER,
+} from './harness.js';
 
 /**
  * A Docker engine that only knows /_ping, /version and /info, and says it speaks API 1.30
@@ -62,7 +69,7 @@ describe('the environment: no HOME works; engine problems are one line, exit 4',
   let oldEngine: ChildProcess | undefined;
 
   beforeAll(() => {
-    ensureUserWithoutDocker(NODOCKER_USER);
+    ensureTestUser(NODOCKER_USER, { dockerGroup: false });
     rmSync('/tmp/nope.sock', { force: true });
   });
   afterAll(() => {

@@ -20,30 +20,6 @@ import { BIN, docker, type RunResult, type TestUser, userEnv } from './harness.j
 /** A user who is NOT in the docker group, for the socket-permission case. */
 export const NODOCKER_USER: TestUser = { name: 'devnodocker', uid: 4444, gid: 4444 };
 
-export function ensureUserWithoutDocker(user: TestUser): void {
-  if (spawnSync('id', ['-u', user.name]).status !== 0) {
-    mustRun('groupadd', ['-g', String(user.gid), user.name]);
-    mustRun('useradd', [
-      '-m',
-      '-l',
-      '-u',
-      String(user.uid),
-      '-g',
-      String(user.gid),
-      '-s',
-      '/bin/bash',
-      user.name,
-    ]);
-  }
-  // In case an earlier run (or someone) added it: the case needs the socket to refuse this user.
-  spawnSync('gpasswd', ['-d', user.name, 'docker'], { stdio: 'ignore' });
-}
-
-function mustRun(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
-}
-
 /** Writes .devenvrc as raw text (for malformed JSON), owned by `owner`, with `mode`. */
 export function writeRawRc(dir: string, owner: TestUser, text: string, mode = 0o644): string {
   const file = path.join(dir, '.devenvrc');

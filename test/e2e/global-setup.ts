@@ -1,14 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import {
   BASE_COLLIDE,
   BASE_RAW,
   BASE_READY,
   BIG_USER,
-  docker,
   dockerOk,
+  ensureTestImage,
+  ensureTestUser,
   OTHER_USER,
   TEST_USER,
-  type TestUser,
 } from './harness.js';
 
 /**
@@ -29,43 +28,15 @@ export default function setup(): void {
   if (!dockerOk(['image', 'inspect', BASE_RAW])) {
     throw new Error(`base image ${BASE_RAW} is missing: run \`bash .ci/engine.sh\` to make it`);
   }
-  for (const user of [TEST_USER, BIG_USER, OTHER_USER]) ensureUser(user);
-  ensureImage(
+  for (const user of [TEST_USER, BIG_USER, OTHER_USER]) ensureTestUser(user, { dockerGroup: true });
+  ensureTestImage(
     BASE_READY,
     `FROM ${BASE_RAW}
 RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends sudo locales tzdata ca-certificates git python3 python3-venv python3-pip && rm -rf /var/lib/apt/lists/*`,
   );
-  ensureImage(
+  ensureTestImage(
     BASE_COLLIDE,
     `FROM ${BASE_READY}
 RUN groupadd -g ${TEST_USER.gid} ubuntu && useradd -m -u ${TEST_USER.uid} -g ${TEST_USER.gid} -s /bin/bash ubuntu && useradd -m -u 1000 -s /bin/bash ${BIG_USER.name}`,
   );
-}
-
-function ensureUser(user: TestUser): void {
-  if (spawnSync('id', ['-u', user.name]).status !== 0) {
-    run('groupadd', ['-g', String(user.gid), user.name]);
-    run('useradd', [
-      '-m',
-      '-l',
-      '-u',
-      String(user.uid),
-      '-g',
-      String(user.gid),
-      '-s',
-      '/bin/bash',
-      user.name,
-    ]);
-  }
-  run('usermod', ['-aG', 'docker', user.name]);
-}
-
-function ensureImage(tag: string, dockerfile: string): void {
-  if (dockerOk(['image', 'inspect', tag])) return;
-  docker(['build', '--network', 'host', '-t', tag, '-'], dockerfile);
-}
-
-function run(command: string, args: string[]): void {
-  const result = spawnSync(command, args, { encoding: 'utf8' });
-  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
 }

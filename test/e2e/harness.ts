@@ -215,3 +215,34 @@ export function spawnDevenv(
     },
   };
 }
+
+/** Builds a test-only image from a Dockerfile text, once: later runs reuse it. */
+export function ensureTestImage(tag: string, dockerfile: string): void {
+  if (dockerOk(['image', 'inspect', tag])) return;
+  docker(['build', '--network', 'host', '-t', tag, '-'], dockerfile);
+}
+
+/** Makes a host user with a fixed UID/GID, in the docker group or (for the socket cases) not. */
+export function ensureTestUser(user: TestUser, options: { dockerGroup: boolean }): void {
+  if (spawnSync('id', ['-u', user.name]).status !== 0) {
+    mustRun('groupadd', ['-g', String(user.gid), user.name]);
+    mustRun('useradd', [
+      '-m',
+      '-l',
+      '-u',
+      String(user.uid),
+      '-g',
+      String(user.gid),
+      '-s',
+      '/bin/bash',
+      user.name,
+    ]);
+  }
+  if (options.dockerGroup) mustRun('usermod', ['-aG', 'docker', user.name]);
+  else spawnSync('gpasswd', ['-d', user.name, 'docker'], { stdio: 'ignore' });
+}
+
+function mustRun(command: string, args: string[]): void {
+  const result = spawnSync(command, args, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
+}
