@@ -1,0 +1,51 @@
+// Timing: A/B pairs measured in the same run, alternating (ABBA) so drift hits both alike,
+// after warm-up rounds that are thrown away. Figures are medians.
+import { spawnSync } from 'node:child_process';
+
+/** Runs a command to completion and returns its wall time in ms; throws on a non-zero exit. */
+export function timeCommand({ cmd, args, cwd, env, expectCode = 0 }) {
+  const started = process.hrtime.bigint();
+  const result = spawnSync(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (result.error) throw result.error;
+  if (result.status !== expectCode) {
+    throw new Error(
+      `${[cmd, ...args].join(' ')} exited ${result.status ?? result.signal} (expected ${expectCode}):\n${result.stderr}${result.stdout}`,
+    );
+  }
+  return ms;
+}
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * Times `a` (devenv) against `b` (the baseline), each a function returning ms, with an optional
+ * `before(which)` that resets state and is not timed. Returns the samples and the medians.
+ */
+export function compare({ a, b, before = () => {}, warmup = 1, runs = 10 }) {
+  const samples = { a: [], b: [] };
+  const one = (which) => {
+    before(which);
+    return which === 'a' ? a() : b();
+  };
+  for (let i = 0; i < warmup + runs; i++) {
+    const order = i % 2 === 0 ? ['a', 'b'] : ['b', 'a'];
+    for (const which of order) {
+      const ms = one(which);
+      if (i >= warmup) samples[which].push(ms);
+    }
+  }
+  return {
+    a: { medianMs: median(samples.a), samplesMs: samples.a.map(round) },
+    b: { medianMs: median(samples.b), samplesMs: samples.b.map(round) },
+  };
+}
+
+export function round(value, digits = 1) {
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}

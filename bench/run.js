@@ -1,0 +1,564 @@
+// `npm run bench`: devenv's speed against the real engine, each figure as a ratio to its baseline
+// measured in the same run (see README "Performance"). Writes bench/results/latest.json.
+//
+//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,cold,bump,context,running,requests]
+//                     [--repo DIR] [--keep]
+//
+// Needs: a Docker engine, the base image devenv-test-base:ready (bash .ci/engine.sh and the e2e
+// global setup make it), a built dist/ (npm run build), python3 (to make two tiny wheels).
+import { spawn, spawnSync } from 'node:child_process';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { requestLines, startEngineProxy } from './engine-proxy.js';
+import { BASE_IMAGE, docker, dockerOk, makeBenchEnv, removeBenchEnv, removeLabelled } from './fixture.js';
+import { compare, median, round, timeCommand } from './measure.js';
+
+const GROUPS = ['startup', 'gpu', 'cold', 'bump', 'context', 'running', 'requests'];
+const { values: opts } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '10' },
+    'build-runs': { type: 'string', default: '3' },
+    only: { type: 'string', default: GROUPS.join(',') },
+    repo: { type: 'string', default: path.resolve(import.meta.dirname, '..') },
+    keep: { type: 'boolean', default: false },
+  },
+});
+const RUNS = Number(opts.runs);
+const BUILD_RUNS = Number(opts['build-runs']);
+const ONLY = new Set(opts.only.split(','));
+const REPO = path.resolve(opts.repo);
+// The CLI as npm installs it: package.json's "bin".
+const BIN = path.join(REPO, binOf(REPO));
+const RESULTS = path.join(import.meta.dirname, 'results');
+
+const figures = [];
+const requestLog = {};
+const failures = [];
+
+function binOf(repo) {
+  const { bin } = JSON.parse(readFileSync(path.join(repo, 'package.json'), 'utf8'));
+  return typeof bin === 'string' ? bin : bin.devenv;
+}
+
+function preflight() {
+  if (!existsSync(path.join(REPO, 'dist', 'cli.js')))
+    throw new Error(`no ${REPO}/dist: run \`npm run build\``);
+  const newest = (dir) =>
+    Math.max(
+      ...spawnSync('find', [dir, '-type', 'f', '-printf', '%T@\\n'], { encoding: 'utf8' })
+        .stdout.split('\n')
+        .filter(Boolean)
+        .map(Number),
+    );
+  if (newest(path.join(REPO, 'src')) > newest(path.join(REPO, 'dist'))) {
+    process.stderr.write(
+      'bench: warning: src/ is newer than dist/: run `npm run build` to bench the current code\n',
+    );
+  }
+  if (!dockerOk(['info'])) throw new Error('no Docker engine answers `docker info`');
+  if (!dockerOk(['image', 'inspect', BASE_IMAGE])) {
+    throw new Error(`base image ${BASE_IMAGE} is missing: run the e2e global setup (bash .ci/run) first`);
+  }
+}
+
+/** A clean, login-like environment for devenv and the docker CLI, rooted in the bench's temp dir. */
+function cleanEnv(env, extra = {}) {
+  return {
+    HOME: path.join(env.dir, 'home'),
+    USER: os.userInfo().username,
+    PATH: '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'C.UTF-8',
+    XDG_STATE_HOME: path.join(env.dir, 'state'),
+    DOCKER_BUILDKIT: '0',
+    ...extra,
+  };
+}
+
+function devenvCmd(env, args, extraEnv) {
+  return { cmd: process.execPath, args: [BIN, ...args], cwd: env.dir, env: cleanEnv(env, extraEnv) };
+}
+
+function dockerCmd(env, args, extraEnv) {
+  return { cmd: 'docker', args, cwd: env.dir, env: cleanEnv(env, extraEnv) };
+}
+
+function run(command) {
+  return timeCommand(command);
+}
+
+/** Runs a command (not timed) with devenv pointed at the proxy; returns the engine requests. */
+async function proxied(proxy, command) {
+  proxy.take();
+  const child = spawn(command.cmd, command.args, {
+    cwd: command.cwd,
+    env: { ...command.env, DOCKER_HOST: `unix://${proxy.socketPath}` },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  await sleep(50);
+  const requests = proxy.take();
+  if (code !== 0) {
+    const seen = requestLines(requests).join('\n  ');
+    throw new Error(
+      `${[command.cmd, ...command.args].join(' ')} exited ${code}:\n${output}\nrequests:\n  ${seen}`,
+    );
+  }
+  return requests;
+}
+
+function addFigure(figure) {
+  figures.push(figure);
+  const mark = figure.pass ? 'ok' : 'OVER';
+  process.stderr.write(`bench: ${figure.figure}: ${figure.result} (budget ${figure.budget}) ${mark}\n`);
+}
+
+function ratioFigure(id, figure, measured, budget) {
+  const ratio = measured.a.medianMs / measured.b.medianMs;
+  addFigure({
+    id,
+    figure,
+    devenv: `${round(measured.a.medianMs)} ms`,
+    baseline: `${round(measured.b.medianMs)} ms`,
+    result: `${round(ratio, 2)}x`,
+    value: round(ratio, 3),
+    budget: `<= ${budget}x`,
+    pass: ratio <= budget,
+    samples: { devenvMs: measured.a.samplesMs, baselineMs: measured.b.samplesMs },
+  });
+}
+
+// ---- figures -------------------------------------------------------------------------------
+
+function benchStartup(env) {
+  const nodeNothing = { cmd: process.execPath, args: ['-e', '0'], cwd: env.dir, env: cleanEnv(env) };
+  for (const flag of ['--version', '--help']) {
+    const measured = compare({
+      a: () => run(devenvCmd(env, [flag])),
+      b: () => run(nodeNothing),
+      warmup: 2,
+      runs: RUNS * 2,
+    });
+    ratioFigure(`startup${flag}`, `devenv ${flag} vs node -e 0`, measured, 1.3);
+  }
+}
+
+function benchGpu(env) {
+  const probe = (extraEnv) => {
+    const result = spawnSync(process.execPath, [path.join(import.meta.dirname, 'gpu-probe.js'), REPO], {
+      env: cleanEnv(env, extraEnv),
+      encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`gpu probe failed: ${result.stderr}`);
+    return JSON.parse(result.stdout);
+  };
+  const fixtures = path.join(REPO, 'test', 'fixtures');
+  const cases = {
+    none: { PATH: '/usr/local/bin:/usr/bin:/bin' },
+    fake: {
+      PATH: `${path.join(fixtures, 'fake-nvidia-smi')}:/usr/local/bin:/usr/bin:/bin`,
+      FAKE_NVIDIA_SMI_DIR: path.join(fixtures, 'nvidia-smi'),
+      FAKE_NVIDIA_SMI_MACHINE: 'thamada_rtx-4090_550.127.05',
+    },
+  };
+  const samples = { none: [], fake: [] };
+  const last = {};
+  for (let i = 0; i < 2 + RUNS; i++) {
+    for (const key of i % 2 === 0 ? ['none', 'fake'] : ['fake', 'none']) {
+      const result = probe(cases[key]);
+      last[key] = result;
+      if (i >= 2) samples[key].push(result);
+    }
+  }
+  for (const [key, budget, label] of [
+    ['none', 150, 'GPU detection, no nvidia-smi'],
+    ['fake', 300, 'GPU detection, fake nvidia-smi (RTX 4090)'],
+  ]) {
+    const detect = median(samples[key].map((s) => s.detectMs));
+    const imported = median(samples[key].map((s) => s.importMs));
+    addFigure({
+      id: `gpu-${key}`,
+      figure: label,
+      devenv: `${round(detect)} ms (+${round(imported)} ms import)`,
+      baseline: '—',
+      result: `${round(detect)} ms`,
+      value: round(detect),
+      budget: `<= ${budget} ms`,
+      pass: detect <= budget,
+      detail: {
+        found: last[key],
+        importMs: round(imported),
+        samplesMs: samples[key].map((s) => round(s.detectMs)),
+      },
+    });
+  }
+}
+
+/** `docker build` + `docker run -d` flags equivalent to devenv's build request and create body. */
+function handRecipe(buildRequest, createBody, tag, name) {
+  const q = buildRequest.query;
+  const buildArgs = ['build', '-q', '--no-cache', '-t', tag];
+  for (const [k, v] of Object.entries(JSON.parse(q.buildargs ?? '{}')))
+    buildArgs.push('--build-arg', `${k}=${v}`);
+  for (const [k, v] of Object.entries(JSON.parse(q.labels ?? '{}'))) buildArgs.push('--label', `${k}=${v}`);
+  if (q.networkmode) buildArgs.push('--network', q.networkmode);
+  if (q.forcerm === 'true') buildArgs.push('--force-rm');
+  buildArgs.push('-');
+
+  const h = createBody.HostConfig ?? {};
+  const runArgs = ['run', '-d', '--name', name];
+  for (const [k, v] of Object.entries(createBody.Labels ?? {})) runArgs.push('--label', `${k}=${v}`);
+  if (createBody.User) runArgs.push('--user', createBody.User);
+  if (createBody.WorkingDir) runArgs.push('--workdir', createBody.WorkingDir);
+  for (const e of createBody.Env ?? []) runArgs.push('-e', e);
+  if (h.Init) runArgs.push('--init');
+  for (const m of h.Mounts ?? [])
+    runArgs.push(
+      '--mount',
+      `type=bind,source=${m.Source},target=${m.Target}${m.ReadOnly ? ',readonly' : ''}`,
+    );
+  if (h.NetworkMode) runArgs.push('--network', h.NetworkMode);
+  if (h.ShmSize) runArgs.push('--shm-size', `${h.ShmSize}b`);
+  if (h.RestartPolicy?.Name) runArgs.push('--restart', h.RestartPolicy.Name);
+  if (h.DeviceRequests?.length) runArgs.push('--gpus', 'all');
+  const entrypoint = createBody.Entrypoint ?? [];
+  if (entrypoint[0]) runArgs.push('--entrypoint', entrypoint[0]);
+  runArgs.push(tag, ...entrypoint.slice(1), ...(createBody.Cmd ?? []));
+  return { buildArgs, runArgs };
+}
+
+async function benchCold(env, proxy) {
+  // What devenv sends, captured once: the context tar and query of POST /build, the create body.
+  removeLabelled(env.dir);
+  const requests = await proxied(proxy, devenvCmd(env, ['start', '--detach']));
+  requestLog['start --detach (from nothing)'] = requestLines(requests);
+  const build = requests.find((r) => r.method === 'POST' && r.path === '/build');
+  const create = requests.find((r) => r.method === 'POST' && r.path === '/containers/create');
+  if (!build?.body || !create?.body) throw new Error('did not capture the build or create request');
+  const contextFile = path.join(env.dir, 'context.tar');
+  writeFileSync(contextFile, build.body);
+  const handTag = `devenv-${env.name}-hand:latest`;
+  const handName = `devenv-${env.name}-hand`;
+  const { buildArgs, runArgs } = handRecipe(
+    build,
+    JSON.parse(create.body.toString('utf8')),
+    handTag,
+    handName,
+  );
+
+  const context = readFileSync(contextFile);
+  const byHand = () => {
+    const started = process.hrtime.bigint();
+    const result = spawnSync('docker', buildArgs, { cwd: env.dir, env: cleanEnv(env), input: context });
+    if (result.status !== 0) throw new Error(`docker build failed: ${result.stderr}`);
+    run(dockerCmd(env, runArgs));
+    return Number(process.hrtime.bigint() - started) / 1e6;
+  };
+  const measured = compare({
+    a: () => run(devenvCmd(env, ['rebuild', '--no-cache', '--detach'])),
+    b: byHand,
+    before: () => removeLabelled(env.dir),
+    warmup: 1,
+    runs: BUILD_RUNS,
+  });
+  const diffS = (measured.a.medianMs - measured.b.medianMs) / 1000;
+  addFigure({
+    id: 'cold-start',
+    figure: 'cold start --detach (no cache) vs docker build + docker run -d',
+    devenv: `${round(measured.a.medianMs / 1000, 2)} s`,
+    baseline: `${round(measured.b.medianMs / 1000, 2)} s`,
+    result: `${diffS >= 0 ? '+' : ''}${round(diffS, 2)} s`,
+    value: round(diffS, 3),
+    budget: '<= +2 s',
+    pass: diffS <= 2,
+    samples: { devenvMs: measured.a.samplesMs, baselineMs: measured.b.samplesMs },
+    detail: { docker: [`docker ${buildArgs.join(' ')} < context.tar`, `docker ${runArgs.join(' ')}`] },
+  });
+  removeLabelled(env.dir);
+}
+
+/** Steps the classic builder took from cache in the last build, from devenv's build log. */
+function cacheReport(env) {
+  const log = path.join(env.dir, 'state', 'devenv', 'logs', `${env.containerName}-build.log`);
+  const lines = readFileSync(log, 'utf8').split('\n');
+  const steps = [];
+  for (const line of lines) {
+    const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
+    if (step) steps.push({ step: Number(step[1]), instruction: step[3], cached: false });
+    else if (/Using cache/.test(line) && steps.length > 0) steps[steps.length - 1].cached = true;
+  }
+  // Steps up to FROM never say "Using cache"; the first step after it that ran is where reuse ended.
+  const from = steps.findIndex((s) => /^FROM\b/i.test(s.instruction));
+  const firstBuilt = steps.slice(from + 1).find((s) => !s.cached);
+  return {
+    steps: steps.length,
+    cached: steps.filter((s) => s.cached).length,
+    firstRebuilt: firstBuilt ?? null,
+  };
+}
+
+function benchBump(env) {
+  const cold = [];
+  const bump = [];
+  let cache = null;
+  for (let i = 0; i < 1 + BUILD_RUNS; i++) {
+    env.setRequirements(['a']);
+    const coldMs = run(devenvCmd(env, ['rebuild', '--no-cache', '--detach']));
+    env.setRequirements(['a', 'b']);
+    const bumpMs = run(devenvCmd(env, ['rebuild', '--detach']));
+    cache = cacheReport(env);
+    if (i >= 1) {
+      cold.push(coldMs);
+      bump.push(bumpMs);
+    }
+  }
+  env.setRequirements(['a']);
+  ratioFigure(
+    'rebuild-bump',
+    'rebuild after a requirements bump vs cold rebuild --no-cache',
+    {
+      a: { medianMs: median(bump), samplesMs: bump.map((v) => round(v)) },
+      b: { medianMs: median(cold), samplesMs: cold.map((v) => round(v)) },
+    },
+    0.25,
+  );
+  figures[figures.length - 1].detail = { cache };
+}
+
+async function benchContext(env, proxy) {
+  const projects = path.join(env.dir, 'projects');
+  mkdirSync(projects, { recursive: true });
+  const sizes = {};
+  const big = path.join(projects, 'big.bin');
+  for (const [key, fill] of [
+    ['empty', false],
+    ['1GiB', true],
+  ]) {
+    if (fill) {
+      writeFileSync(big, '');
+      truncateSync(big, 1024 ** 3);
+    }
+    const requests = await proxied(proxy, devenvCmd(env, ['rebuild', '--detach']));
+    requestLog[`rebuild --detach (projects/ ${key})`] = requestLines(requests);
+    const builds = requests.filter((r) => r.method === 'POST' && r.path === '/build');
+    sizes[key] = {
+      bytes: builds[0]?.bodyBytes ?? null,
+      sha256: builds[0]?.bodySha256 ?? null,
+      builds: builds.length,
+    };
+  }
+  unlinkSync(big);
+  const identical = sizes.empty.sha256 !== null && sizes.empty.sha256 === sizes['1GiB'].sha256;
+  const bytes = sizes['1GiB'].bytes ?? Number.POSITIVE_INFINITY;
+  addFigure({
+    id: 'build-context',
+    figure: 'build context sent: projects/ with 1 GiB vs empty',
+    devenv: `${sizes['1GiB'].bytes} B`,
+    baseline: `${sizes.empty.bytes} B`,
+    result: `${identical ? 'identical' : 'DIFFERENT'}, ${round(bytes / 1024, 1)} KiB`,
+    value: bytes,
+    budget: 'identical, <= 64 KiB',
+    pass: identical && bytes <= 64 * 1024,
+    detail: sizes,
+  });
+}
+
+function ensureRunning(env) {
+  run(devenvCmd(env, ['start', '--detach']));
+  const state = docker(['inspect', '-f', '{{.State.Running}}', env.containerName]);
+  if (state !== 'true') throw new Error(`${env.containerName} is not running after start`);
+}
+
+function benchRunning(env) {
+  ensureRunning(env);
+  const c = env.containerName;
+  ratioFigure(
+    'exec',
+    'devenv exec -- true vs docker exec C true',
+    compare({
+      a: () => run(devenvCmd(env, ['exec', '--', 'true'])),
+      b: () => run(dockerCmd(env, ['exec', c, 'true'])),
+      runs: RUNS,
+    }),
+    1.5,
+  );
+  ratioFigure(
+    'start-running',
+    'devenv start --detach (running) vs docker start C',
+    compare({
+      a: () => run(devenvCmd(env, ['start', '--detach'])),
+      b: () => run(dockerCmd(env, ['start', c])),
+      runs: RUNS,
+    }),
+    3,
+  );
+  ratioFigure(
+    'status',
+    'devenv status vs docker inspect C',
+    compare({
+      a: () => run(devenvCmd(env, ['status'])),
+      b: () => run(dockerCmd(env, ['inspect', c])),
+      runs: RUNS,
+    }),
+    3,
+  );
+}
+
+async function benchRequests(env, proxy) {
+  ensureRunning(env);
+  const c = env.containerName;
+  const record = async (label, command) => {
+    const requests = await proxied(proxy, command);
+    requestLog[label] = requestLines(requests);
+    return requests;
+  };
+  await record('--version', devenvCmd(env, ['--version']));
+  await record('--help', devenvCmd(env, ['--help']));
+  await record('exec -- true', devenvCmd(env, ['exec', '--', 'true']));
+  await record('docker exec C true', dockerCmd(env, ['exec', c, 'true']));
+  await record('start --detach (running)', devenvCmd(env, ['start', '--detach']));
+  await record('docker start C', dockerCmd(env, ['start', c]));
+  await record('status', devenvCmd(env, ['status']));
+  await record('docker inspect C', dockerCmd(env, ['inspect', c]));
+  await record('stop', devenvCmd(env, ['stop']));
+  const fresh = await record(
+    'start --detach (fresh image, no container)',
+    devenvCmd(env, ['start', '--detach']),
+  );
+  const builds = fresh.filter((r) => r.method === 'POST' && r.path === '/build').length;
+  addFigure({
+    id: 'fresh-image-start',
+    figure: 'start --detach with a fresh image: build requests',
+    devenv: `${builds} of ${fresh.length} requests`,
+    baseline: '—',
+    result: `${builds} builds`,
+    value: builds,
+    budget: 'zero build requests',
+    pass: builds === 0,
+  });
+}
+
+// ---- report ----------------------------------------------------------------------------------
+
+function table() {
+  const header = ['figure', 'devenv', 'baseline', 'result', 'budget', 'ok'];
+  const rows = figures.map((f) => [
+    f.figure,
+    f.devenv,
+    f.baseline,
+    f.result,
+    f.budget,
+    f.pass ? 'yes' : 'NO',
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
+  return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
+}
+
+function engineVersion() {
+  try {
+    return docker(['version', '--format', '{{.Server.Version}} (API {{.Server.APIVersion}})']);
+  } catch {
+    return null;
+  }
+}
+
+async function main() {
+  preflight();
+  const env = makeBenchEnv();
+  const proxy = await startEngineProxy({
+    socketPath: path.join(env.dir, 'engine.sock'),
+    keepBody: (r) => r.method === 'POST' && (r.path === '/build' || r.path === '/containers/create'),
+  });
+  let cleaned = false;
+  const cleanUp = async () => {
+    if (cleaned) return;
+    cleaned = true;
+    await proxy.close();
+    if (opts.keep) process.stderr.write(`bench: kept ${env.dir} and its objects (--keep)\n`);
+    else removeBenchEnv(env);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      cleanUp().finally(() => process.exit(130));
+    });
+  }
+  const started = Date.now();
+  const loadBefore = os.loadavg();
+  const groups = {
+    startup: () => benchStartup(env),
+    gpu: () => benchGpu(env),
+    cold: () => benchCold(env, proxy),
+    bump: () => benchBump(env),
+    context: () => benchContext(env, proxy),
+    running: () => benchRunning(env),
+    requests: () => benchRequests(env, proxy),
+  };
+  try {
+    process.stderr.write(`bench: env ${env.dir} (${env.containerName}), devenv ${BIN}\n`);
+    for (const [name, group] of Object.entries(groups)) {
+      if (!ONLY.has(name)) continue;
+      try {
+        await group();
+      } catch (error) {
+        // One broken figure should not cost the others: it is reported, and the exit code says so.
+        failures.push({ group: name, error: String(error.stack ?? error) });
+        process.stderr.write(`bench: ${name} failed: ${error.stack ?? error}\n`);
+      }
+    }
+  } finally {
+    await cleanUp();
+  }
+  const report = {
+    date: new Date().toISOString(),
+    durationS: Math.round((Date.now() - started) / 1000),
+    repo: REPO,
+    commit:
+      spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() ||
+      null,
+    distBuilt: statSync(path.join(REPO, 'dist', 'cli.js')).mtime.toISOString(),
+    node: process.version,
+    engine: engineVersion(),
+    cpus: os.cpus().length,
+    // Other work on the machine skews every figure: look here before comparing two runs.
+    loadAverage: { before: loadBefore.map((v) => round(v, 2)), after: os.loadavg().map((v) => round(v, 2)) },
+    runs: RUNS,
+    buildRuns: BUILD_RUNS,
+    figures,
+    failures,
+    engineRequests: requestLog,
+  };
+  mkdirSync(RESULTS, { recursive: true });
+  writeFileSync(path.join(RESULTS, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${table()}\n\nengine requests per command:\n`);
+  for (const [label, lines] of Object.entries(requestLog)) {
+    process.stdout.write(`  ${label}: ${lines.length}\n${lines.map((l) => `    ${l}\n`).join('')}`);
+  }
+  process.stdout.write(`\nwritten: ${path.relative(process.cwd(), path.join(RESULTS, 'latest.json'))}\n`);
+  if (failures.length > 0) {
+    process.stdout.write(`failed: ${failures.map((f) => f.group).join(', ')} (see stderr)\n`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench: ${error.stack ?? error}\n`);
+  process.exitCode = 1;
+});
