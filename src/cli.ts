@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import type { EnvContext, GlobalOptions, Io } from './app/context.js';
 import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
+import { packageVersion } from './host/package-files.js';
 
 /** run.sh's flags, kept working: `devenv --start` is `devenv start`. */
 const RUN_SH_ALIASES: Record<string, string> = {
@@ -24,17 +24,11 @@ export function rewriteAliases(args: string[]): string[] {
   return args;
 }
 
-function version(): string {
-  return (
-    JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
-  ).version;
-}
-
 /** Builds the commander program; each action loads its command module only when it runs. */
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('devenv')
     .description('Your GPU dev container on a shared server: your user, your repo, your GPUs, one command.')
-    .version(version(), '-V, --version')
+    .version(packageVersion(), '-V, --version')
     .option('-c, --config <path>', 'use this .devenvrc instead of searching upward from the current folder')
     .option('--context <name>', 'Docker context to use (like docker --context)')
     .option('-q, --quiet', 'print only errors and requested data')

@@ -8,12 +8,12 @@ import { chooseBaseImage } from '../core/gpu/base-image.js';
 import { type GpuPlan, planGpus } from '../core/gpu/gpu-plan.js';
 import { chooseTorchIndex, torchPipArgs } from '../core/gpu/torch-index.js';
 import { type MountPlan, planMounts } from '../core/mounts.js';
-import { repoFolderName } from '../core/repo.js';
 import { readRecipe } from '../host/fs-ops.js';
 import { detectEngineGpuSupport, detectHostGpus } from '../host/gpu.js';
 import { requirementsContext } from '../host/python-files.js';
 import { linkAgentSocket } from '../host/ssh-agent.js';
 import type { EnvContext } from './context.js';
+import { repoDir, workdirFor } from './workdir.js';
 
 export interface HostGpuFacts {
   gpus: Awaited<ReturnType<typeof detectHostGpus>>;
@@ -26,20 +26,6 @@ export interface EnvPlan {
   gpu: HostGpuFacts | null;
   build: BuildPlan;
   container: { body: ContainerCreateBody; settingsHash: string };
-}
-
-/** The repo's folder on the host, or null when no repo is configured. */
-export function repoDir(ctx: EnvContext): string | null {
-  const { config } = ctx.loaded;
-  return config.repo
-    ? path.resolve(ctx.loaded.envRoot, config.projectsDir, repoFolderName(config.repo))
-    : null;
-}
-
-export function workdirFor(ctx: EnvContext): string {
-  const { config } = ctx.loaded;
-  const projects = `${ctx.containerUser.home}/projects`;
-  return config.repo ? `${projects}/${repoFolderName(config.repo)}` : projects;
 }
 
 /** GPUs: asks the host (nvidia-smi) and the engine only when the config may want them. */

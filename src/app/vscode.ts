@@ -3,7 +3,7 @@ import { attachedConfigFor } from '../core/vscode-attach.js';
 import { userHome } from '../host/fs-ops.js';
 import { nameConfigFiles, writeNameConfig } from '../host/vscode-config.js';
 import type { EnvContext } from './context.js';
-import { workdirFor } from './env-plan.js';
+import { workdirFor } from './workdir.js';
 
 /** Per command run: `devenv code` starts the env (which writes the files) and must not warn twice. */
 const written = new WeakMap<EnvContext, string[]>();

@@ -2,16 +2,15 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { attachShell, canAttach } from '../app/attach.js';
 import type { EnvContext } from '../app/context.js';
-import { planEnv, repoDir, workdirFor } from '../app/env-plan.js';
 import { syncVscodeAttachConfig } from '../app/vscode.js';
+import { repoDir, workdirFor } from '../app/workdir.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
 import { configHash } from '../core/container-plan.js';
 import type { ContainerState, Engine } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
 import { LABELS } from '../core/identity.js';
-import { ensureImage } from '../core/image-ops.js';
 import { ensureHostDirs, openBuildLog, stateDir } from '../host/fs-ops.js';
-import { ensureRepo, type RepoState } from '../host/git.js';
+import type { RepoState } from '../host/git.js';
 import { withEnvLock } from '../host/lock.js';
 import type { Progress } from '../ui/ui.js';
 
@@ -64,6 +63,11 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: StartOptions
       `the engine at ${ctx.endpoint.url} is remote: bind-mount sources are folders on that host, and UID ${ctx.user.uid} there may be another user`,
     );
   await cloneRepoIfMissing(ctx);
+  // Loaded here, not at the top: `start` on a running env (the common case) never plans or builds.
+  const [{ planEnv }, { ensureImage, removeImageIfUnused }] = await Promise.all([
+    import('../app/env-plan.js'),
+    import('../core/image-ops.js'),
+  ]);
   const plan = await planEnv(ctx, engine);
   const missing = plan.mounts.mounts.slice(2).filter((m) => !existsSync(m.Source));
   if (missing[0]) {
@@ -75,7 +79,7 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: StartOptions
   ensureHostDirs(plan.mounts.hostDirs, ctx.user);
   if (plan.gpu?.plan.notice) ctx.ui.warn(plan.gpu.plan.notice);
 
-  await ensureImage(
+  const image = await ensureImage(
     {
       engine,
       ui: ctx.ui,
@@ -87,6 +91,8 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: StartOptions
   );
   if (options.rebuild && existing) await removeEnvContainer(engine, ctx.identity);
   await ensureContainer({ engine, ui: ctx.ui, signal: ctx.io.signal }, ctx.identity, plan.container);
+  // The image a rebuild replaced could not go while the old container used it; now it can.
+  if (image.replaced) await removeImageIfUnused(engine, image.replaced);
   return plan.workdir;
 }
 
@@ -108,6 +114,7 @@ async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
   let progress: Progress | null = null;
   let state: RepoState;
   try {
+    const { ensureRepo } = await import('../host/git.js');
     state = await ensureRepo({
       repo: config.repo,
       branch: config.branch,

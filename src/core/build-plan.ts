@@ -88,3 +88,20 @@ function withPythonFolder(files: ContextFile[]): ContextFile[] {
 function unique(items: string[]): string[] {
   return [...new Set(items)];
 }
+
+/**
+ * The context as sent: the Dockerfile with the labels as one LABEL line at its end. (The build
+ * API's labels option makes the classic builder commit one step per label.) The hash is over
+ * `files`, so the label carrying it does not feed back into it.
+ */
+export function contextWithLabels(plan: Pick<BuildPlan, 'files' | 'labels'>): ContextFile[] {
+  const quote = (value: string) => JSON.stringify(value).replace(/\$/g, '\\$');
+  const line = `\nLABEL ${Object.entries(plan.labels)
+    .map(([key, value]) => `${key}=${quote(value)}`)
+    .join(' ')}\n`;
+  return plan.files.map((file) =>
+    file.path === 'Dockerfile'
+      ? { ...file, content: Buffer.concat([Buffer.from(file.content), Buffer.from(line)]) }
+      : file,
+  );
+}

@@ -42,7 +42,7 @@ export async function ensureImage(
   deps: { engine: Engine; ui: Reporter; openLog: () => BuildLog; signal?: AbortSignal },
   plan: BuildPlan,
   options: { rebuild: boolean; noCache: boolean },
-): Promise<{ built: boolean; stale: boolean }> {
+): Promise<{ built: boolean; stale: boolean; replaced: string | null }> {
   const { engine, ui } = deps;
   const current = await imageStatus(engine, plan);
   if (current.image && !options.rebuild) {
@@ -51,7 +51,7 @@ export async function ensureImage(
         `image ${plan.imageRef} is stale: the recipe, build args or requirements changed since it was built; run \`devenv rebuild\``,
       );
     }
-    return { built: false, stale: current.stale };
+    return { built: false, stale: current.stale, replaced: null };
   }
   await ensureBaseImage(deps, plan.baseImage);
   const log = deps.openLog();
@@ -95,9 +95,15 @@ export async function ensureImage(
   progress.succeed(`built image ${plan.imageRef}`);
   if (current.image) {
     const replaced = await engine.inspectImage(plan.imageRef);
-    if (replaced && replaced.id !== current.image.id) await removeImageIfUnused(engine, current.image.id);
+    if (
+      replaced &&
+      replaced.id !== current.image.id &&
+      !(await removeImageIfUnused(engine, current.image.id))
+    ) {
+      return { built: true, stale: false, replaced: current.image.id };
+    }
   }
-  return { built: true, stale: false };
+  return { built: true, stale: false, replaced: null };
 }
 
 async function ensureBaseImage(deps: { engine: Engine; ui: Reporter }, baseImage: string): Promise<void> {
@@ -114,12 +120,17 @@ async function ensureBaseImage(deps: { engine: Engine; ui: Reporter }, baseImage
   progress.succeed(`pulled base image ${baseImage}`);
 }
 
-/** The image a rebuild replaced; kept if a container still uses it (the engine says 409). */
-async function removeImageIfUnused(engine: Engine, id: string): Promise<void> {
+/**
+ * The image a rebuild replaced, unless a container still uses it (the engine says 409): then the
+ * caller removes it once that container is recreated.
+ */
+export async function removeImageIfUnused(engine: Engine, id: string): Promise<boolean> {
   try {
     await engine.removeImage(id);
+    return true;
   } catch {
-    // still in use by a container: `devenv prune` removes it later
+    // still in use by a container (409)
+    return false;
   }
 }
 

@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import type { BuildPlan } from '../core/build-plan.js';
+import { type BuildPlan, contextWithLabels } from '../core/build-plan.js';
 import type { ContainerCreateBody } from '../core/container-plan.js';
 import type {
   BuildEvents,
@@ -152,10 +152,9 @@ export class DockerodeEngine implements Engine {
     let imageId = '';
     let failure: string | null = null;
     const stream = await this.call('starting the image build', () =>
-      this.docker.buildImage(contextTar(plan.files), {
+      this.docker.buildImage(contextTar(contextWithLabels(plan)), {
         t: plan.imageRef,
         buildargs: plan.buildArgs,
-        labels: plan.labels,
         nocache: options.noCache,
         pull: false,
         rm: true,

@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { ContextFile } from '../core/build-plan.js';
 import { DevenvError } from '../core/errors.js';
 import type { BuildLog } from '../core/ports.js';
+import { packageRoot } from './package-files.js';
 import type { HostUser } from './user.js';
 
 /**
@@ -88,12 +89,12 @@ export function openBuildLog(env: NodeJS.ProcessEnv, containerName: string): Bui
 
 /** The recipe in images/, shipped with devenv, as build-context files. */
 export function readRecipe(): ContextFile[] {
-  const dir = new URL('../../images/', import.meta.url);
+  const dir = path.join(packageRoot(), 'images');
   return readdirSync(dir)
     .sort()
     .map((name) => ({
       path: name,
-      content: readFileSync(new URL(name, dir)),
+      content: readFileSync(path.join(dir, name)),
       mode: name.endsWith('.sh') ? 0o755 : 0o644,
     }));
 }

@@ -41,6 +41,8 @@ describe('interactive start in a real terminal (tmux)', () => {
     await term.waitFor(/^42$/m);
 
     term.type('exit 7');
+    // Keys typed before devenv has handed the terminal back would go to the closing session.
+    await term.waitFor(/exit\s*\nHOST\$\s*$/);
     term.type('echo "devenv-exit=$?"');
     await term.waitFor(/devenv-exit=7/);
   });
@@ -60,6 +62,7 @@ describe('interactive start in a real terminal (tmux)', () => {
     term.type('echo inside-again');
     await term.waitFor(/^inside-again$/m);
     docker(['kill', 'devenv-attach-devtest']);
+    await term.waitFor(/HOST\$\s*$/, 30_000);
     term.type('echo "after-kill=$?"');
     await term.waitFor(/after-kill=\d+/, 30_000);
     term.type('stty -a | grep -c -- -icanon; echo CHECKED');

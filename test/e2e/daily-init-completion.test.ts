@@ -45,7 +45,10 @@ _devenv; echo "\${COMPREPLY[@]}"`,
   });
 
   it.each([
-    { words: ['devenv', 'logs', '-'], expected: '-f --follow -c --config --context -q --quiet -v --verbose -h --help' },
+    {
+      words: ['devenv', 'logs', '-'],
+      expected: '-f --follow -c --config --context -q --quiet -v --verbose -h --help',
+    },
     { words: ['devenv', 'ls', '--'], expected: '--all --json --config --context --quiet --verbose --help' },
     { words: ['devenv', 'code', '--o'], expected: '--open' },
     { words: ['devenv', 'rebuild', '--no'], expected: '--no-cache' },

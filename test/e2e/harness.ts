@@ -4,7 +4,7 @@ import path from 'node:path';
 
 /** Test fixtures shared by the e2e files: users, images, and a way to run the real CLI as a user. */
 export const REPO_ROOT = path.resolve(import.meta.dirname, '../..');
-export const BIN = path.join(REPO_ROOT, 'bin', 'devenv.js');
+export const BIN = path.join(REPO_ROOT, 'bin', 'devenv.cjs');
 export const E2E_ROOT = '/tmp/devenv-e2e';
 
 export interface TestUser {

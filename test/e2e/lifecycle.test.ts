@@ -140,6 +140,12 @@ describe('lifecycle as a non-root host user (uid 4242)', () => {
     expect(containerId(container)).not.toBe(containerBefore);
     expect(run(['exec', '--', 'locale', '-a']).stdout).toMatch(/de_DE\.utf8/);
     expect(JSON.parse(run(['status', '--json']).stdout).image.fresh).toBe(true);
+    // The replaced image goes once the old container is gone: a rebuild leaves no dangling copy.
+    expect(
+      docker(['images', '-aq', '--filter', `label=dev.devenv.root=${dir}`])
+        .split('\n')
+        .filter(Boolean),
+    ).toHaveLength(1);
   });
 
   it('stop removes the container and leaves projects/ alone; the run.sh spelling works', () => {

@@ -4,7 +4,7 @@ import { renderConfigReference } from '../../src/core/config/reference.js';
 import { CONFIG_KEYS } from '../../src/core/config/schema.js';
 
 describe('docs/config.md', () => {
-  it('is the schema rendered: regenerate with `node bin/devenv.js config --reference > docs/config.md`', () => {
+  it('is the schema rendered: regenerate with `node bin/devenv.cjs config --reference > docs/config.md`', () => {
     expect(readFileSync(new URL('../../docs/config.md', import.meta.url), 'utf8')).toBe(
       renderConfigReference(),
     );

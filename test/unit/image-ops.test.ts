@@ -214,7 +214,7 @@ describe('ensureImage', () => {
   });
 
   it('builds once when there is no image, and logs the build', async () => {
-    expect(await ensure()).toEqual({ built: true, stale: false });
+    expect(await ensure()).toEqual({ built: true, stale: false, replaced: null });
     expect(engine.count('build')).toBe(1);
     expect(engine.count('pull')).toBe(0);
     expect(engine.images.get(identity.imageRef)?.labels[LABELS.buildHash]).toBe('hash-new');
@@ -225,7 +225,7 @@ describe('ensureImage', () => {
 
   it('does not build a fresh image', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-new' }));
-    expect(await ensure()).toEqual({ built: false, stale: false });
+    expect(await ensure()).toEqual({ built: false, stale: false, replaced: null });
     expect(engine.calls).toEqual([]);
     expect(log.state.opened).toBe(0);
     expect(ui.events.warnings).toEqual([]);
@@ -233,7 +233,7 @@ describe('ensureImage', () => {
 
   it('does not rebuild a stale image behind your back, but says so', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-old' }));
-    expect(await ensure()).toEqual({ built: false, stale: true });
+    expect(await ensure()).toEqual({ built: false, stale: true, replaced: null });
     expect(engine.calls).toEqual([]);
     expect(ui.events.warnings).toHaveLength(1);
     expect(ui.events.warnings[0]).toContain('devenv rebuild');
@@ -242,7 +242,7 @@ describe('ensureImage', () => {
 
   it('treats an image without a build hash as stale', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine());
-    expect(await ensure()).toEqual({ built: false, stale: true });
+    expect(await ensure()).toEqual({ built: false, stale: true, replaced: null });
   });
 
   it.each([
@@ -250,7 +250,11 @@ describe('ensureImage', () => {
     { label: 'a fresh image', hash: 'hash-new' },
   ])('rebuild builds over $label and removes the image it replaced', async ({ hash }) => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: hash }));
-    expect(await ensure({ rebuild: true, noCache: true })).toEqual({ built: true, stale: false });
+    expect(await ensure({ rebuild: true, noCache: true })).toEqual({
+      built: true,
+      stale: false,
+      replaced: null,
+    });
     expect(engine.count('build')).toBe(1);
     expect(engine.lastBuildOptions).toEqual({ noCache: true });
     expect(engine.calls).toContain('rmi sha256:old');
@@ -271,7 +275,11 @@ describe('ensureImage', () => {
         statusCode: 409,
       });
     };
-    expect(await ensure({ rebuild: true, noCache: false })).toEqual({ built: true, stale: false });
+    expect(await ensure({ rebuild: true, noCache: false })).toEqual({
+      built: true,
+      stale: false,
+      replaced: 'sha256:old',
+    });
   });
 
   it.each<{ label: string; labels: Record<string, string> }>([
