@@ -52,7 +52,7 @@ function binOf(repo) {
 }
 
 function preflight() {
-  if (!existsSync(path.join(REPO, 'dist', 'cli.js')))
+  if (!existsSync(path.join(REPO, 'dist', 'cli.cjs')))
     throw new Error(`no ${REPO}/dist: run \`npm run build\``);
   const newest = (dir) =>
     Math.max(
@@ -533,7 +533,7 @@ async function main() {
     commit:
       spawnSync('git', ['-C', REPO, 'rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).stdout.trim() ||
       null,
-    distBuilt: statSync(path.join(REPO, 'dist', 'cli.js')).mtime.toISOString(),
+    distBuilt: statSync(path.join(REPO, 'dist', 'cli.cjs')).mtime.toISOString(),
     node: process.version,
     engine: engineVersion(),
     cpus: os.cpus().length,

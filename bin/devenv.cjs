@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 // Entry point. CommonJS, and `--version`/`--help` answered from plain files (package.json and
 // dist/help.txt, which the build renders from the commander program), because both run on every
-// login shell or first try and should cost no more than Node itself. Everything else: dist/cli.js.
+// login shell or first try and should cost no more than Node itself. Everything else runs
+// dist/cli.cjs, compiled with V8's code cache (Node 20 has no module compile cache of its own).
 'use strict';
-const { readFileSync } = require('node:fs');
+const fs = require('node:fs');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
@@ -11,11 +12,51 @@ const only = args.length === 1 ? args[0] : null;
 if (only === '--version' || only === '-V') {
   process.stdout.write(`${require('../package.json').version}\n`);
 } else if ((only === '--help' || only === '-h') && !process.env.DEVENV_RENDER_HELP) {
-  process.stdout.write(readFileSync(path.join(__dirname, '..', 'dist', 'help.txt')));
+  process.stdout.write(fs.readFileSync(path.join(__dirname, '..', 'dist', 'help.txt')));
 } else {
   // Library deprecation notices (docker-modem's ssh URL handling) are not the user's to act on.
   if (process.env.DEVENV_DEBUG !== '1') process.noDeprecation = true;
-  import('../dist/cli.js').then(async ({ main }) => {
-    process.exitCode = await main(args);
+  const { main, saveCache } = loadCli(path.join(__dirname, '..', 'dist', 'cli.cjs'));
+  main(args).then((code) => {
+    process.exitCode = code;
+    saveCache();
   });
+}
+
+/**
+ * Loads the bundle like require() would, but through vm.Script with cached data kept per user
+ * and per build: a missing, stale or rejected cache only means a normal compile, and the cache
+ * is written again after the run (so it also holds the functions that run compiled).
+ */
+function loadCli(file) {
+  const vm = require('node:vm');
+  const Module = require('node:module');
+  const source = fs.readFileSync(file, 'utf8');
+  const stat = fs.statSync(file);
+  const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
+  const key = `${process.version}-${process.arch}-${stat.size}-${Math.round(stat.mtimeMs)}`;
+  const cacheFile = cacheHome ? path.join(cacheHome, 'devenv', `cli-${key}.v8`) : null;
+  let cachedData;
+  try {
+    cachedData = cacheFile ? fs.readFileSync(cacheFile) : undefined;
+  } catch {
+    cachedData = undefined;
+  }
+  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, Module.createRequire(file), module, file, path.dirname(file));
+  return {
+    main: module.exports.main,
+    saveCache() {
+      if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
+      try {
+        fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+        const staging = `${cacheFile}.${process.pid}`;
+        fs.writeFileSync(staging, script.createCachedData());
+        fs.renameSync(staging, cacheFile);
+      } catch {
+        // A read-only or full home only costs speed.
+      }
+    },
+  };
 }

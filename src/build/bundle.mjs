@@ -1,36 +1,51 @@
-// Builds dist/: the CLI bundled into one ESM entry plus a chunk per lazily imported command.
-// Bundling saves Node's module resolution on every run, and lets two heavy imports that devenv
-// rarely needs be deferred: dockerode loads gRPC (BuildKit sessions, unused: devenv uses the
-// classic builder) and docker-modem loads ssh2 (only for ssh:// engines) at import time.
+// Builds dist/cli.cjs: the whole CLI as one CommonJS file. One file means no module resolution and
+// no ES module graph to link on every run (commands and heavy libraries are still evaluated only
+// when used: esbuild wraps each module in a lazy initialiser), and bin/devenv.cjs keeps V8's
+// compiled code for it in a cache, which removes most of the parse and compile cost; measured in
+// bench/. Bundling also lets the heavy parts of dockerode
+// that devenv rarely needs stay out of the bundle, loaded from node_modules on first use:
+// BuildKit sessions and BuildKit's protobuf decoding (gRPC, protobufjs: devenv uses the classic
+// builder) and docker-modem's ssh transport (ssh2: only for ssh:// engines).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
-const deferRequire = (file, statement, name) => ({
-  filter: new RegExp(`${file.replace(/[/.]/g, (c) => (c === '/' ? '[\\\\/]' : '\\.'))}$`),
-  rewrite: (source) => {
-    if (!source.includes(statement))
-      throw new Error(`bundle: ${file} no longer contains ${statement}; update src/build/bundle.mjs`);
-    return source.replace(
-      statement,
-      `${name} = function () { return require('./${name === 'withSession' ? 'session' : 'ssh'}').apply(this, arguments); },`,
-    );
+/** Source rewrites: each turns an import-time require into one made on first use. */
+const rewrites = [
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "withSession = require('./session'),",
+    to: "withSession = function () { return require('dockerode/lib/session.js').apply(this, arguments); },",
   },
-});
-
-const deferred = [
-  deferRequire('dockerode/lib/docker.js', "withSession = require('./session'),", 'withSession'),
-  deferRequire('docker-modem/lib/modem.js', "ssh = require('./ssh'),", 'ssh'),
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "var buildkit = require('./buildkit');",
+    to: "var buildkit = require('dockerode/lib/buildkit.js');",
+  },
+  {
+    file: /docker-modem[\\/]lib[\\/]modem\.js$/,
+    from: "ssh = require('./ssh'),",
+    to: "ssh = function () { return require('docker-modem/lib/ssh.js').apply(this, arguments); },",
+  },
 ];
 
-const lazyHeavyRequires = {
-  name: 'lazy-heavy-requires',
+const deferHeavyRequires = {
+  name: 'defer-heavy-requires',
   setup(esbuild) {
-    for (const { filter, rewrite } of deferred) {
-      esbuild.onLoad({ filter }, (args) => ({
-        contents: rewrite(readFileSync(args.path, 'utf8')),
-        loader: 'js',
-      }));
+    // One handler per file: esbuild uses only the first onLoad that answers for a path.
+    for (const pattern of new Set(rewrites.map((r) => r.file.source))) {
+      esbuild.onLoad({ filter: new RegExp(pattern) }, (args) => {
+        let source = readFileSync(args.path, 'utf8');
+        for (const rewrite of rewrites.filter((r) => r.file.source === pattern)) {
+          if (!source.includes(rewrite.from)) {
+            throw new Error(
+              `bundle: ${args.path} no longer contains "${rewrite.from}"; update src/build/bundle.mjs`,
+            );
+          }
+          source = source.replace(rewrite.from, rewrite.to);
+        }
+        return { contents: source, loader: 'js' };
+      });
     }
   },
 };
@@ -39,19 +54,23 @@ rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli.ts'],
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
-  outdir: 'dist',
-  chunkNames: 'chunks/[name]-[hash]',
-  plugins: [lazyHeavyRequires],
-  // Loaded with require() at run time from node_modules, only when an ssh:// engine is used.
-  external: ['ssh2', 'cpu-features', '@grpc/grpc-js', '@grpc/proto-loader'],
-  // CommonJS dependencies inside an ESM bundle still call require().
-  banner: {
-    js: "import { createRequire as __devenvRequire } from 'node:module'; const require = __devenvRequire(import.meta.url);",
-  },
+  outfile: 'dist/cli.cjs',
+  plugins: [deferHeavyRequires],
+  external: [
+    'dockerode/lib/session.js',
+    'dockerode/lib/buildkit.js',
+    'docker-modem/lib/ssh.js',
+    // Large CommonJS packages used on rare paths (a GPU with no driver; a clone): required from
+    // node_modules when used, rather than read and compiled with every command.
+    'systeminformation',
+    'simple-git',
+  ],
+  // The sources are ES modules that locate their package folder from import.meta.url.
+  define: { 'import.meta.url': '__devenvModuleUrl' },
+  banner: { js: "const __devenvModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
 });
 
