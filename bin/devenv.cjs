@@ -51,6 +51,11 @@ function loadCli(file) {
       if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
       try {
         fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
+        // Caches of earlier builds or Node versions will never match again.
+        for (const old of fs.readdirSync(path.dirname(cacheFile))) {
+          if (old.startsWith('cli-') && old.endsWith('.v8'))
+            fs.rmSync(path.join(path.dirname(cacheFile), old), { force: true });
+        }
         const staging = `${cacheFile}.${process.pid}`;
         fs.writeFileSync(staging, script.createCachedData());
         fs.renameSync(staging, cacheFile);

@@ -58,6 +58,9 @@ await build({
   platform: 'node',
   target: 'node20',
   outfile: 'dist/cli.cjs',
+  // import() of the packages left outside becomes require(): the bundle runs through vm.Script
+  // (see bin/devenv.cjs), where a real dynamic import has no loader to call.
+  supported: { 'dynamic-import': false },
   plugins: [deferHeavyRequires],
   external: [
     'dockerode/lib/session.js',

@@ -33,11 +33,20 @@ export async function ensureRepo(options: {
   rmSync(temp, { recursive: true, force: true });
   const { simpleGit } = await import('simple-git');
   const sshCommand = options.env.GIT_SSH_COMMAND ?? 'ssh';
+  // The clone runs as the user would run it in their shell: their GIT_* settings (a CA bundle,
+  // a proxy, an askpass helper) pass through. simple-git refuses such variables unless allowed.
+  const gitEnv = Object.keys(options.env).filter((key) => /^GIT_/i.test(key));
   const git = simpleGit({
     ...(options.signal ? { abort: options.signal } : {}),
-    unsafe: { allowUnsafeSshCommand: true },
-    // simple-git strips inherited GIT_* variables unless allowed; these two must reach git.
-    allowEnvironment: ['GIT_TERMINAL_PROMPT', 'GIT_SSH_COMMAND'],
+    unsafe: {
+      allowUnsafeSshCommand: true,
+      allowUnsafeAskPass: true,
+      allowUnsafeConfigEnvCount: true,
+      allowUnsafeGitProxy: true,
+      allowUnsafeEditor: true,
+      allowUnsafePager: true,
+    },
+    allowEnvironment: [...new Set([...gitEnv, 'GIT_TERMINAL_PROMPT', 'GIT_SSH_COMMAND'])],
     progress: ({ stage, progress }) => options.onProgress?.(`${stage} ${progress}%`),
   } as Parameters<typeof simpleGit>[0]).env({
     ...options.env,

@@ -37,7 +37,10 @@ describe('the repo and the Python stack', () => {
   afterAll(() => removeEnvObjects(dir));
 
   it('clones the repo on the host as the user, installs its requirements at build time, and works in it', () => {
-    const result = run(['start', '--detach']);
+    // The user's own git settings in the environment pass through to the clone.
+    const result = devenv(TEST_USER, dir, ['start', '--detach'], {
+      env: { GIT_SSL_CAINFO: '/etc/ssl/certs/ca-certificates.crt', GIT_AUTHOR_NAME: 'Dev Test' },
+    });
     expect(result.code, result.stderr).toBe(0);
     const clone = path.join(dir, 'projects', 'upstream');
     expect(existsSync(path.join(clone, '.git'))).toBe(true);

@@ -262,7 +262,9 @@ export const CONFIG_KEYS: KeySpec[] = [
   },
   {
     key: 'repo',
-    field: string('a git URL or a local path'),
+    field: string('a git URL or a local path', (s) =>
+      s.startsWith('-') ? `must be a git URL or a path, not an option (got ${JSON.stringify(s)})` : null,
+    ),
     default: () => null,
     doc: 'Git repository cloned (on the host, with your credentials) into <projectsDir>/<repo name> when missing.',
     example: 'https://github.com/example/podcastllm.git',
