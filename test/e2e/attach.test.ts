@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, devenv, docker, makeEnvDir, quickRc, removeEnvObjects, TEST_USER, userEnv } from './harness.js';
+import { BIN, devenv, docker, makeEnvDir, quickRc, removeEnvObjects, TEST_USER } from './harness.js';
 import { TmuxSession } from './tmux.js';
 
 /** Interactive attach through a real pseudo-terminal, as a user at an SSH prompt would use it. */
@@ -12,11 +12,7 @@ describe('interactive start in a real terminal (tmux)', () => {
     dir = makeEnvDir('attach', TEST_USER, quickRc('attach'));
     // Build first so the terminal test does not wait on it.
     expect(devenv(TEST_USER, dir, ['start', '--detach']).code).toBe(0);
-    const env = userEnv(TEST_USER, { TERM: 'xterm-256color', PS1: 'HOST$ ' }).join(' ');
-    term = TmuxSession.start(
-      'devenv-e2e-attach',
-      `runuser -u ${TEST_USER.name} -- env -i ${env} bash --norc --noprofile`,
-    );
+    term = TmuxSession.hostShell('devenv-e2e-attach', TEST_USER);
   });
   afterAll(() => {
     term?.kill();
@@ -76,11 +72,7 @@ describe('a dropped SSH session while attached', () => {
   beforeAll(() => {
     dir = makeEnvDir('hup', TEST_USER, quickRc('hup'));
     expect(devenv(TEST_USER, dir, ['start', '--detach']).code).toBe(0);
-    const env = userEnv(TEST_USER, { TERM: 'xterm-256color', PS1: 'HOST$ ' }).join(' ');
-    term = TmuxSession.start(
-      'devenv-e2e-hup',
-      `runuser -u ${TEST_USER.name} -- env -i ${env} bash --norc --noprofile`,
-    );
+    term = TmuxSession.hostShell('devenv-e2e-hup', TEST_USER);
   });
   afterAll(() => {
     term?.kill();

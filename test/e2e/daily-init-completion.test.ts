@@ -131,11 +131,7 @@ describe('devenv init', () => {
   it('on a terminal: asks for name, repo and GPUs, re-asks after a bad answer', async () => {
     const sub = makeEnvDir('dailyinit-tty', TEST_USER);
     try {
-      const env = userEnv(TEST_USER, { TERM: 'xterm-256color', PS1: 'HOST$ ' }).join(' ');
-      term = TmuxSession.start(
-        'devenv-e2e-dailyinit',
-        `runuser -u ${TEST_USER.name} -- env -i ${env} bash --norc --noprofile`,
-      );
+      term = TmuxSession.hostShell('devenv-e2e-dailyinit', TEST_USER);
       await term.waitFor(/HOST\$\s*$/m);
       term.type(`cd ${sub} && ${process.execPath} ${BIN} init; echo "init-exit=$?"`);
       await term.waitFor(/env name \[[^\]]+\]: $/m);

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { type TestUser, userEnv } from './harness.js';
 
 /** A real terminal: a tmux session whose pane runs a host shell as a test user. */
 export class TmuxSession {
@@ -21,6 +22,12 @@ export class TmuxSession {
     execFileSync('tmux', ['set-option', '-t', name, 'window-size', 'manual']);
     execFileSync('tmux', ['resize-window', '-t', name, '-x', String(size.columns), '-y', String(size.rows)]);
     return new TmuxSession(name);
+  }
+
+  /** A bare host shell as `user` (prompt "HOST$ "), as after an SSH login. */
+  static hostShell(name: string, user: TestUser): TmuxSession {
+    const env = userEnv(user, { TERM: 'xterm-256color', PS1: 'HOST$ ' }).join(' ');
+    return TmuxSession.start(name, `runuser -u ${user.name} -- env -i ${env} bash --norc --noprofile`);
   }
 
   type(text: string): void {
