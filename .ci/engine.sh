@@ -24,6 +24,15 @@ if ! engine_up || [ ${#need_pkgs[@]} -gt 0 ]; then
 fi
 
 if ! engine_up; then
+  # A dockerd that is still shutting down holds its pid file: wait for it, and drop a pid file
+  # whose process is gone, or the new daemon refuses to start.
+  for _ in $(seq 1 30); do
+    pgrep -x dockerd >/dev/null 2>&1 || break
+    sleep 1
+  done
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    rm -f /var/run/docker.pid
+  fi
   log "starting dockerd (no bridge; containers use the host network)"
   mkdir -p /var/log
   nohup dockerd --bridge=none --iptables=false --ip-masq=false >/var/log/devenv-dockerd.log 2>&1 &
