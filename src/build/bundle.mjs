@@ -62,6 +62,9 @@ await build({
   // (see bin/devenv.cjs), where a real dynamic import has no loader to call.
   supported: { 'dynamic-import': false },
   plugins: [deferHeavyRequires],
+  // jsonc-parser's main build is UMD, whose inner require() calls esbuild cannot follow; its ES
+  // module build bundles (and tree-shakes) like any other.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   external: [
     'dockerode/lib/session.js',
     'dockerode/lib/buildkit.js',

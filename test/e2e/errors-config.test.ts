@@ -5,8 +5,9 @@ import { expectNothingCreated, expectOneLineError, snapshot, writeRawRc } from '
 import { devenv, makeEnvDir, quickRc, removeEnvObjects, TEST_USER } from './harness.js';
 
 /**
- * Catalogue cases C01–C14 (docs/errors.md): a bad .devenvrc. Each runs `devenv start --detach`
- * as uid 4242 and must fail before anything is created.
+ * Catalogue cases C01–C17 (docs/errors.md): a bad .devenvrc. Each runs `devenv start --detach`
+ * as uid 4242 and must fail before anything is created; C16 and C17 are files that look unusual
+ * but are fine (JSONC as VS Code writes it, a byte order mark), which `devenv config` reads.
  */
 describe('bad .devenvrc: one line naming the key and the fix, exit 3, nothing created', () => {
   const dirs: string[] = [];
@@ -23,18 +24,28 @@ describe('bad .devenvrc: one line naming the key and the fix, exit 3, nothing cr
     return { dir, file, before: snapshot(dir) };
   }
   const start = (dir: string, args: string[] = []) => devenv(TEST_USER, dir, [...args, 'start', '--detach']);
+  /** `devenv config --json` in `dir`, which must say nothing on stderr; and the config it read. */
+  const readConfig = (dir: string) => {
+    const result = devenv(TEST_USER, dir, ['config', '--json']);
+    expect(result.stderr).toBe('');
+    return { code: result.code, config: result.code === 0 ? JSON.parse(result.stdout).config : null };
+  };
 
   it('C01 malformed JSON names the file, line and column', () => {
-    // A trailing comma, the usual slip: the position is the "}" JSON did not expect.
-    const { dir, before } = envWith('errjson', '{\n  "name": "errjson",\n  "gpus": "none",\n}\n');
-    expectOneLineError(start(dir), ExitCode.config, /\.devenvrc:4:1: not valid JSON: .* — fix the JSON/);
+    // A missing comma, the usual slip: the position is the key JSON did not expect yet.
+    const { dir, before } = envWith('errjson', '{\n  "name": "errjson"\n  "gpus": "none"\n}\n');
+    expectOneLineError(
+      start(dir),
+      ExitCode.config,
+      /\.devenvrc:3:3: not valid JSON: expected a comma before this — fix the JSON/,
+    );
     expectNothingCreated(dir, before);
-    // A bare word: the position is where the word stops being JSON.
+    // A bare word: the position is where the word starts.
     const bare = envWith('errjson', '{\n  "name": "errjson",\n  "gpus": none\n}\n');
     expectOneLineError(
       start(bare.dir),
       ExitCode.config,
-      /\.devenvrc:3:12: not valid JSON: Unexpected token 'o'/,
+      /\.devenvrc:3:11: not valid JSON: unexpected none \(strings and keys need "double quotes"\)/,
     );
     expectNothingCreated(bare.dir, bare.before);
   });
@@ -173,6 +184,52 @@ describe('bad .devenvrc: one line naming the key and the fix, exit 3, nothing cr
       ExitCode.config,
       /config file \S+\/nowhere\/\.devenvrc does not exist — check the --config path/,
     );
+    expectNothingCreated(dir, before);
+  });
+
+  it('C15 a key given twice names the key and both lines (JSON would quietly keep the last)', () => {
+    const text = '{\n  "name": "errdup",\n  "gpus": "none",\n  "gpus": "all"\n}\n';
+    const { dir, before } = envWith('errdup', text);
+    expectOneLineError(
+      start(dir),
+      ExitCode.config,
+      /\.devenvrc:4:3: "gpus" is given twice, on lines 3 and 4 — keep one of each/,
+    );
+    expectNothingCreated(dir, before);
+  });
+
+  it('C16 comments and trailing commas, as in VS Code settings, are read', () => {
+    const text = [
+      '// the env for the podcast model',
+      '{',
+      '  "name": "errjsonc", /* docker-safe */',
+      '  "gpus": [0, 1,],',
+      '  // "shmSize": "64g",',
+      '  "env": { "HF_HOME": "/data/hf", },',
+      '}',
+      '',
+    ].join('\n');
+    const { dir, before } = envWith('errjsonc', text);
+    const { code, config } = readConfig(dir);
+    expect(code).toBe(ExitCode.ok);
+    expect(config).toMatchObject({
+      name: 'errjsonc',
+      gpus: [0, 1],
+      shmSize: '8g',
+      env: { HF_HOME: '/data/hf' },
+    });
+    expectNothingCreated(dir, before);
+  });
+
+  it('C17 a UTF-8 byte order mark (as some Windows editors save) is read', () => {
+    const { dir, before } = envWith(
+      'errbom',
+      `\uFEFF${JSON.stringify(quickRc('errbom', { shmSize: '16g' }))}\n`,
+    );
+    expect(before.rc?.charCodeAt(0)).toBe(0xfeff);
+    const { code, config } = readConfig(dir);
+    expect(code).toBe(ExitCode.ok);
+    expect(config).toMatchObject({ name: 'errbom', shmSize: '16g' });
     expectNothingCreated(dir, before);
   });
 });

@@ -1,14 +1,18 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import { closest, editDistance } from '../../src/core/config/did-you-mean.js';
+import { parseJsonc } from '../../src/core/config/jsonc.js';
 import {
   CONFIG_KEYS,
   DEFAULT_APT_PACKAGES,
   type DefaultsContext,
+  type DevenvConfig,
+  type GpuRequest,
+  type MountSpec,
   parseSize,
   sanitizeEnvName,
 } from '../../src/core/config/schema.js';
-import { closest, editDistance } from '../../src/core/config/schema-kit.js';
 import { parseConfig, validateConfig } from '../../src/core/config/validate.js';
 import { DevenvError } from '../../src/core/errors.js';
 
@@ -98,38 +102,136 @@ describe('parseConfig: malformed JSON names file, line and column', () => {
       label: 'a doubled comma on line 3',
       text: '{\n  "name": "a",\n  "network": "host",,\n  "shell": "/bin/sh"\n}',
       where: '3:21',
+      says: 'expected a key in "double quotes"',
     },
     {
       label: 'a missing comma on line 3',
       text: '{\n  "name": "a",\n  "network": "host" "x"\n}',
       where: '3:21',
+      says: 'expected a comma before this',
     },
     {
       label: 'an unquoted value on line 3',
       text: '{\n  "name": "a",\n  "network": host\n}',
       where: '3:14',
+      says: 'unexpected host (strings and keys need "double quotes")',
     },
     {
-      label: 'a comment on line 3',
-      text: '{\n  "name": "a",\n  // the network\n  "network": "host"\n}',
-      where: '3:3',
+      label: 'an unquoted key',
+      text: '{\n  name: "a"\n}',
+      where: '2:3',
+      says: 'unexpected name (strings and keys need "double quotes")',
     },
-    { label: 'an error on line 1', text: '{"name": "a" "b"}', where: '1:14' },
-  ])('$label', ({ text, where }) => {
+    { label: 'single quotes', text: "{'name': 'a'}", where: '1:2', says: "unexpected 'name'" },
+    { label: 'an unclosed object', text: '{\n  "name": "a"\n', where: '3:1', says: 'expected "}"' },
+    {
+      label: 'an unclosed comment',
+      text: '{"name": "a" /* why',
+      where: '1:14',
+      says: 'a /* comment is not closed',
+    },
+    { label: 'an unclosed string', text: '{"name": "a}', where: '1:10', says: 'a string is not closed' },
+    { label: 'text after the object', text: '{"name": "a"} {}', where: '1:15', says: 'unexpected' },
+    { label: 'an error on line 1', text: '{"name": "a" "b"}', where: '1:14', says: 'expected a comma' },
+    {
+      label: 'after a byte order mark',
+      text: '\uFEFF{"name": "a" "b"}',
+      where: '1:14',
+      says: 'expected a comma',
+    },
+  ])('$label', ({ text, where, says }) => {
     const error = configFailure(() => parseConfig(text, FILE, ctx));
-    expect(error.message).toContain(`${FILE}:${where}: not valid JSON: `);
+    expect(error.message).toContain(`${FILE}:${where}: not valid JSON: ${says}`);
     expect(error.message.split('\n')).toHaveLength(1);
     expect(error.hint).toContain('devenv config');
   });
 
   it.each([
-    { label: 'a list', text: '["name"]' },
-    { label: 'a string', text: '"demo"' },
-    { label: 'null', text: 'null' },
-    { label: 'a number', text: '42' },
-  ])('rejects $label at the top level', ({ text }) => {
+    { label: 'a list', text: '["name"]', got: 'a list' },
+    { label: 'a string', text: '"demo"', got: '"demo"' },
+    { label: 'null', text: 'null', got: 'null' },
+    { label: 'a number', text: '42', got: '42' },
+  ])('rejects $label at the top level', ({ text, got }) => {
     expect(configFailure(() => parseConfig(text, FILE, ctx)).message).toBe(
-      `${FILE}: must hold a JSON object such as {"name": "myenv"}`,
+      `${FILE}:1:1: must be a JSON object such as {"name": "myenv"} (got ${got})`,
+    );
+  });
+});
+
+describe('parseConfig: JSONC, as VS Code reads its settings', () => {
+  it('accepts // and /* */ comments and trailing commas', () => {
+    const text = [
+      '// my env',
+      '{',
+      '  /* the name */ "name": "demo", // docker-safe',
+      '  "gpus": [0, 1,],',
+      '  "env": { "A": "1", },',
+      '}',
+      '',
+    ].join('\n');
+    expect(parseConfig(text, FILE, ctx)).toMatchObject({ name: 'demo', gpus: [0, 1], env: { A: '1' } });
+  });
+
+  it('accepts a UTF-8 byte order mark', () => {
+    expect(parseConfig('\uFEFF{"name": "demo"}\n', FILE, ctx).name).toBe('demo');
+  });
+
+  it('gives the defaults for a file of comments only', () => {
+    expect(parseConfig('// nothing yet\n/* really */\n', FILE, ctx)).toEqual(parseConfig('', FILE, ctx));
+  });
+
+  it('refuses a key given twice, naming the key and both lines', () => {
+    const text = '{\n  "name": "a",\n  "gpus": "all",\n  "name": "b"\n}\n';
+    const error = configFailure(() => parseConfig(text, FILE, ctx));
+    expect(error.message).toBe(`${FILE}:4:3: "name" is given twice, on lines 2 and 4`);
+    expect(error.hint).toContain('keep one');
+  });
+
+  it('refuses a key given twice inside a nested object, with its full path', () => {
+    const text = '{\n  "mounts": [\n    { "source": "a", "target": "/a",\n      "source": "b" }\n  ]\n}';
+    expect(configFailure(() => parseConfig(text, FILE, ctx)).message).toBe(
+      `${FILE}:4:7: "mounts[0].source" is given twice, on lines 3 and 4`,
+    );
+  });
+
+  it('reports every key given twice, with a count', () => {
+    const text = '{"name": "a", "name": "b",\n "env": {"A": "1", "A": "2"}}';
+    const error = configFailure(() => parseConfig(text, FILE, ctx));
+    expect(error.message.split('\n')).toEqual([
+      `${FILE}:1:15: "name" is given twice, on lines 1 and 1`,
+      `${FILE}:2:20: "env.A" is given twice, on lines 2 and 2`,
+    ]);
+    expect(error.hint).toContain('2 problems');
+  });
+
+  it('allows the same key in different objects', () => {
+    const text = '{"mounts": [{"source": "a", "target": "/a"}, {"source": "b", "target": "/b"}]}';
+    expect(parseConfig(text, FILE, ctx).mounts).toHaveLength(2);
+  });
+});
+
+describe('parseConfig: a bad value names its line and column', () => {
+  it('points at the key, in the order the file has them', () => {
+    const text = [
+      '{',
+      '  "netwrok": "host",',
+      '  "shmSize": "lots",',
+      '  "mounts": [{ "source": "d", "target": "d" }],',
+      '  "env": { "PORT": 8080 },',
+      '}',
+    ].join('\n');
+    expect(configFailure(() => parseConfig(text, FILE, ctx)).message.split('\n')).toEqual([
+      `${FILE}:2:3: "netwrok" is not a known key (did you mean "network"?)`,
+      `${FILE}:3:3: "shmSize" must be a size such as "8g" or "512m" (got "lots")`,
+      `${FILE}:4:31: "mounts[0].target" must be an absolute path inside the container, starting with "/" (got "d")`,
+      `${FILE}:5:12: "env.PORT" must be a string (got 8080); quote numbers and booleans`,
+    ]);
+  });
+
+  it('points at the enclosing object for a key left out', () => {
+    const text = '{\n  "mounts": [\n    { "source": "data" }\n  ]\n}';
+    expect(configFailure(() => parseConfig(text, FILE, ctx)).message).toBe(
+      `${FILE}:3:5: "mounts[0].target" is required (an absolute path inside the container)`,
     );
   });
 });
@@ -372,14 +474,18 @@ describe('validateConfig: values Docker or the image would reject', () => {
     expect(accepted({ gpus }).gpus).toEqual(gpus);
   });
 
-  it.each(['some', 'ALL', '', [-1], [1.5], ['gpu0'], ['GPU-xyz'], [null], 0, {}])(
-    'gpus %j is rejected',
-    (gpus) => {
-      expect(rejected({ gpus }).message).toMatch(
-        /"gpus" must (be "auto", "all", "none" or a list of GPU indices\/UUIDs|not be empty)/,
-      );
-    },
-  );
+  it.each(['some', 'ALL', '', 0, {}])('gpus %j is rejected', (gpus) => {
+    expect(rejected({ gpus }).message).toBe(
+      `${FILE}: "gpus" must be "auto", "all", "none" or a list of GPU indices/UUIDs (got ${typeof gpus === 'object' ? 'an object' : JSON.stringify(gpus)})`,
+    );
+  });
+
+  // In a list, the bad entry is named.
+  it.each([-1, 1.5, 'gpu0', 'GPU-xyz', null])('gpus [%j] names the entry', (entry) => {
+    expect(rejected({ gpus: [0, entry] }).message).toBe(
+      `${FILE}: "gpus[1]" must be a GPU index (0, 1, …) or UUID ("GPU-…") (got ${JSON.stringify(entry)})`,
+    );
+  });
 
   it.each(['auto', 'none', 'cpu', 'cu126', 'torch==2.5.1', 'torch>=2.4,<2.6'])(
     'torch %j is accepted',
@@ -424,8 +530,24 @@ describe('CONFIG_KEYS examples and .devenvrc.example', () => {
   it.skipIf(!existsSync(EXAMPLE_FILE))('the repository .devenvrc.example parses and sets every key', () => {
     const text = readFileSync(EXAMPLE_FILE, 'utf8');
     expect(() => parseConfig(text, EXAMPLE_FILE, ctx)).not.toThrow();
-    const raw = JSON.parse(text) as Record<string, unknown>;
-    expect(KNOWN_KEYS.filter((key) => !(key in raw))).toEqual([]);
+    expect(text.startsWith('// ')).toBe(true);
+    const parsed = parseJsonc(text);
+    if (!parsed.ok) throw new Error('the example does not parse');
+    expect(KNOWN_KEYS.filter((key) => !(key in (parsed.value as Record<string, unknown>)))).toEqual([]);
+  });
+});
+
+describe("the DevenvConfig type is the schema's", () => {
+  it('has the types the rest of devenv relies on', () => {
+    expectTypeOf<DevenvConfig['name']>().toEqualTypeOf<string>();
+    expectTypeOf<DevenvConfig['repo']>().toEqualTypeOf<string | null>();
+    expectTypeOf<DevenvConfig['gpus']>().toEqualTypeOf<GpuRequest>();
+    expectTypeOf<GpuRequest>().toEqualTypeOf<'auto' | 'all' | 'none' | Array<string | number>>();
+    expectTypeOf<DevenvConfig['mounts']>().toEqualTypeOf<MountSpec[]>();
+    expectTypeOf<MountSpec['readonly']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf<DevenvConfig['entrypoint']>().toEqualTypeOf<'devenv' | 'base'>();
+    expectTypeOf<DevenvConfig['env']>().toEqualTypeOf<Record<string, string>>();
+    expectTypeOf<keyof DevenvConfig>().toEqualTypeOf<(typeof CONFIG_KEYS)[number]['key']>();
   });
 });
 

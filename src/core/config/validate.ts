@@ -1,92 +1,63 @@
 import { DevenvError } from '../errors.js';
-import { CONFIG_KEYS, type DefaultsContext, type DevenvConfig } from './schema.js';
-import { type Issue, unknownKeyMessage } from './schema-kit.js';
-
-/** Line and column (1-based) of a character offset in text. */
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  const before = text.slice(0, offset);
-  const line = before.split('\n').length;
-  return { line, column: offset - before.lastIndexOf('\n') };
-}
-
-function parseJson(text: string, file: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    const detail = (error as Error).message;
-    const where = lineAndColumn(text, errorOffset(text, detail));
-    const reason = detail
-      .replace(/ in JSON at position \d+.*$/s, '')
-      .replace(/, (?:\.\.\.)?".*" is not valid JSON$/s, '')
-      .replace(/ \(line \d+ column \d+\)$/, '')
-      .replace(/\s+/g, ' ');
-    throw new DevenvError(`${file}:${where.line}:${where.column}: not valid JSON: ${reason}`, {
-      hint: 'fix the JSON (no comments or trailing commas), then run `devenv config` to check it',
-      code: 'config',
-    });
-  }
-}
+import { keyPath, type Position, parseJsonc } from './jsonc.js';
+import { configSchema, type DefaultsContext, type DevenvConfig } from './schema.js';
+import { valueIssues } from './values.js';
 
 /**
- * Where JSON.parse gave up. Node's messages carry a position only sometimes, so otherwise find
- * the shortest prefix that is already wrong (rather than merely unfinished) by bisection.
+ * Reads a .devenvrc's text (JSONC) and fills in every default. Reports every bad key at once,
+ * each at the line and column where it is written.
  */
-export function errorOffset(text: string, message: string): number {
-  const position = /position (\d+)/.exec(message);
-  if (position) return Number(position[1]);
-  const unfinishedOnly = (n: number) => {
-    try {
-      JSON.parse(text.slice(0, n));
-      return true;
-    } catch (error) {
-      const said = (error as Error).message;
-      const at = /position (\d+)/.exec(said);
-      return /end of (JSON )?(input|data)/i.test(said) || (at !== null && Number(at[1]) >= n);
-    }
-  };
-  let good = 0;
-  let bad = text.length;
-  while (bad - good > 1) {
-    const mid = Math.floor((good + bad) / 2);
-    if (unfinishedOnly(mid)) good = mid;
-    else bad = mid;
-  }
-  return bad - 1;
-}
-
-/** Validates a .devenvrc's text and fills in every default. Reports every bad key at once. */
 export function parseConfig(text: string, file: string, ctx: DefaultsContext): DevenvConfig {
-  const raw = text.trim() === '' ? {} : parseJson(text, file);
-  return validateConfig(raw, file, ctx);
+  const parsed = parseJsonc(text);
+  if (parsed.ok)
+    return validate(parsed.value === undefined ? {} : parsed.value, file, ctx, parsed.positionOf);
+  if (parsed.reason === 'syntax') {
+    throw configError(
+      parsed.problems.map((p) => `${file}:${p.line}:${p.column}: not valid JSON: ${p.message}`),
+      'fix the JSON (comments and trailing commas are fine), then run `devenv config` to check it',
+    );
+  }
+  throw configError(
+    parsed.problems.map((p) => `${file}:${p.line}:${p.column}: ${p.message}`),
+    'keep one of each (JSON would quietly use the last), then run `devenv config` to check',
+  );
 }
 
+/** Validates a config already in memory (as `devenv init` makes it) and fills in every default. */
 export function validateConfig(raw: unknown, file: string, ctx: DefaultsContext): DevenvConfig {
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new DevenvError(`${file}: must hold a JSON object such as {"name": "myenv"}`, { code: 'config' });
-  }
-  const input = raw as Record<string, unknown>;
-  const issues: Issue[] = [];
-  const known = CONFIG_KEYS.map((spec) => spec.key);
-  for (const key of Object.keys(input)) {
-    if (!(known as string[]).includes(key)) issues.push({ key, message: unknownKeyMessage(key, known) });
-  }
-  const config: Record<string, unknown> = {};
-  for (const spec of CONFIG_KEYS) {
-    const value = input[spec.key];
-    config[spec.key] =
-      value === undefined || value === null ? spec.default(ctx) : spec.field.parse(value, spec.key, issues);
-  }
-  if (issues.length > 0) throw configError(file, issues);
-  return config as unknown as DevenvConfig;
+  return validate(raw, file, ctx);
 }
 
-export function configError(file: string, issues: Issue[]): DevenvError {
-  const lines = issues.map((issue) => `${file}: "${issue.key}" ${issue.message}`);
-  return new DevenvError(lines.join('\n'), {
-    hint:
-      issues.length === 1
-        ? undefined
-        : `${issues.length} problems; fix them, then run \`devenv config\` to check`,
-    code: 'config',
-  });
+function validate(
+  raw: unknown,
+  file: string,
+  ctx: DefaultsContext,
+  positionOf?: (path: Array<string | number>) => Position | undefined,
+): DevenvConfig {
+  const result = configSchema(ctx).safeParse(withoutNulls(raw));
+  if (result.success) return result.data;
+  const lines = valueIssues(result.error.issues)
+    .map((issue) => ({ ...issue, where: positionOf?.(issue.path) }))
+    // In the order they are written, when the file says where.
+    .sort((a, b) => (a.where && b.where ? a.where.line - b.where.line || a.where.column - b.where.column : 0))
+    .map(({ path, message, where }) => {
+      const at = where ? `${file}:${where.line}:${where.column}` : file;
+      return path.length === 0 ? `${at}: ${message}` : `${at}: "${keyPath(path)}" ${message}`;
+    });
+  throw configError(lines);
+}
+
+/** A top-level null means "the default", as leaving the key out does. */
+function withoutNulls(raw: unknown): unknown {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw).filter(([, value]) => value !== null));
+}
+
+/** One line per problem; the hint says how many there are when there are several. */
+function configError(lines: string[], fix?: string): DevenvError {
+  const hint =
+    lines.length > 1
+      ? `${lines.length} problems; ${fix ?? 'fix them, then run `devenv config` to check'}`
+      : fix;
+  return new DevenvError(lines.join('\n'), { hint, code: 'config' });
 }
