@@ -11,6 +11,7 @@ import {
   type InitAnswers,
   initialConfig,
   parseGpuAnswer,
+  renderInitialConfig,
 } from '../core/init-config.js';
 import { CONFIG_FILE_NAME } from '../host/config-file.js';
 import { currentHostUser, hostTimezone } from '../host/user.js';
@@ -51,7 +52,7 @@ export async function runInit(io: Io, globals: GlobalOptions): Promise<number> {
     });
   }
   try {
-    writeSync(fd, `${JSON.stringify(config, null, 2)}\n`);
+    writeSync(fd, renderInitialConfig(config));
     // The mode the issue asks for, whatever the umask; .devenvrc must not be group/world-writable.
     fchmodSync(fd, 0o644);
     const user = currentHostUser(io.env);

@@ -24,7 +24,7 @@ export function parseGpuAnswer(text: string): GpuRequest {
 
 /**
  * The starting .devenvrc: the answers, plus the keys people change first at their defaults,
- * so the file shows where things go. (JSON has no comments: `init` prints what each key does.)
+ * so the file shows where things go.
  */
 export function initialConfig(answers: InitAnswers): Record<string, unknown> {
   return {
@@ -41,12 +41,48 @@ export function initialConfig(answers: InitAnswers): Record<string, unknown> {
   };
 }
 
+const docOf = (key: string) => CONFIG_KEYS.find((spec) => spec.key === key)?.doc ?? '';
+
+/**
+ * The file `devenv init` writes: JSON with comments, a header saying where the rest is and what
+ * each key does above it, ending with a newline.
+ */
+export function renderInitialConfig(config: Record<string, unknown>): string {
+  const entries = Object.entries(config);
+  const body = entries.flatMap(([key, value], i) => [
+    ...wrap(docOf(key), 96).map((line) => `  // ${line}`),
+    `  ${JSON.stringify(key)}: ${JSON.stringify(value, null, 2).replace(/\n/g, '\n  ')}${i < entries.length - 1 ? ',' : ''}`,
+  ]);
+  return [
+    '// devenv configuration: JSON, where comments and trailing commas are fine.',
+    '// Every key, what it allows and its default: `devenv config --reference`;',
+    '// the values in effect: `devenv config`.',
+    '{',
+    ...body,
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Words of `text` in lines of at most `width` characters (a longer word has a line to itself). */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}
+
 /** One line per key written: its value and what it does. */
 export function describeConfig(config: Record<string, unknown>): string[] {
   const keys = Object.keys(config);
   const width = Math.max(...keys.map((k) => k.length));
-  return keys.map((key) => {
-    const doc = CONFIG_KEYS.find((spec) => spec.key === key)?.doc ?? '';
-    return `  ${key.padEnd(width)}  ${JSON.stringify(config[key])}  — ${doc}`;
-  });
+  return keys.map((key) => `  ${key.padEnd(width)}  ${JSON.stringify(config[key])}  — ${docOf(key)}`);
 }

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseJsonc } from 'jsonc-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN, devenv, makeEnvDir, TEST_USER, userEnv } from './harness.js';
 import { TmuxSession } from './tmux.js';
@@ -110,13 +111,20 @@ describe('devenv init', () => {
     const stat = statSync(rcOf(dir));
     expect(stat.mode & 0o777).toBe(0o644);
     expect([stat.uid, stat.gid]).toEqual([TEST_USER.uid, TEST_USER.gid]);
-    const written = JSON.parse(readFileSync(rcOf(dir), 'utf8'));
+    const written = parseJsonc(readFileSync(rcOf(dir), 'utf8'));
     expect(written).toMatchObject({ name: path.basename(dir), gpus: 'auto' });
     expect(written).not.toHaveProperty('repo');
     // The file is one `devenv` accepts as it is.
     const config = devenv(TEST_USER, dir, ['config', '--json']);
     expect(config.code, config.stderr).toBe(0);
     expect(JSON.parse(config.stdout).config.name).toBe(path.basename(dir));
+  });
+
+  it('writes JSON with comments: a header, what each key does, and a final newline', () => {
+    const text = readFileSync(rcOf(dir), 'utf8');
+    expect(text).toMatch(/^\/\/ devenv configuration: .*comments/);
+    expect(text).toMatch(/^ {2}\/\/ Name of the env.*\n {2}"name": /m);
+    expect(text.endsWith('}\n')).toBe(true);
   });
 
   it('never overwrites an existing .devenvrc: exit 3 and one line', () => {
@@ -144,7 +152,7 @@ describe('devenv init', () => {
       await term.waitFor(/GPUs: .*\[auto\]: $/m);
       term.type('0,1');
       await term.waitFor(/init-exit=0/);
-      expect(JSON.parse(readFileSync(rcOf(sub), 'utf8'))).toMatchObject({
+      expect(parseJsonc(readFileSync(rcOf(sub), 'utf8'))).toMatchObject({
         name: 'dailyasked',
         repo: 'https://example.invalid/team/model.git',
         gpus: [0, 1],

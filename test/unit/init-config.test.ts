@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/core/config/validate.js';
-import { defaultAnswers, describeConfig, initialConfig, parseGpuAnswer } from '../../src/core/init-config.js';
+import { CONFIG_KEYS } from '../../src/core/config/schema.js';
+import { parseConfig, validateConfig } from '../../src/core/config/validate.js';
+import {
+  defaultAnswers,
+  describeConfig,
+  initialConfig,
+  parseGpuAnswer,
+  renderInitialConfig,
+} from '../../src/core/init-config.js';
 
 const defaults = { envRootName: 'x', hostTimezone: 'Etc/UTC' };
 
@@ -37,5 +44,33 @@ describe('devenv init', () => {
     const lines = describeConfig(config);
     expect(lines).toHaveLength(Object.keys(config).length);
     for (const line of lines) expect(line).toMatch(/ — \S/);
+  });
+
+  describe('the file it writes', () => {
+    const answers = { name: 'p', repo: 'https://github.com/example/p.git', gpus: [0, 1] };
+    const config = initialConfig(answers);
+    const text = renderInitialConfig(config);
+
+    it('reads back as the config it was made from', () => {
+      expect(parseConfig(text, '.devenvrc', defaults)).toEqual(validateConfig(config, '.devenvrc', defaults));
+    });
+
+    it('ends with a newline and starts with a comment saying where the rest is', () => {
+      expect(text.endsWith('}\n')).toBe(true);
+      expect(text.split('\n')[0]).toMatch(/^\/\/ devenv configuration: .*comments/);
+      expect(text).toContain('devenv config --reference');
+    });
+
+    it('says above each key what it does, in lines of at most 100 characters', () => {
+      const lines = text.split('\n');
+      for (const key of Object.keys(config)) {
+        const at = lines.findIndex((line) => line.startsWith(`  ${JSON.stringify(key)}: `));
+        let first = at;
+        while (lines[first - 1]?.startsWith('  // ')) first--;
+        const comment = lines.slice(first, at).map((line) => line.slice('  // '.length));
+        expect(comment.join(' '), key).toBe(CONFIG_KEYS.find((spec) => spec.key === key)?.doc);
+      }
+      expect(Math.max(...lines.map((line) => line.length))).toBeLessThanOrEqual(100);
+    });
   });
 });
