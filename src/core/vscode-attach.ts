@@ -57,25 +57,43 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** One value to set in the file: `path` as jsonc-parser takes it (-1 appends to a list). */
+export interface ConfigChange {
+  path: Array<string | number>;
+  value: unknown;
+}
+
 /**
- * Overlays devenv's keys on what the file already holds, keeping every other key. VS Code adds
- * the extensions a user installs while attached to this file, and users add remoteEnv entries
- * of their own: those lists and maps are merged (ours win on the same variable), not replaced.
- * Returns null when the existing content is not a JSON object (the caller leaves it alone).
+ * What to change so the file holds devenv's keys, keeping every other key. VS Code adds the
+ * extensions a user installs while attached to this file, and users add remoteEnv entries of
+ * their own: those lists and maps are added to (ours win on the same variable), not replaced.
+ * Changes are value by value, so the file's comments and layout stay as they are. `existing`
+ * is undefined for a new file; for content that is not an object the answer is null (the
+ * caller leaves it alone).
  */
-export function mergeAttachedConfig(existing: unknown, ours: AttachedConfig): Record<string, unknown> | null {
-  if (existing === undefined) return { ...ours, extensions: [...ours.extensions] };
-  if (!isObject(existing)) return null;
-  const theirEnv = isObject(existing.remoteEnv) ? existing.remoteEnv : {};
-  const theirExtensions = Array.isArray(existing.extensions)
-    ? existing.extensions.filter((e): e is string => typeof e === 'string')
-    : [];
-  const lower = new Set(theirExtensions.map((e) => e.toLowerCase()));
-  return {
-    ...existing,
-    remoteUser: ours.remoteUser,
-    workspaceFolder: ours.workspaceFolder,
-    remoteEnv: { ...theirEnv, ...ours.remoteEnv },
-    extensions: [...theirExtensions, ...ours.extensions.filter((e) => !lower.has(e.toLowerCase()))],
-  };
+export function attachedConfigChanges(existing: unknown, ours: AttachedConfig): ConfigChange[] | null {
+  const current = existing === undefined ? {} : existing;
+  if (!isObject(current)) return null;
+  const changes: ConfigChange[] = [];
+  if (current.remoteUser !== ours.remoteUser) changes.push({ path: ['remoteUser'], value: ours.remoteUser });
+  if (current.workspaceFolder !== ours.workspaceFolder)
+    changes.push({ path: ['workspaceFolder'], value: ours.workspaceFolder });
+  const theirEnv = current.remoteEnv;
+  if (!isObject(theirEnv)) {
+    changes.push({ path: ['remoteEnv'], value: { ...ours.remoteEnv } });
+  } else {
+    for (const [name, value] of Object.entries(ours.remoteEnv))
+      if (theirEnv[name] !== value) changes.push({ path: ['remoteEnv', name], value });
+  }
+  const theirExtensions = current.extensions;
+  if (!Array.isArray(theirExtensions)) {
+    changes.push({ path: ['extensions'], value: [...ours.extensions] });
+  } else {
+    const lower = new Set(
+      theirExtensions.filter((e): e is string => typeof e === 'string').map((e) => e.toLowerCase()),
+    );
+    for (const extension of ours.extensions)
+      if (!lower.has(extension.toLowerCase())) changes.push({ path: ['extensions', -1], value: extension });
+  }
+  return changes;
 }

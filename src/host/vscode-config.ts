@@ -1,11 +1,12 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { applyEdits, modify, type ParseError, parse } from 'jsonc-parser';
 import {
   type AttachedConfig,
-  mergeAttachedConfig,
+  attachedConfigChanges,
+  type ConfigChange,
   REMOTE_CONTAINERS_STORAGE,
 } from '../core/vscode-attach.js';
-import type { HostUser } from './user.js';
 
 /** Where VS Code keeps the Dev Containers extension's state, relative to the user's home. */
 const SERVER_STORAGE = ['.vscode-server', 'data', 'User', 'globalStorage', REMOTE_CONTAINERS_STORAGE];
@@ -25,30 +26,43 @@ export function nameConfigFiles(home: string, containerName: string): string[] {
 
 export type WriteOutcome = 'written' | 'unchanged' | 'unparsable';
 
+const EDITING = {
+  formattingOptions: { insertSpaces: true, tabSize: 2, eol: '\n' },
+  getInsertionIndex: () => 0,
+};
+
 /**
- * Merges devenv's keys into one nameConfigs file. A file that is not a JSON object (VS Code
- * allows comments there) is left exactly as it is. New folders and files are handed to the
- * user when devenv runs as root for them (sudo).
+ * Merges devenv's keys into one nameConfigs file. The file is JSON with comments (VS Code's
+ * JSONC): it is edited in place, value by value, so the user's comments and layout stay. A file
+ * that does not parse, or holds something other than an object, is left exactly as it is. New
+ * folders and files are handed to the user when devenv runs as root for them (sudo).
  */
-export function writeNameConfig(file: string, ours: AttachedConfig, owner: HostUser): WriteOutcome {
-  let existing: unknown;
+export function writeNameConfig(
+  file: string,
+  ours: AttachedConfig,
+  owner: { uid: number; gid: number },
+): WriteOutcome {
   let text: string | null = null;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  if (text !== null) {
-    try {
-      existing = text.trim() === '' ? {} : JSON.parse(text);
-    } catch {
-      return 'unparsable';
-    }
+  let existing: unknown;
+  if (text !== null && text.trim() !== '') {
+    const errors: ParseError[] = [];
+    existing = parse(text, errors, { allowTrailingComma: true });
+    if (errors.length > 0) return 'unparsable';
   }
-  const merged = mergeAttachedConfig(existing, ours);
-  if (merged === null) return 'unparsable';
-  const next = `${JSON.stringify(merged, null, 2)}\n`;
-  if (next === text) return 'unchanged';
+  const changes = attachedConfigChanges(existing, ours);
+  if (changes === null) return 'unparsable';
+  if (changes.length === 0) return 'unchanged';
+  // A new key goes first in its object, and a new list entry last, so that the user's own lines,
+  // and the comments at their ends, stay as they were. Keys are added last-first to keep our order.
+  const appended = (change: ConfigChange) => change.path.at(-1) === -1;
+  const ordered = [...changes.filter((c) => !appended(c)).reverse(), ...changes.filter(appended)];
+  let next = text !== null && existing !== undefined ? text : '{}\n';
+  for (const change of ordered) next = applyEdits(next, modify(next, change.path, change.value, EDITING));
 
   const created = mkdirSync(path.dirname(file), { recursive: true });
   const handOver = process.getuid?.() === 0 && owner.uid !== 0;

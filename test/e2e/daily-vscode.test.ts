@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse as parseJsonc } from 'jsonc-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirOwned, snapshot } from './daily-kit.js';
 import { containerId, devenv, docker, makeEnvDir, quickRc, removeEnvObjects, TEST_USER } from './harness.js';
@@ -111,8 +112,25 @@ describe('devenv code and the VS Code attach configuration', () => {
     expect(error).toMatch(/`code`.*not on PATH.*--folder-uri/);
   });
 
+  it('edits a config file with comments in place, keeping them', () => {
+    const text = '{\n  // my own comment\n  "forwardPorts": [3000], /* mine */\n}\n';
+    writeFileSync(desktopFile, text);
+    const result = run(['start', '--detach']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).not.toMatch(/warning/);
+    const after = readFileSync(desktopFile, 'utf8');
+    expect(after).toContain('\n  // my own comment\n  "forwardPorts": [3000], /* mine */\n');
+    expect(parseJsonc(after)).toEqual({
+      forwardPorts: [3000],
+      remoteUser: 'devtest',
+      workspaceFolder: '/home/devtest/projects',
+      remoteEnv: { DAILY_VAR: 'from-devenvrc' },
+      extensions: ['ms-python.python'],
+    });
+  });
+
   it('leaves a config file it cannot parse alone, with a warning, and still writes the other', () => {
-    const text = '{\n  // my own comment\n  "forwardPorts": [3000],\n}\n';
+    const text = '{\n  "forwardPorts": [3000\n';
     writeFileSync(desktopFile, text);
     writeFileSync(serverFile, JSON.stringify({ settings: { 'editor.tabSize': 2 } }));
     const result = run(['start', '--detach']);

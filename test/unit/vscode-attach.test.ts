@@ -2,12 +2,13 @@ import { mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'n
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { parseJsonc } from '../../src/core/config/jsonc.js';
 import {
+  attachedConfigChanges,
   attachedConfigFor,
   attachedContainerAuthority,
   attachedContainerUri,
   codeCommand,
-  mergeAttachedConfig,
   shellQuote,
 } from '../../src/core/vscode-attach.js';
 import { nameConfigFiles, writeNameConfig } from '../../src/host/vscode-config.js';
@@ -60,50 +61,52 @@ describe('attached-container URI', () => {
   });
 });
 
-describe('mergeAttachedConfig', () => {
-  it('writes our keys into a new file, extensions without duplicates', () => {
-    expect(mergeAttachedConfig(undefined, ours)).toEqual({
+describe('attachedConfigChanges', () => {
+  it('sets every key of ours in a new file, extensions without duplicates', () => {
+    expect(attachedConfigChanges(undefined, ours)).toEqual([
+      { path: ['remoteUser'], value: 'alice' },
+      { path: ['workspaceFolder'], value: '/home/alice/projects/podcastllm' },
+      { path: ['remoteEnv'], value: { HF_HOME: '/data/hf' } },
+      { path: ['extensions'], value: ['ms-python.python'] },
+    ]);
+  });
+
+  it('leaves keys it does not own, overlays the ones it does, adds to env and extensions', () => {
+    const existing = {
+      remoteUser: 'root',
+      workspaceFolder: '/home/alice/projects/podcastllm',
+      forwardPorts: [8888],
+      remoteEnv: { HF_HOME: '/old', MINE: '1' },
+      extensions: ['esbenp.prettier-vscode'],
+    };
+    expect(attachedConfigChanges(existing, ours)).toEqual([
+      { path: ['remoteUser'], value: 'alice' },
+      { path: ['remoteEnv', 'HF_HOME'], value: '/data/hf' },
+      { path: ['extensions', -1], value: 'ms-python.python' },
+    ]);
+  });
+
+  it('has nothing to change when the file already says it all (extension case aside)', () => {
+    const existing = {
       remoteUser: 'alice',
       workspaceFolder: '/home/alice/projects/podcastllm',
       remoteEnv: { HF_HOME: '/data/hf' },
-      extensions: ['ms-python.python'],
-    });
-  });
-
-  it('keeps keys it does not own, overlays the ones it does, merges env and extensions', () => {
-    const existing = {
-      remoteUser: 'root',
-      workspaceFolder: '/',
-      forwardPorts: [8888],
-      settings: { 'python.defaultInterpreterPath': '/venv/bin/python' },
-      remoteEnv: { HF_HOME: '/old', MINE: '1' },
-      extensions: ['esbenp.prettier-vscode', 'MS-Python.python'],
+      extensions: ['MS-Python.python'],
     };
-    expect(mergeAttachedConfig(existing, ours)).toEqual({
-      remoteUser: 'alice',
-      workspaceFolder: '/home/alice/projects/podcastllm',
-      forwardPorts: [8888],
-      settings: { 'python.defaultInterpreterPath': '/venv/bin/python' },
-      remoteEnv: { HF_HOME: '/data/hf', MINE: '1' },
-      extensions: ['esbenp.prettier-vscode', 'MS-Python.python'],
-    });
+    expect(attachedConfigChanges(existing, ours)).toEqual([]);
   });
 
   it('replaces a remoteEnv or extensions of the wrong type', () => {
-    expect(mergeAttachedConfig({ remoteEnv: 'x', extensions: 'y' }, ours)).toMatchObject({
-      remoteEnv: { HF_HOME: '/data/hf' },
-      extensions: ['ms-python.python'],
-    });
+    expect(attachedConfigChanges({ remoteEnv: 'x', extensions: 'y' }, ours)).toEqual(
+      expect.arrayContaining([
+        { path: ['remoteEnv'], value: { HF_HOME: '/data/hf' } },
+        { path: ['extensions'], value: ['ms-python.python'] },
+      ]),
+    );
   });
 
   it.each([[null], [[1, 2]], ['text'], [3]])('refuses content that is not an object: %j', (existing) => {
-    expect(mergeAttachedConfig(existing, ours)).toBeNull();
-  });
-
-  it('does not change what it was given', () => {
-    const existing = { remoteEnv: { A: '1' }, extensions: ['a.b'] };
-    mergeAttachedConfig(existing, ours);
-    expect(existing).toEqual({ remoteEnv: { A: '1' }, extensions: ['a.b'] });
+    expect(attachedConfigChanges(existing, ours)).toBeNull();
   });
 });
 
@@ -129,7 +132,14 @@ describe('nameConfig files', () => {
   it('creates the file (0644), then reports it unchanged', () => {
     const [file] = nameConfigFiles(home(), 'c') as [string];
     expect(writeNameConfig(file, ours, me)).toBe('written');
-    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(mergeAttachedConfig(undefined, ours));
+    const text = readFileSync(file, 'utf8');
+    expect(JSON.parse(text)).toEqual({
+      remoteUser: 'alice',
+      workspaceFolder: '/home/alice/projects/podcastllm',
+      remoteEnv: { HF_HOME: '/data/hf' },
+      extensions: ['ms-python.python'],
+    });
+    expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
     expect(statSync(file).mode & 0o777).toBe(0o644);
     expect(writeNameConfig(file, ours, me)).toBe('unchanged');
   });
@@ -146,10 +156,43 @@ describe('nameConfig files', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
-  it('leaves a file it cannot parse exactly as it is', () => {
+  it('edits a file with comments and trailing commas in place, keeping them', () => {
     const [file] = nameConfigFiles(home(), 'c') as [string];
     mkdirSync(path.dirname(file), { recursive: true });
-    const text = '{\n  // my comment\n  "forwardPorts": [3000],\n}\n';
+    const text = [
+      '{',
+      '  // my comment',
+      '  "forwardPorts": [3000],',
+      '  "remoteEnv": {',
+      '    "MINE": "1", // mine',
+      '  },',
+      '}',
+      '',
+    ].join('\n');
+    writeFileSync(file, text);
+    expect(writeNameConfig(file, ours, me)).toBe('written');
+    const after = readFileSync(file, 'utf8');
+    expect(after).toContain('  // my comment\n  "forwardPorts": [3000],\n');
+    expect(after).toContain('    "MINE": "1", // mine\n');
+    expect(parseJsonc(after)).toMatchObject({
+      ok: true,
+      value: {
+        forwardPorts: [3000],
+        remoteUser: 'alice',
+        workspaceFolder: '/home/alice/projects/podcastllm',
+        remoteEnv: { MINE: '1', HF_HOME: '/data/hf' },
+        extensions: ['ms-python.python'],
+      },
+    });
+    expect(writeNameConfig(file, ours, me)).toBe('unchanged');
+  });
+
+  it.each([
+    { label: 'broken JSON', text: '{\n  "forwardPorts": [3000\n' },
+    { label: 'a list', text: '[1, 2]\n' },
+  ])('leaves $label exactly as it is', ({ text }) => {
+    const [file] = nameConfigFiles(home(), 'c') as [string];
+    mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);
     expect(writeNameConfig(file, ours, me)).toBe('unparsable');
     expect(readFileSync(file, 'utf8')).toBe(text);
