@@ -1,12 +1,25 @@
 #!/bin/sh
-# Python layers: `venv` makes a venv owned by the user with PyTorch in it; `packages` installs
+# Python layers: `venv` makes the user's venv, with PyTorch in it when asked; `packages` installs
 # the project's requirements and pythonPackages into it (a layer of its own, so a requirements
 # bump does not redo the venv or PyTorch).
+#
+# The venv exists whenever the image has Python: when PyTorch or packages are asked for (devenv
+# then adds python3 to the apt packages), and when the base image or aptPackages brought a
+# python3 (setup-system.sh made sure it can make venvs). It is on PATH and VIRTUAL_ENV, owned by
+# the user, so `pip install` works as the user; Debian's own pip refuses to (PEP 668).
+# A base image with no python3 and no Python settings gets no venv and no Python: `python` and
+# `pip` are not found (VIRTUAL_ENV still names the venv's place). Add "python3" to aptPackages
+# to get both.
 set -eu
-[ "$PYTHON_ENABLED" = "1" ] || exit 0
 
 venv=/opt/devenv/venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
+
+# No Python settings: nothing to install, only the venv, and only with a python3 to make it.
+if [ "$PYTHON_ENABLED" != "1" ]; then
+  [ "${1:-}" = "venv" ] || exit 0
+  command -v python3 >/dev/null 2>&1 || exit 0
+fi
 
 install() {
   if [ "$INSTALLER" = "uv" ]; then
@@ -33,6 +46,11 @@ case "${1:-}" in
       echo "devenv: the venv has no pip; add python3-pip to aptPackages" >&2
       exit 68
     }
+    # Login shells (bash -l, tmux windows, su -) reset PATH in /etc/profile: put the venv back.
+    mkdir -p /etc/profile.d
+    cat >/etc/profile.d/devenv-venv.sh <<EOF
+case ":\$PATH:" in *":$venv/bin:"*) ;; *) PATH="$venv/bin:\$PATH"; export PATH ;; esac
+EOF
     if [ -n "$TORCH_PACKAGES" ]; then
       if [ -n "$TORCH_INDEX_URL" ]; then
         # shellcheck disable=SC2086

@@ -8,15 +8,15 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 
 # Install only what is missing, so a base image that already has everything needs no network.
-wanted="sudo locales tzdata ca-certificates $APT_PACKAGES"
-missing=""
-for package in $wanted; do
-  name=${package%%=*}
-  if ! dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q 'install ok installed'; then
-    missing="$missing $package"
-  fi
-done
-if [ -n "$missing" ]; then
+install_missing() {
+  missing=""
+  for package in "$@"; do
+    name=${package%%=*}
+    if ! dpkg-query -W -f='${Status}' "$name" 2>/dev/null | grep -q 'install ok installed'; then
+      missing="$missing $package"
+    fi
+  done
+  [ -n "$missing" ] || return 0
   echo "devenv: installing$missing"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update
@@ -24,6 +24,15 @@ if [ -n "$missing" ]; then
   apt-get install -y --no-install-recommends $missing
   apt-get clean
   rm -rf /var/lib/apt/lists/*
+}
+
+# shellcheck disable=SC2086 # one package per word
+install_missing sudo locales tzdata ca-certificates $APT_PACKAGES
+
+# A python3 in the image, from the base or from aptPackages, always gets the user's venv
+# (setup-python.sh). Debian and Ubuntu keep what gives a venv its pip (ensurepip) in python3-venv.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import ensurepip' >/dev/null 2>&1; then
+  install_missing python3-venv
 fi
 
 for locale in $LOCALES; do

@@ -1,10 +1,13 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { removeImageTree } from './errors-kit.js';
 import {
   asUser,
+  BASE_READY,
   containerId,
   devenv,
+  docker,
   makeEnvDir,
   makeWheel,
   quickRc,
@@ -126,5 +129,74 @@ describe('the repo and the Python stack', () => {
     expect(result.stderr).toMatch(/cannot clone .*: repository not found/);
     expect(readdirSync(path.join(other, 'projects'))).toEqual([]);
     expect(containerId('devenv-repo3-devtest')).toBeNull();
+  });
+});
+
+/** Test-only bases, removed again in afterAll: one whose python3 cannot make venvs, one with none. */
+const PYTHON_NO_VENV = 'devenv-test-pip-novenv:latest';
+const NO_PYTHON = 'devenv-test-pip-nopython:latest';
+
+describe('pip in the env, whatever the Python settings', () => {
+  const dirs: string[] = [];
+  const startEnv = (label: string, rc: Record<string, unknown>) => {
+    const dir = makeEnvDir(label, TEST_USER, rc);
+    dirs.push(dir);
+    const result = devenv(TEST_USER, dir, ['start', '--detach']);
+    expect(result.code, result.stderr).toBe(0);
+    return { dir, run: (command: string) => devenv(TEST_USER, dir, ['exec', '--', 'bash', '-c', command]) };
+  };
+
+  beforeAll(() => {
+    docker(
+      ['build', '--network', 'host', '-t', PYTHON_NO_VENV, '-'],
+      `FROM ${BASE_READY}\nRUN apt-get purge -y python3-venv python3.11-venv && ! python3 -c 'import ensurepip'\n`,
+    );
+    docker(
+      ['build', '--network', 'host', '-t', NO_PYTHON, '-'],
+      `FROM ${BASE_READY}\nRUN apt-get purge -y --auto-remove python3 python3-minimal python3.11 python3.11-minimal && ! command -v python3\n`,
+    );
+  });
+  afterAll(() => {
+    for (const dir of dirs) removeEnvObjects(dir);
+    removeImageTree(PYTHON_NO_VENV);
+    removeImageTree(NO_PYTHON);
+  });
+
+  it('with torch "none" and no requirements, the venv is the user\'s, on PATH, and pip install works as the user', () => {
+    const { dir, run } = startEnv('pip', quickRc('pip'));
+    const wheel = path.basename(makeWheel(path.join(dir, 'projects'), 'devenvpip', '3.0'));
+    const where = run(
+      'echo "$VIRTUAL_ENV"; stat -c %U "$VIRTUAL_ENV"; command -v python; command -v pip; bash -lc "command -v pip"',
+    );
+    expect(where.stdout.trim().split('\n')).toEqual([
+      '/opt/devenv/venv',
+      'devtest',
+      '/opt/devenv/venv/bin/python',
+      '/opt/devenv/venv/bin/pip',
+      '/opt/devenv/venv/bin/pip',
+    ]);
+    // No PyPI here: a local wheel, installed as the user with no sudo (Debian's pip would refuse).
+    const install = run(`pip install --no-index ~/projects/${wheel}`);
+    expect(install.code, install.stderr).toBe(0);
+    expect(install.stderr).not.toMatch(/externally-managed/);
+    const used = run(
+      'python -c "import devenvpip; print(devenvpip.VALUE)"; stat -c %U "$VIRTUAL_ENV"/lib/python3*/site-packages/devenvpip',
+    );
+    expect(used.stdout.trim().split('\n')).toEqual(['3.0', 'devtest']);
+  });
+
+  it('a base whose python3 cannot make venvs gets python3-venv, and the venv with pip', () => {
+    const { run } = startEnv('pip-novenv', quickRc('pipnovenv', { baseImage: PYTHON_NO_VENV }));
+    const where = run('stat -c %U "$VIRTUAL_ENV"; command -v pip; pip --version');
+    expect(where.code, where.stderr).toBe(0);
+    const [owner, pip, version] = where.stdout.trim().split('\n');
+    expect([owner, pip]).toEqual(['devtest', '/opt/devenv/venv/bin/pip']);
+    expect(version).toMatch(/from \/opt\/devenv\/venv\//);
+  });
+
+  it('a base without python3, and no Python settings: no venv, python and pip are not found', () => {
+    const { run } = startEnv('pip-nopython', quickRc('pipnopython', { baseImage: NO_PYTHON }));
+    const result = run('test -e /opt/devenv/venv && echo venv; command -v python3 python pip; true');
+    expect(result.stdout.trim()).toBe('');
   });
 });
