@@ -90,18 +90,29 @@ function unique(items: string[]): string[] {
 }
 
 /**
- * The context as sent: the Dockerfile with the labels as one LABEL line at its end. (The build
- * API's labels option makes the classic builder commit one step per label.) The hash is over
- * `files`, so the label carrying it does not feed back into it.
+ * The context as sent: the Dockerfile with devenv's labels written into it. The owner labels
+ * go right after FROM, so every image the build commits, the cache images a failed build leaves
+ * behind included, says which env and user it belongs to (and prune can find it). The build
+ * hash goes last: only a finished image claims to match the inputs, and a new hash does not void
+ * the cache of every layer. (The build API's labels option makes the classic builder commit one
+ * step per label, at the end.) The hash is over `files`, so the labels do not feed back into it.
  */
 export function contextWithLabels(plan: Pick<BuildPlan, 'files' | 'labels'>): ContextFile[] {
+  const { [LABELS.buildHash]: hash, ...owner } = plan.labels;
+  return plan.files.map((file) => {
+    if (file.path !== 'Dockerfile') return file;
+    const lines = Buffer.from(file.content).toString('utf8').split('\n');
+    const from = lines.findIndex((line) => /^\s*FROM\s/i.test(line));
+    if (from < 0) throw new Error('the recipe Dockerfile has no FROM line');
+    lines.splice(from + 1, 0, labelLine(owner));
+    if (hash !== undefined) lines.push(labelLine({ [LABELS.buildHash]: hash }), '');
+    return { ...file, content: Buffer.from(lines.join('\n')) };
+  });
+}
+
+function labelLine(labels: Record<string, string>): string {
   const quote = (value: string) => JSON.stringify(value).replace(/\$/g, '\\$');
-  const line = `\nLABEL ${Object.entries(plan.labels)
+  return `LABEL ${Object.entries(labels)
     .map(([key, value]) => `${key}=${quote(value)}`)
-    .join(' ')}\n`;
-  return plan.files.map((file) =>
-    file.path === 'Dockerfile'
-      ? { ...file, content: Buffer.concat([Buffer.from(file.content), Buffer.from(line)]) }
-      : file,
-  );
+    .join(' ')}`;
 }
