@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ContextFile,
+  contextWithLabels,
   PYTHON_APT_PACKAGES,
   type PythonInstall,
   planBuild,
@@ -285,5 +286,51 @@ describe('planBuild: hash and labels', () => {
     expect(reference.labels).toEqual({ ...ownerLabels(identity), [LABELS.buildHash]: reference.hash });
     expect(reference.imageRef).toBe('devenv-podcastllm-alice:latest');
     expect(reference.baseImage).toBe('ubuntu:24.04');
+  });
+});
+
+describe('contextWithLabels', () => {
+  const dockerfileOf = (files: ContextFile[]) =>
+    Buffer.from(files.find((f) => f.path === 'Dockerfile')?.content ?? []).toString('utf8');
+  const labelsOn = (line: string | undefined) =>
+    Object.fromEntries([...(line ?? '').matchAll(/([\w.-]+)="((?:[^"\\]|\\.)*)"/g)].map((m) => [m[1], m[2]]));
+  const recipeFile = 'ARG BASE_IMAGE\nFROM $BASE_IMAGE\nUSER root\nRUN sh setup.sh\n';
+  const built = plan({ recipe: recipe(recipeFile) });
+
+  it("labels the first step after FROM with the owner, so every image of the build is the env's", () => {
+    const lines = dockerfileOf(contextWithLabels(built)).split('\n');
+    expect(lines.slice(0, 3)).toEqual([
+      'ARG BASE_IMAGE',
+      'FROM $BASE_IMAGE',
+      expect.stringMatching(/^LABEL /),
+    ]);
+    expect(labelsOn(lines[2])).toEqual(ownerLabels(identity));
+    expect(lines.slice(3, 5)).toEqual(['USER root', 'RUN sh setup.sh']);
+  });
+
+  it('puts the build hash on the last step only, so only the finished image claims the inputs', () => {
+    const lines = dockerfileOf(contextWithLabels(built)).trimEnd().split('\n');
+    expect(labelsOn(lines.at(-1))).toEqual({ [LABELS.buildHash]: built.hash });
+    expect(lines.filter((line) => line.includes(LABELS.buildHash))).toHaveLength(1);
+  });
+
+  it('leaves the other files and the hashed recipe as they were', () => {
+    const sent = contextWithLabels(built);
+    expect(sent.filter((f) => f.path !== 'Dockerfile')).toEqual(
+      built.files.filter((f) => f.path !== 'Dockerfile'),
+    );
+    expect(dockerfileOf(built.files)).toBe(recipeFile);
+  });
+
+  it('quotes values so a root with spaces, quotes or $ stays one literal label', () => {
+    const odd = envIdentity('podcastllm', alice, '/srv/my envs/"q"/$HOME');
+    const sent = contextWithLabels({ ...built, labels: ownerLabels(odd) });
+    const line = dockerfileOf(sent).split('\n')[2];
+    expect(line).toContain(`${LABELS.root}="/srv/my envs/\\"q\\"/\\$HOME"`);
+    expect(dockerfileOf(sent)).not.toContain(LABELS.buildHash);
+  });
+
+  it('refuses a recipe without FROM', () => {
+    expect(() => contextWithLabels(plan({ recipe: recipe('RUN true\n') }))).toThrow(/no FROM/);
   });
 });
