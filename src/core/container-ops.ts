@@ -1,6 +1,6 @@
 import type { ContainerCreateBody } from './container-plan.js';
 import type { ContainerState, Engine } from './engine.js';
-import { DevenvError } from './errors.js';
+import { ContainerNameTaken, DevenvError } from './errors.js';
 import { type EnvIdentity, isOwnedBy, LABELS } from './identity.js';
 import type { Reporter } from './ports.js';
 
@@ -47,7 +47,7 @@ export async function ensureContainer(
     existing = null;
   }
   if (existing) {
-    await startOrExplain(engine, existing.id);
+    await engine.startContainer(existing.id);
     return { container: (await engine.inspectContainer(existing.id)) ?? existing, outcome: 'started' };
   }
   const progress = ui.progress(`creating container ${id.containerName}`);
@@ -55,7 +55,7 @@ export async function ensureContainer(
   try {
     createdId = await engine.createContainer(plan.body);
     if (deps.signal?.aborted) throw deps.signal.reason;
-    await startOrExplain(engine, createdId);
+    await engine.startContainer(createdId);
     if (deps.signal?.aborted) throw deps.signal.reason;
   } catch (error) {
     progress.fail();
@@ -73,27 +73,8 @@ export async function ensureContainer(
   return { container, outcome: 'created' };
 }
 
-/** Starts a container, explaining the engine's GPU failure in words a user can act on. */
-async function startOrExplain(engine: Engine, containerId: string): Promise<void> {
-  try {
-    await engine.startContainer(containerId);
-  } catch (error) {
-    if (error instanceof DevenvError && /could not select device driver/.test(error.message)) {
-      throw new DevenvError(
-        'the Docker engine cannot give this container GPUs (no NVIDIA device driver is configured)',
-        {
-          hint: 'install the NVIDIA Container Toolkit and run `sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`, or set "gpus": "none"',
-          code: 'gpu',
-          cause: error,
-        },
-      );
-    }
-    throw error;
-  }
-}
-
 function nameRaceOr(error: unknown, id: EnvIdentity): unknown {
-  if (error instanceof DevenvError && /Conflict\. The container name/.test(error.message)) {
+  if (error instanceof ContainerNameTaken) {
     return new DevenvError(
       `another container named ${id.containerName} appeared while devenv was creating it`,
       {

@@ -45,7 +45,6 @@ export interface ExecRequest {
 }
 
 export interface Engine {
-  describe(): { url: string; source: string; remote: boolean };
   /** Refuses an engine too old for devenv (one request); called before creating anything. */
   checkCompatible?(): Promise<void>;
   info(): Promise<EngineInfo>;
@@ -53,6 +52,11 @@ export interface Engine {
   listContainers(labelFilters: string[]): Promise<ContainerState[]>;
   inspectImage(ref: string): Promise<ImageState | null>;
   listImages(labelFilters: string[]): Promise<ImageState[]>;
+  /**
+   * Untagged images that no other image builds on (`docker images --filter dangling=true`)
+   * and that carry every label in `labelFilters`: a failed build's last step, a replaced image.
+   */
+  listDanglingImages(labelFilters: string[]): Promise<ImageState[]>;
   pullImage(ref: string, onLine?: (line: string) => void): Promise<void>;
   buildImage(
     plan: BuildPlan,

@@ -1,3 +1,5 @@
+import { constants } from 'node:os';
+
 /**
  * Every failure a user can cause or fix is a DevenvError: one line saying what went wrong,
  * a hint saying how to fix it, and the exit code documented in docs/exit-codes.md.
@@ -35,8 +37,23 @@ export class DevenvError extends Error {
   }
 }
 
-/** Exit code for a process ended by a signal, as shells report it. */
+/** The engine's "a container with that name exists": src/docker/ says it, the core decides what it means. */
+export class ContainerNameTaken extends DevenvError {
+  constructor(name: string, cause: unknown) {
+    super(`a container named ${name} already exists`, { code: 'conflict', cause });
+    this.name = 'ContainerNameTaken';
+  }
+}
+
+/** The engine's "image is being used by a container" on removal. */
+export class ImageInUse extends DevenvError {
+  constructor(id: string, cause: unknown) {
+    super(`image ${id} is still used by a container`, { code: 'conflict', cause });
+    this.name = 'ImageInUse';
+  }
+}
+
+/** Exit code for a process ended by a signal, as shells report it: 128 + the signal's number. */
 export function signalExitCode(signal: NodeJS.Signals): number {
-  const numbers: Partial<Record<NodeJS.Signals, number>> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGTERM: 15 };
-  return 128 + (numbers[signal] ?? 1);
+  return 128 + (constants.signals[signal] ?? 0);
 }

@@ -1,8 +1,8 @@
 import { diagnoseBuildFailure } from './build-diagnosis.js';
 import type { BuildPlan } from './build-plan.js';
 import type { Engine, ImageState } from './engine.js';
-import { DevenvError } from './errors.js';
-import { LABELS, MANAGED_BY } from './identity.js';
+import { DevenvError, ImageInUse } from './errors.js';
+import { type EnvIdentity, isOwnedBy, LABELS, MANAGED_BY, ownerFilters } from './identity.js';
 import type { BuildLog, Reporter } from './ports.js';
 
 export interface ImageStatus {
@@ -128,10 +128,33 @@ export async function removeImageIfUnused(engine: Engine, id: string): Promise<b
   try {
     await engine.removeImage(id);
     return true;
-  } catch {
-    // still in use by a container (409)
-    return false;
+  } catch (error) {
+    if (error instanceof ImageInUse) return false;
+    throw error;
   }
+}
+
+/**
+ * Removes this env's dangling images: what failed builds leave behind (their finished steps, kept
+ * as cache) and a replaced image no container uses any more. Each is removed with the untagged
+ * parents only it builds on, so a failed build's whole chain goes and the steps the env's image
+ * still builds on stay. Only images carrying this env's and this user's labels are touched;
+ * one a container still uses is kept. Run it holding the env's lock: a build in progress has
+ * dangling images too.
+ */
+export async function removeDanglingEnvImages(
+  engine: Engine,
+  identity: EnvIdentity,
+): Promise<{ removed: string[]; inUse: string[] }> {
+  const dangling = await engine.listDanglingImages(ownerFilters(identity.user, identity.envName));
+  const removed: string[] = [];
+  const inUse: string[] = [];
+  for (const image of dangling) {
+    if (!isOwnedBy(image.labels, identity.user, identity.envName)) continue;
+    if (await removeImageIfUnused(engine, image.id)) removed.push(image.id);
+    else inUse.push(image.id);
+  }
+  return { removed, inUse };
 }
 
 function truncate(text: string, max: number): string {

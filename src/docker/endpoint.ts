@@ -15,6 +15,11 @@ export interface EngineEndpoint {
 
 export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
 
+/** "tcp://gpu1:2376 (from DOCKER_HOST)": the engine's URL and, unless it is the default, why that one. */
+export function describeEndpoint(endpoint: Pick<EngineEndpoint, 'url' | 'source'>): string {
+  return `${endpoint.url}${endpoint.source === 'default' ? '' : ` (from ${endpoint.source})`}`;
+}
+
 type ReadFile = (file: string) => string;
 
 /** Follows the docker CLI's order: --context, DOCKER_HOST, DOCKER_CONTEXT, currentContext, default. */

@@ -12,12 +12,12 @@ import type {
   LogsIo,
   LogsOptions,
 } from '../core/engine.js';
-import { DevenvError } from '../core/errors.js';
+import { ContainerNameTaken, DevenvError, ImageInUse } from '../core/errors.js';
 import { buildOutputLines } from './build-output.js';
 import { contextTar } from './context-tar.js';
 import type { EngineEndpoint } from './endpoint.js';
 import { checkApiVersion } from './engine-version.js';
-import { engineError, engineMessage, statusOf } from './errors.js';
+import { engineError, engineMessage, noGpuDriver, statusOf } from './errors.js';
 import { runExec } from './exec.js';
 import { copyLogs } from './logs.js';
 
@@ -38,11 +38,7 @@ export class DockerodeEngine implements Engine {
     readonly endpoint: EngineEndpoint,
   ) {}
 
-  describe() {
-    return { url: this.endpoint.url, source: this.endpoint.source, remote: this.endpoint.remote };
-  }
-
-  /** Runs an engine call, mapping failures; `absentOn` statuses mean "no such object". */
+  /** Runs an engine call, turning a failure into one DevenvError that says what devenv was doing. */
   async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
@@ -114,6 +110,18 @@ export class DockerodeEngine implements Engine {
   async listImages(labelFilters: string[]): Promise<ImageState[]> {
     const list = await this.call('listing images', () =>
       this.docker.listImages({ filters: { label: labelFilters } }),
+    );
+    return list.map((i) => ({
+      id: i.Id,
+      labels: i.Labels ?? {},
+      created: new Date(i.Created * 1000).toISOString(),
+      size: i.Size,
+    }));
+  }
+
+  async listDanglingImages(labelFilters: string[]): Promise<ImageState[]> {
+    const list = await this.call('listing dangling images', () =>
+      this.docker.listImages({ filters: { label: labelFilters, dangling: ['true'] } }),
     );
     return list.map((i) => ({
       id: i.Id,
@@ -198,10 +206,15 @@ export class DockerodeEngine implements Engine {
   }
 
   async createContainer(body: ContainerCreateBody): Promise<string> {
-    const container = await this.call(`creating container ${body.name}`, () =>
-      this.docker.createContainer(body as unknown as Dockerode.ContainerCreateOptions),
-    );
-    return container.id;
+    try {
+      const container = await this.docker.createContainer(
+        body as unknown as Dockerode.ContainerCreateOptions,
+      );
+      return container.id;
+    } catch (error) {
+      if (statusOf(error) === 409) throw new ContainerNameTaken(body.name, error);
+      throw engineError(error, this.endpoint, `creating container ${body.name}`);
+    }
   }
 
   async startContainer(id: string): Promise<void> {
@@ -209,6 +222,7 @@ export class DockerodeEngine implements Engine {
       await this.docker.getContainer(id).start();
     } catch (error) {
       if (statusOf(error) === 304) return;
+      if (/could not select device driver/.test(engineMessage(error))) throw noGpuDriver(error);
       throw engineError(error, this.endpoint, 'starting the container');
     }
   }
@@ -239,6 +253,7 @@ export class DockerodeEngine implements Engine {
       await this.docker.getImage(id).remove();
     } catch (error) {
       if (statusOf(error) === 404) return;
+      if (statusOf(error) === 409) throw new ImageInUse(id, error);
       throw engineError(error, this.endpoint, 'removing the image');
     }
   }

@@ -1,5 +1,5 @@
 import { DevenvError } from '../core/errors.js';
-import type { EngineEndpoint } from './endpoint.js';
+import { describeEndpoint, type EngineEndpoint } from './endpoint.js';
 
 interface EngineFailure {
   code?: string;
@@ -22,6 +22,18 @@ export function engineMessage(error: unknown): string {
   return message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
 }
 
+/** A GPU request the engine cannot serve: it fails at start, not at create (NOTES.md). */
+export function noGpuDriver(error: unknown): DevenvError {
+  return new DevenvError(
+    'the Docker engine cannot give this container GPUs (no NVIDIA device driver is configured)',
+    {
+      hint: 'install the NVIDIA Container Toolkit and run `sudo nvidia-ctk runtime configure --runtime=docker && sudo systemctl restart docker`, or set "gpus": "none"',
+      code: 'gpu',
+      cause: error,
+    },
+  );
+}
+
 /**
  * Maps a failed engine call to one clear DevenvError. Connection failures name the endpoint and
  * where it came from; everything else keeps the engine's message with what devenv was doing.
@@ -33,7 +45,7 @@ export function engineError(
 ): DevenvError {
   if (error instanceof DevenvError) return error;
   const failure = error as EngineFailure;
-  const where = `${endpoint.url}${endpoint.source === 'default' ? '' : ` (from ${endpoint.source})`}`;
+  const where = describeEndpoint(endpoint);
   switch (failure.code) {
     case 'ENOENT':
     case 'ECONNREFUSED':

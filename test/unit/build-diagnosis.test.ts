@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { diagnoseBuildFailure } from '../../src/core/build-diagnosis.js';
+import { compareApiVersions } from '../../src/core/engine-api.js';
 import { DevenvError, ExitCode } from '../../src/core/errors.js';
 import { buildOutputLines } from '../../src/docker/build-output.js';
-import { checkApiVersion, compareApiVersions } from '../../src/docker/engine-version.js';
+import { checkApiVersion } from '../../src/docker/engine-version.js';
 
 const LOG = '/home/me/.local/state/devenv/logs/devenv-x-me-build.log';
 const FAILED_RUN = "The command '/bin/sh -c sh /opt/devenv/setup-system.sh' returned a non-zero code: 100";

@@ -1,6 +1,9 @@
+import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
-import { DevenvError } from '../../src/core/errors.js';
+import type { ContainerCreateBody } from '../../src/core/container-plan.js';
+import { ContainerNameTaken, DevenvError, ImageInUse, signalExitCode } from '../../src/core/errors.js';
 import { DEFAULT_SOCKET } from '../../src/docker/endpoint.js';
+import { DockerodeEngine } from '../../src/docker/engine.js';
 import { engineError, engineMessage, statusOf } from '../../src/docker/errors.js';
 
 const local = { url: DEFAULT_SOCKET, source: 'default' };
@@ -138,5 +141,67 @@ describe('statusOf', () => {
     { error: undefined, status: undefined },
   ])('$status', ({ error, status }) => {
     expect(statusOf(error)).toBe(status);
+  });
+});
+
+describe('DockerodeEngine: engine answers become typed errors', () => {
+  const endpoint = { url: DEFAULT_SOCKET, source: 'default', remote: false, modemOptions: {} };
+  /** A dockerode stand-in whose every call rejects with `error`. */
+  const engineFailingWith = (error: unknown) => {
+    const reject = async () => {
+      throw error;
+    };
+    const docker = {
+      createContainer: reject,
+      getContainer: () => ({ start: reject }),
+      getImage: () => ({ remove: reject }),
+    };
+    return new DockerodeEngine(docker as unknown as Dockerode, endpoint);
+  };
+
+  it('a taken container name is ContainerNameTaken', async () => {
+    const engine = engineFailingWith(
+      httpError(409, 'unexpected', 'Conflict. The container name "/devenv-x-alice" is already in use'),
+    );
+    await expect(
+      engine.createContainer({ name: 'devenv-x-alice' } as ContainerCreateBody),
+    ).rejects.toBeInstanceOf(ContainerNameTaken);
+  });
+
+  it('a GPU request the engine cannot serve is a GPU error (exit 8) with the toolkit fix', async () => {
+    const engine = engineFailingWith(
+      httpError(500, 'server error', 'could not select device driver "" with capabilities: [[gpu]]'),
+    );
+    const error = (await engine.startContainer('c1').catch((e) => e)) as DevenvError;
+    expect(error.exitCode).toBe(8);
+    expect(error.hint).toContain('nvidia-ctk runtime configure');
+  });
+
+  it('an already started container is success', async () => {
+    await expect(engineFailingWith(httpError(304, 'not modified', '')).startContainer('c1')).resolves.toBe(
+      undefined,
+    );
+  });
+
+  it('an image still in use is ImageInUse; a missing one is success', async () => {
+    await expect(
+      engineFailingWith(httpError(409, 'conflict', 'image is being used by running container')).removeImage(
+        'i1',
+      ),
+    ).rejects.toBeInstanceOf(ImageInUse);
+    await expect(
+      engineFailingWith(httpError(404, 'no such image', 'No such image')).removeImage('i1'),
+    ).resolves.toBe(undefined);
+  });
+});
+
+describe('signalExitCode', () => {
+  it.each([
+    ['SIGHUP', 129],
+    ['SIGINT', 130],
+    ['SIGKILL', 137],
+    ['SIGTERM', 143],
+  ] as const)('%s exits %i, as shells report it', (signal, code) => {
+    expect(signalExitCode(signal)).toBe(code);
   });
 });

@@ -3,10 +3,16 @@ import type { BuildPlan } from '../../src/core/build-plan.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../../src/core/container-ops.js';
 import type { ContainerCreateBody } from '../../src/core/container-plan.js';
 import type { BuildEvents, ContainerState, Engine, EngineInfo, ImageState } from '../../src/core/engine.js';
-import { DevenvError } from '../../src/core/errors.js';
+import { ContainerNameTaken, DevenvError, ImageInUse } from '../../src/core/errors.js';
 import { envIdentity, LABELS, ownerLabels } from '../../src/core/identity.js';
-import { diagnosisFromLog, ensureImage, imageStatus } from '../../src/core/image-ops.js';
+import {
+  diagnosisFromLog,
+  ensureImage,
+  imageStatus,
+  removeDanglingEnvImages,
+} from '../../src/core/image-ops.js';
 import type { BuildLog, Reporter } from '../../src/core/ports.js';
+import { noGpuDriver } from '../../src/docker/errors.js';
 
 const alice = { name: 'alice', uid: 1000, gid: 1000 };
 const bob = { name: 'bob', uid: 1001, gid: 1001 };
@@ -43,6 +49,10 @@ function containerPlan(settingsHash = 'create-new'): { body: ContainerCreateBody
 /** An in-memory engine: images by ref, containers by id, and a record of every call that changes something. */
 class FakeEngine implements Engine {
   images = new Map<string, ImageState>();
+  /** Untagged images nothing builds on: what `docker images --filter dangling=true` lists. */
+  dangling: ImageState[] = [];
+  /** Image ids a container uses: removing them is a conflict. */
+  inUse = new Set<string>();
   containers = new Map<string, ContainerState>();
   calls: string[] = [];
   buildOutput: string[] = ['Step 1/2 : FROM ubuntu:24.04', 'Step 2/2 : RUN setup'];
@@ -52,9 +62,6 @@ class FakeEngine implements Engine {
   lastBuildOptions: { noCache: boolean } | null = null;
   private nextId = 1;
 
-  describe() {
-    return { url: 'unix:///var/run/docker.sock', source: 'default', remote: false };
-  }
   async info(): Promise<EngineInfo> {
     return {
       serverVersion: '27.0',
@@ -78,6 +85,15 @@ class FakeEngine implements Engine {
   }
   async listImages() {
     return [...this.images.values()];
+  }
+  /** Untagged leaves, filtered by label as the engine does ("key=value", all must match). */
+  async listDanglingImages(labelFilters: string[]) {
+    return this.dangling.filter((image) =>
+      labelFilters.every((filter) => {
+        const [key = '', value] = filter.split(/=(.*)/s);
+        return image.labels[key] === value;
+      }),
+    );
   }
   async pullImage(ref: string) {
     this.calls.push(`pull ${ref}`);
@@ -125,7 +141,9 @@ class FakeEngine implements Engine {
   }
   async removeImage(id: string) {
     this.calls.push(`rmi ${id}`);
+    if (this.inUse.has(id)) throw new ImageInUse(id, new Error('conflict: image is being used'));
     for (const [ref, image] of this.images) if (image.id === id) this.images.delete(ref);
+    this.dangling = this.dangling.filter((image) => image.id !== id);
   }
   async containerLogs() {}
   async containerChanges() {
@@ -270,16 +288,24 @@ describe('ensureImage', () => {
 
   it('rebuild still succeeds when the replaced image is in use', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-old' }));
-    engine.removeImage = async () => {
-      throw Object.assign(new Error('conflict: image is being used by running container'), {
-        statusCode: 409,
-      });
+    engine.removeImage = async (id) => {
+      throw new ImageInUse(id, new Error('conflict: image is being used by running container'));
     };
     expect(await ensure({ rebuild: true, noCache: false })).toEqual({
       built: true,
       stale: false,
       replaced: 'sha256:old',
     });
+  });
+
+  it('a replaced image that cannot be removed for another reason fails the rebuild', async () => {
+    engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-old' }));
+    engine.removeImage = async () => {
+      throw new DevenvError('cannot reach the Docker engine at unix:///var/run/docker.sock', {
+        code: 'engine',
+      });
+    };
+    await failure(ensure({ rebuild: true, noCache: false }), 4);
   });
 
   it.each<{ label: string; labels: Record<string, string> }>([
@@ -361,6 +387,76 @@ describe('imageStatus', () => {
   });
 });
 
+describe('removeDanglingEnvImages', () => {
+  const dangling = (id: string, labels: Record<string, string>): ImageState => ({
+    id,
+    labels,
+    created: '',
+    size: 1,
+  });
+  const otherEnv = ownerLabels(envIdentity('other', alice, '/srv/envs/other'));
+  const bobsSameName = ownerLabels(envIdentity('podcastllm', bob, '/srv/envs/podcastllm'));
+
+  it("removes this env's dangling images and no one else's", async () => {
+    const engine = new FakeEngine();
+    engine.addImage(identity.imageRef, 'sha256:current', mine({ [LABELS.buildHash]: 'hash-new' }));
+    engine.dangling = [
+      dangling('sha256:failed-apt', mine()),
+      dangling('sha256:replaced', mine({ [LABELS.buildHash]: 'hash-old' })),
+      dangling('sha256:other-env', otherEnv),
+      dangling('sha256:bob', bobsSameName),
+      dangling('sha256:same-name-other-uid', mine({ [LABELS.uid]: '4242' })),
+      dangling('sha256:unlabelled', {}),
+    ];
+    expect(await removeDanglingEnvImages(engine, identity)).toEqual({
+      removed: ['sha256:failed-apt', 'sha256:replaced'],
+      inUse: [],
+    });
+    expect(engine.calls).toEqual(['rmi sha256:failed-apt', 'rmi sha256:replaced']);
+    expect(engine.dangling.map((image) => image.id)).toEqual([
+      'sha256:other-env',
+      'sha256:bob',
+      'sha256:same-name-other-uid',
+      'sha256:unlabelled',
+    ]);
+    expect(engine.images.get(identity.imageRef)?.id).toBe('sha256:current');
+  });
+
+  it('never removes an image without the labels, even if the engine listed it', async () => {
+    const engine = new FakeEngine();
+    engine.listDanglingImages = async () => [dangling('sha256:bob', bobsSameName), dangling('sha256:x', {})];
+    expect(await removeDanglingEnvImages(engine, identity)).toEqual({ removed: [], inUse: [] });
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('keeps one a container still uses, and says so', async () => {
+    const engine = new FakeEngine();
+    engine.dangling = [dangling('sha256:replaced', mine()), dangling('sha256:failed', mine())];
+    engine.inUse.add('sha256:replaced');
+    expect(await removeDanglingEnvImages(engine, identity)).toEqual({
+      removed: ['sha256:failed'],
+      inUse: ['sha256:replaced'],
+    });
+  });
+
+  it('nothing dangling: nothing removed', async () => {
+    const engine = new FakeEngine();
+    expect(await removeDanglingEnvImages(engine, identity)).toEqual({ removed: [], inUse: [] });
+    expect(engine.calls).toEqual([]);
+  });
+
+  it('an engine failure while removing is not taken for "in use"', async () => {
+    const engine = new FakeEngine();
+    engine.dangling = [dangling('sha256:failed', mine())];
+    engine.removeImage = async () => {
+      throw new DevenvError('cannot reach the Docker engine at unix:///var/run/docker.sock', {
+        code: 'engine',
+      });
+    };
+    await failure(removeDanglingEnvImages(engine, identity), 4);
+  });
+});
+
 describe('diagnosisFromLog', () => {
   it.each([
     { lines: [], diagnosis: null },
@@ -435,11 +531,8 @@ describe('ensureContainer', () => {
   });
 
   it('explains a GPU start failure as a GPU error, and removes the container', async () => {
-    engine.startFailure = new DevenvError(
-      'Docker engine error while starting: could not select device driver "" with capabilities: [[gpu]]',
-      {
-        code: 'engine',
-      },
+    engine.startFailure = noGpuDriver(
+      new Error('could not select device driver "" with capabilities: [[gpu]]'),
     );
     const error = await failure(ensure(), 8);
     expect(error.hint).toContain('nvidia-ctk');
@@ -448,11 +541,9 @@ describe('ensureContainer', () => {
 
   it('a name taken while creating is a conflict', async () => {
     engine.createContainer = async () => {
-      throw new DevenvError(
-        'Docker engine error while creating: Conflict. The container name "/devenv-podcastllm-alice" is already in use',
-        {
-          code: 'engine',
-        },
+      throw new ContainerNameTaken(
+        identity.containerName,
+        new Error('Conflict. The container name "/devenv-podcastllm-alice" is already in use'),
       );
     };
     const error = await failure(ensure(), 7);
