@@ -4,6 +4,23 @@ import type { EnvContext, GlobalOptions, Io } from './app/context.js';
 import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
 import { packageVersion } from './host/package-files.js';
 
+/** Options every command takes, before or after its verb; `GlobalOptions` names their values. */
+const GLOBAL_OPTIONS: Array<{ flags: string; about: string; key: keyof GlobalOptions }> = [
+  {
+    flags: '-c, --config <path>',
+    about: 'use this .devenvrc instead of searching upward from the current folder',
+    key: 'config',
+  },
+  { flags: '--context <name>', about: 'Docker context to use (like docker --context)', key: 'context' },
+  { flags: '-q, --quiet', about: 'print only errors and requested data', key: 'quiet' },
+  { flags: '-v, --verbose', about: 'print more detail', key: 'verbose' },
+];
+
+function withGlobalOptions(cmd: Command): Command {
+  for (const option of GLOBAL_OPTIONS) cmd.option(option.flags, option.about);
+  return cmd;
+}
+
 /** run.sh's flags, kept working: `devenv --start` is `devenv start`. */
 const RUN_SH_ALIASES: Record<string, string> = {
   '--start': 'start',
@@ -13,7 +30,11 @@ const RUN_SH_ALIASES: Record<string, string> = {
 };
 
 export function rewriteAliases(args: string[]): string[] {
-  const takesValue = new Set(['-c', '--config', '--context']);
+  const takesValue = new Set(
+    GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).flatMap((o) =>
+      o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-')),
+    ),
+  );
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg in RUN_SH_ALIASES)
@@ -26,13 +47,11 @@ export function rewriteAliases(args: string[]): string[] {
 
 /** Builds the commander program; each action loads its command module only when it runs. */
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
-  const program = new Command('devenv')
-    .description('Your GPU dev container on a shared server: your user, your repo, your GPUs, one command.')
-    .version(packageVersion(), '-V, --version')
-    .option('-c, --config <path>', 'use this .devenvrc instead of searching upward from the current folder')
-    .option('--context <name>', 'Docker context to use (like docker --context)')
-    .option('-q, --quiet', 'print only errors and requested data')
-    .option('-v, --verbose', 'print more detail')
+  const program = withGlobalOptions(
+    new Command('devenv')
+      .description('Your GPU dev container on a shared server: your user, your repo, your GPUs, one command.')
+      .version(packageVersion(), '-V, --version'),
+  )
     .enablePositionalOptions()
     .showSuggestionAfterError(true)
     .exitOverride()
@@ -175,15 +194,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     });
   // `devenv status -q --config x` as well as `devenv -q --config x status`: every verb also takes
   // the global options, and whichever was given is what the command sees.
-  for (const cmd of program.commands) {
-    cmd
-      .option('-c, --config <path>', 'use this .devenvrc instead of searching upward from the current folder')
-      .option('--context <name>', 'Docker context to use (like docker --context)')
-      .option('-q, --quiet', 'print only errors and requested data')
-      .option('-v, --verbose', 'print more detail');
-  }
+  for (const cmd of program.commands) withGlobalOptions(cmd);
   program.hook('preAction', (_program, action) => {
-    for (const key of ['config', 'context', 'quiet', 'verbose'] as const) {
+    for (const { key } of GLOBAL_OPTIONS) {
       const value = action.getOptionValue(key);
       if (value !== undefined) program.setOptionValue(key, value);
     }

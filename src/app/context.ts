@@ -1,9 +1,11 @@
 import { type ContainerUser, containerUserFor } from '../core/container-user.js';
 import type { Engine } from '../core/engine.js';
-import { type EnvIdentity, envIdentity } from '../core/identity.js';
+import type { EngineGpuSupport } from '../core/gpu/gpu-plan.js';
+import { type EnvIdentity, envIdentity, type HostUser } from '../core/identity.js';
 import { type EngineEndpoint, resolveEndpoint } from '../docker/endpoint.js';
 import { type LoadedConfig, loadConfig } from '../host/config-file.js';
-import { currentHostUser, type HostUser, hostTimezone } from '../host/user.js';
+import type { HostGpuDetection } from '../host/gpu.js';
+import { currentHostUser, hostTimezone } from '../host/user.js';
 import { createUi, type Ui } from '../ui/ui.js';
 
 /** Options every command accepts. */
@@ -53,33 +55,66 @@ export interface HostContext {
   user: HostUser;
   endpoint: EngineEndpoint;
   engine(): Promise<Engine>;
+  /** The host's GPUs and what the engine offers for them, asked once per command. */
+  gpus(): Promise<HostGpus>;
+}
+
+export interface HostGpus {
+  detection: HostGpuDetection;
+  support: EngineGpuSupport;
 }
 
 export async function loadHostContext(io: Io, globals: GlobalOptions): Promise<HostContext> {
   const endpoint = resolveEndpoint(io.env, globals.context);
   let engine: Promise<Engine> | undefined;
+  let gpus: Promise<HostGpus> | undefined;
+  const connect = () => {
+    // Connected on first use: commands that never talk to the engine never load dockerode.
+    engine ??= import('../docker/engine.js').then(({ connectEngine }) => connectEngine(endpoint));
+    return engine;
+  };
   return {
     io,
     ui: await createUiFor(io, globals),
     user: currentHostUser(io.env),
     endpoint,
-    // Connected on first use: commands that never talk to the engine never load dockerode.
-    engine: () => {
-      engine ??= import('../docker/engine.js').then(({ connectEngine }) => connectEngine(endpoint));
-      return engine;
+    engine: connect,
+    gpus: () => {
+      gpus ??= detectGpus(io.env, connect);
+      return gpus;
     },
   };
 }
 
+async function detectGpus(env: NodeJS.ProcessEnv, engine: () => Promise<Engine>): Promise<HostGpus> {
+  const { detectEngineGpuSupport, detectHostGpus } = await import('../host/gpu.js');
+  const [detection, info] = await Promise.all([detectHostGpus({ env }), engine().then((e) => e.info())]);
+  const support = await detectEngineGpuSupport(
+    { Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs },
+    env,
+  );
+  return { detection, support };
+}
+
+/** The env of the .devenvrc at `io.cwd` (or --config). */
 export async function loadEnvContext(io: Io, globals: GlobalOptions): Promise<EnvContext> {
   // The config first: a bad .devenvrc is the error to report, whatever else is wrong.
-  const loaded = loadConfig({
-    cwd: io.cwd,
-    explicitFile: globals.config,
-    uid: process.getuid?.() ?? currentHostUser(io.env).uid,
-    hostTimezone: hostTimezone(io.env),
+  const loaded = loadEnvConfig(io.env, io.cwd, globals.config);
+  return envContextFor(await loadHostContext(io, globals), loaded);
+}
+
+/** Reads the .devenvrc found from `cwd` upward (or `explicitFile`), checked and with defaults. */
+export function loadEnvConfig(env: NodeJS.ProcessEnv, cwd: string, explicitFile?: string): LoadedConfig {
+  return loadConfig({
+    cwd,
+    explicitFile,
+    uid: process.getuid?.() ?? currentHostUser(env).uid,
+    hostTimezone: hostTimezone(env),
   });
-  const host = await loadHostContext(io, globals);
+}
+
+/** The one way to make an env's context: the host's, plus what its config decides. */
+export function envContextFor(host: HostContext, loaded: LoadedConfig): EnvContext {
   return {
     ...host,
     loaded,

@@ -2,21 +2,20 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { type BuildPlan, type PythonInstall, planBuild } from '../core/build-plan.js';
 import { type ContainerCreateBody, type GpuWiring, planContainer } from '../core/container-plan.js';
-import type { Engine } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
 import { chooseBaseImage } from '../core/gpu/base-image.js';
 import { type GpuPlan, planGpus } from '../core/gpu/gpu-plan.js';
 import { chooseTorchIndex, torchPipArgs } from '../core/gpu/torch-index.js';
-import { type MountPlan, planMounts } from '../core/mounts.js';
+import type { MountPlan } from '../core/mounts.js';
 import { readRecipe } from '../host/fs-ops.js';
-import { detectEngineGpuSupport, detectHostGpus } from '../host/gpu.js';
+import type { HostGpuDetection } from '../host/gpu.js';
 import { requirementsContext } from '../host/python-files.js';
 import { linkAgentSocket } from '../host/ssh-agent.js';
 import type { EnvContext } from './context.js';
-import { repoDir, workdirFor } from './workdir.js';
+import { envMounts, repoDir, workdirFor } from './env-paths.js';
 
 export interface HostGpuFacts {
-  gpus: Awaited<ReturnType<typeof detectHostGpus>>;
+  gpus: HostGpuDetection;
   plan: GpuPlan;
 }
 
@@ -29,16 +28,17 @@ export interface EnvPlan {
 }
 
 /** GPUs: asks the host (nvidia-smi) and the engine only when the config may want them. */
-export async function gpuFacts(ctx: EnvContext, engine: Engine): Promise<HostGpuFacts | null> {
+export async function gpuFacts(ctx: EnvContext): Promise<HostGpuFacts | null> {
   const request = ctx.loaded.config.gpus;
   if (request === 'none') return null;
-  const [gpus, info] = await Promise.all([detectHostGpus({ env: ctx.io.env }), engine.info()]);
-  const support = await detectEngineGpuSupport(
-    { Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs },
-    ctx.io.env,
-  );
-  const plan = planGpus({ request, hostGpus: gpus.gpus, driverProblem: gpus.problem, engine: support });
-  return { gpus, plan };
+  const { detection, support } = await ctx.gpus();
+  const plan = planGpus({
+    request,
+    hostGpus: detection.gpus,
+    driverProblem: detection.problem,
+    engine: support,
+  });
+  return { gpus: detection, plan };
 }
 
 /** The configured requirements file, else the cloned repo's requirements.txt when it exists. */
@@ -94,10 +94,10 @@ export function buildPlanFor(ctx: EnvContext, gpu: HostGpuFacts | null): BuildPl
   });
 }
 
-export async function planEnv(ctx: EnvContext, engine: Engine): Promise<EnvPlan> {
-  const { config, envRoot, file } = ctx.loaded;
-  const mounts = planMounts(config, envRoot, ctx.containerUser, file ?? '.devenvrc');
-  const gpu = await gpuFacts(ctx, engine);
+export async function planEnv(ctx: EnvContext): Promise<EnvPlan> {
+  const { config } = ctx.loaded;
+  const mounts = envMounts(ctx);
+  const gpu = await gpuFacts(ctx);
   if (gpu?.plan.error)
     throw new DevenvError(gpu.plan.error.message, { hint: gpu.plan.error.hint, code: 'gpu' });
   const build = buildPlanFor(ctx, gpu);

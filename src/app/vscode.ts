@@ -1,9 +1,11 @@
-import { DevenvError } from '../core/errors.js';
-import { attachedConfigFor } from '../core/vscode-attach.js';
+import { spawn } from 'node:child_process';
+import { DevenvError, signalExitCode } from '../core/errors.js';
+import { attachedConfigFor, codeCommand, shellQuote } from '../core/vscode-attach.js';
 import { userHome } from '../host/fs-ops.js';
+import { findOnPath } from '../host/path-lookup.js';
 import { nameConfigFiles, writeNameConfig } from '../host/vscode-config.js';
 import type { EnvContext } from './context.js';
-import { workdirFor } from './workdir.js';
+import { workdirFor } from './env-paths.js';
 
 /** Per command run: `devenv code` starts the env (which writes the files) and must not warn twice. */
 const written = new WeakMap<EnvContext, string[]>();
@@ -33,7 +35,7 @@ export function writeVscodeAttachConfig(ctx: EnvContext): string[] {
   for (const file of nameConfigFiles(home, ctx.identity.containerName)) {
     const outcome = writeNameConfig(file, ours, ctx.user);
     if (outcome === 'unparsable') {
-      ctx.ui.warn(`${file} is not a plain JSON object (comments?); devenv left it as it is`);
+      ctx.ui.warn(`${file} is not a JSON object devenv can read (a syntax error?); devenv left it as it is`);
       continue;
     }
     ctx.ui.detail(`VS Code attach configuration ${outcome}: ${file}`);
@@ -50,4 +52,34 @@ export function syncVscodeAttachConfig(ctx: EnvContext): void {
   } catch (error) {
     ctx.ui.warn(`could not write the VS Code attach configuration: ${(error as Error).message}`);
   }
+}
+
+/** The `code --folder-uri …` command that opens the env's workdir in VS Code, attached to its container. */
+export function vscodeCommand(ctx: EnvContext): string[] {
+  return codeCommand(ctx.identity.containerName, workdirFor(ctx));
+}
+
+export function commandLine(command: string[]): string {
+  return command.map(shellQuote).join(' ');
+}
+
+/** The `code` executable on PATH; one clear error when VS Code's command is not there. */
+export function findVscode(ctx: EnvContext, command: string[]): string {
+  const code = findOnPath(command[0] ?? 'code', ctx.io.env.PATH);
+  if (code) return code;
+  throw new DevenvError('`code` (the VS Code command) is not on PATH, so devenv cannot open VS Code', {
+    hint: `run it from VS Code's integrated terminal, or without --open to print the command: ${commandLine(command)}`,
+    code: 'host',
+  });
+}
+
+/** Runs VS Code's `code` with `args`; resolves to its exit code. */
+export function runVscode(ctx: EnvContext, code: string, args: string[]): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(code, args, { stdio: ['ignore', 'inherit', 'inherit'], env: ctx.io.env });
+    child.on('error', (error) =>
+      reject(new DevenvError(`could not run ${code}: ${error.message}`, { code: 'host', cause: error })),
+    );
+    child.on('close', (status, signal) => resolve(status ?? (signal ? signalExitCode(signal) : 1)));
+  });
 }

@@ -1,6 +1,6 @@
 import { execInEnv } from '../app/attach.js';
 import type { EnvContext } from '../app/context.js';
-import { workdirFor } from '../app/workdir.js';
+import { workdirFor } from '../app/env-paths.js';
 import { DevenvError } from '../core/errors.js';
 
 /** `devenv exec -- CMD…`: runs CMD in the env as the user; its exit code is devenv's. */

@@ -1,6 +1,6 @@
 import { attachShell, canAttach } from '../app/attach.js';
 import type { EnvContext } from '../app/context.js';
-import { workdirFor } from '../app/workdir.js';
+import { workdirFor } from '../app/env-paths.js';
 import { DevenvError } from '../core/errors.js';
 
 /** `devenv shell`: another interactive shell in the running env. */

@@ -1,5 +1,5 @@
-import type { HostUser } from '../host/user.js';
 import { DevenvError } from './errors.js';
+import type { HostUser } from './identity.js';
 
 /** The user inside the container: the host user's name, UID and GID; root stays root. */
 export interface ContainerUser {

@@ -11,15 +11,6 @@ export interface Check {
   code?: ExitCodeName | undefined;
 }
 
-/** The minimum Engine API: DeviceRequests (GPUs) arrived in 1.40. */
-export const MIN_API_VERSION = '1.40';
-
-export function apiVersionAtLeast(version: string, minimum: string): boolean {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
-  const [wantMajor = 0, wantMinor = 0] = minimum.split('.').map(Number);
-  return major > wantMajor || (major === wantMajor && minor >= wantMinor);
-}
-
 export function diskCheck(freeBytes: number, where: string): Check {
   const gib = freeBytes / 1024 ** 3;
   const detail = `${gib.toFixed(1)} GiB free in ${where}`;

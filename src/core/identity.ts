@@ -1,4 +1,9 @@
-import type { HostUser } from '../host/user.js';
+/** Who runs devenv on the host (the real user under sudo): the owner of an env. */
+export interface HostUser {
+  name: string;
+  uid: number;
+  gid: number;
+}
 
 /** Label keys on every object devenv creates. devenv never touches an object without them. */
 export const LABELS = {

@@ -5,14 +5,19 @@ export interface BuildLog {
   close(): void;
 }
 
+/** How a long step reports itself. */
+export interface Progress {
+  update(text: string): void;
+  succeed(text?: string): void;
+  fail(text?: string): void;
+}
+
+/** Where the core and app/ say what they do; src/ui/ implements it for the terminal. */
 export interface Reporter {
-  progress(text: string): {
-    update(text: string): void;
-    succeed(text?: string): void;
-    fail(text?: string): void;
-    stop(): void;
-  };
+  /** Starts a step: a spinner on a terminal, one plain line otherwise. */
+  progress(text: string): Progress;
   info(text: string): void;
   warn(text: string): void;
+  /** Lines only --verbose shows. */
   detail(text: string): void;
 }

@@ -1,8 +1,19 @@
-import { readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fchmodSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 import type { DefaultsContext, DevenvConfig } from '../core/config/schema.js';
 import { parseConfig } from '../core/config/validate.js';
 import { DevenvError } from '../core/errors.js';
+import type { HostUser } from '../core/identity.js';
+import { handOverFd } from './ownership.js';
 
 export const CONFIG_FILE_NAME = '.devenvrc';
 
@@ -83,4 +94,44 @@ export function loadConfig(options: {
 
 function defaultsContext(envRoot: string, hostTimezone: string): DefaultsContext {
   return { envRootName: path.basename(envRoot), hostTimezone };
+}
+
+function alreadyThere(file: string): DevenvError {
+  return new DevenvError(`${file} already exists; devenv init never overwrites it`, {
+    hint: 'edit it, or run `devenv config` to see what it sets',
+    code: 'config',
+  });
+}
+
+/** For `init`: refuses before any question is asked when the file is already there. */
+export function refuseExistingConfig(file: string): void {
+  if (existsSync(file)) throw alreadyThere(file);
+}
+
+/** Writes a new .devenvrc, owned by `owner`, mode 0644; never overwrites one that appeared meanwhile. */
+export function createConfigFile(file: string, text: string, owner: HostUser): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o644);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyThere(file);
+    throw new DevenvError(`cannot create ${file}: ${(error as Error).message}`, {
+      code: 'host',
+      cause: error,
+    });
+  }
+  try {
+    writeSync(fd, text);
+    // Whatever the umask: a .devenvrc must not be group/world-writable (see checkConfigOwnership).
+    fchmodSync(fd, 0o644);
+    handOverFd(fd, owner);
+  } catch (error) {
+    rmSync(file, { force: true });
+    throw new DevenvError(`cannot write ${file}: ${(error as Error).message}`, {
+      code: 'host',
+      cause: error,
+    });
+  } finally {
+    closeSync(fd);
+  }
 }

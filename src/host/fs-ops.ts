@@ -1,21 +1,12 @@
-import {
-  chownSync,
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readdirSync,
-  readFileSync,
-  statSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ContextFile } from '../core/build-plan.js';
 import { DevenvError } from '../core/errors.js';
+import type { HostUser } from '../core/identity.js';
 import type { BuildLog } from '../core/ports.js';
+import { mkdirOwned } from './ownership.js';
 import { packageRoot } from './package-files.js';
-import type { HostUser } from './user.js';
 
 /**
  * Creates mount sources before the container exists, so Docker never makes them as root.
@@ -23,15 +14,7 @@ import type { HostUser } from './user.js';
  */
 export function ensureHostDirs(dirs: string[], owner: HostUser): void {
   for (const dir of dirs) {
-    const created = mkdirSync(dir, { recursive: true });
-    if (created && process.getuid?.() === 0 && owner.uid !== 0) {
-      // mkdirSync returns the first folder it made; hand over that one and everything below it.
-      let current = dir;
-      while (current.length >= created.length) {
-        chownSync(current, owner.uid, owner.gid);
-        current = path.dirname(current);
-      }
-    }
+    mkdirOwned(dir, owner);
     if (!statSync(dir).isDirectory()) {
       throw new DevenvError(`${dir} exists but is not a folder`, {
         hint: 'move it away or change the path in .devenvrc',
@@ -39,10 +22,6 @@ export function ensureHostDirs(dirs: string[], owner: HostUser): void {
       });
     }
   }
-}
-
-export function missingPaths(paths: string[]): string[] {
-  return paths.filter((p) => !existsSync(p));
 }
 
 /** Where devenv keeps its own files for a user: build logs, locks. */

@@ -7,8 +7,7 @@
  * load, runs nvidia-smi synchronously, and without lspci it finds nothing anyway (NOTES.md).
  */
 import { type ExecFileException, execFile } from 'node:child_process';
-import { constants } from 'node:fs';
-import { access, readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CDI_GPU_KIND, type EngineGpuSupport } from '../core/gpu/gpu-plan.js';
 import {
@@ -18,6 +17,7 @@ import {
   parseDriverVersion,
   parseQueryGpuCsv,
 } from '../core/gpu/nvidia-smi-parse.js';
+import { findOnPath } from './path-lookup.js';
 
 export interface HostGpuDetection {
   gpus: HostGpu[];
@@ -92,7 +92,7 @@ export async function detectEngineGpuSupport(
   );
   const [cdiDevices, hookOnPath] = await Promise.all([
     nvidiaCdiDevices(cdiSpecDirsOf(info)),
-    anyExecutableOnPath(NVIDIA_HOOKS, env),
+    NVIDIA_HOOKS.some((name) => findOnPath(name, env.PATH) !== null),
   ]);
   return { nvidiaRuntime, cdiDevices, hookOnPath };
 }
@@ -164,7 +164,7 @@ function firstLine(text: string): string | null {
 }
 
 async function missingDriverProblem(options: DetectHostGpusOptions): Promise<string | null> {
-  if (!(await anyExecutableOnPath(['lspci'], options.env))) return null;
+  if (!findOnPath('lspci', options.env.PATH)) return null;
   const onBus = await Promise.resolve()
     .then(options.nvidiaOnPciBus ?? nvidiaControllerInSysteminformation)
     .catch(() => false);
@@ -177,22 +177,6 @@ async function nvidiaControllerInSysteminformation(): Promise<boolean> {
   return controllers.some(
     (controller) => /nvidia/i.test(controller.vendor) || controller.vendorId?.toLowerCase() === '10de',
   );
-}
-
-async function anyExecutableOnPath(names: string[], env: NodeJS.ProcessEnv): Promise<boolean> {
-  const dirs = (env.PATH ?? '').split(path.delimiter).filter((dir) => dir !== '');
-  const candidates = dirs.flatMap((dir) => names.map((name) => path.join(dir, name)));
-  const found = await Promise.all(candidates.map(isExecutable));
-  return found.includes(true);
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 // Engines before CDI support (Docker < 25) do not report CDISpecDirs and reject `Driver: 'cdi'`.

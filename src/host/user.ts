@@ -1,11 +1,6 @@
 import { readFileSync, readlinkSync } from 'node:fs';
 import os from 'node:os';
-
-export interface HostUser {
-  name: string;
-  uid: number;
-  gid: number;
-}
+import type { HostUser } from '../core/identity.js';
 
 /**
  * Who the env belongs to. Under sudo, the real user (SUDO_*), so `sudo devenv start` still

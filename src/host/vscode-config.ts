@@ -1,4 +1,4 @@
-import { chownSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyEdits, modify, type ParseError, parse } from 'jsonc-parser';
 import {
@@ -7,6 +7,7 @@ import {
   type ConfigChange,
   REMOTE_CONTAINERS_STORAGE,
 } from '../core/vscode-attach.js';
+import { handOver, mkdirOwned } from './ownership.js';
 
 /** Where VS Code keeps the Dev Containers extension's state, relative to the user's home. */
 const SERVER_STORAGE = ['.vscode-server', 'data', 'User', 'globalStorage', REMOTE_CONTAINERS_STORAGE];
@@ -64,16 +65,11 @@ export function writeNameConfig(
   let next = text !== null && existing !== undefined ? text : '{}\n';
   for (const change of ordered) next = applyEdits(next, modify(next, change.path, change.value, EDITING));
 
-  const created = mkdirSync(path.dirname(file), { recursive: true });
-  const handOver = process.getuid?.() === 0 && owner.uid !== 0;
-  if (created && handOver) {
-    for (let dir = path.dirname(file); dir.length >= created.length; dir = path.dirname(dir))
-      chownSync(dir, owner.uid, owner.gid);
-  }
+  mkdirOwned(path.dirname(file), owner);
   const mode = text === null ? 0o644 : statSync(file).mode & 0o777;
   const temp = `${file}.devenv-${process.pid}.tmp`;
   writeFileSync(temp, next, { mode });
-  if (handOver) chownSync(temp, owner.uid, owner.gid);
+  handOver(temp, owner);
   renameSync(temp, file);
   return 'written';
 }

@@ -1,25 +1,9 @@
 import type { Ora } from 'ora';
+import type { Progress, Reporter } from '../core/ports.js';
 
-/** How a long step reports itself; the core sees only this. */
-export interface Progress {
-  update(text: string): void;
-  succeed(text?: string): void;
-  fail(text?: string): void;
-  /** Stops without a final line (e.g. before attaching a terminal). */
-  stop(): void;
-}
-
-export interface Ui {
-  /** Starts a step: a spinner on a terminal, one plain line otherwise. */
-  progress(text: string): Progress;
-  info(text: string): void;
-  warn(text: string): void;
-  /** Lines only --verbose shows. */
-  detail(text: string): void;
-  /** Data for stdout (what scripts read). */
+/** The terminal: core's Reporter on stderr, plus data on stdout (what scripts read). */
+export interface Ui extends Reporter {
   data(text: string): void;
-  readonly interactive: boolean;
-  readonly color: boolean;
 }
 
 export interface UiOptions {
@@ -62,8 +46,6 @@ export async function createUi(options: UiOptions): Promise<Ui> {
   const err = (line: string) => options.stderr.write(`${line}\n`);
 
   return {
-    interactive: animate,
-    color,
     progress(text) {
       if (options.quiet) return silentProgress;
       if (oraFactory)
@@ -87,7 +69,7 @@ export async function createUi(options: UiOptions): Promise<Ui> {
   };
 }
 
-const silentProgress: Progress = { update() {}, succeed() {}, fail() {}, stop() {} };
+const silentProgress: Progress = { update() {}, succeed() {}, fail() {} };
 
 function oraProgress(spinner: Ora): Progress {
   return {
@@ -96,7 +78,6 @@ function oraProgress(spinner: Ora): Progress {
     },
     succeed: (text) => spinner.succeed(text),
     fail: (text) => spinner.fail(text),
-    stop: () => spinner.stop(),
   };
 }
 
@@ -115,6 +96,5 @@ function plainProgress(
     },
     succeed: (text) => text && err(`devenv: ${palette.green('done:')} ${text}`),
     fail: (text) => text && err(`devenv: ${palette.red('failed:')} ${text}`),
-    stop() {},
   };
 }

@@ -136,7 +136,7 @@ describe('devenv code and the VS Code attach configuration', () => {
     const result = run(['start', '--detach']);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(
-      /warning: .*remote-containers\/nameConfigs\/devenv-dailycode-devtest\.json is not a plain JSON object/,
+      /warning: .*remote-containers\/nameConfigs\/devenv-dailycode-devtest\.json is not a JSON object devenv can read/,
     );
     expect(readFileSync(desktopFile, 'utf8')).toBe(text);
     expect(json(serverFile)).toMatchObject({ settings: { 'editor.tabSize': 2 }, remoteUser: 'devtest' });

@@ -74,7 +74,7 @@ RUN printf '#!/bin/sh\\necho "E: Write error - write (28: No space left on devic
     const log = logFrom(line);
     expect(log).toMatch(/^Step 1\/\d+ : ARG BASE_IMAGE/m);
     expect(log).toContain('devenv: the base image has no apt-get');
-    expectNothingCreated(dir, before, { hostDirs: true });
+    expectNothingCreated(dir, before, { buildLeftovers: true });
   });
 
   it('I02 a full disk during the build says which disk and how to free it', () => {
@@ -85,7 +85,7 @@ RUN printf '#!/bin/sh\\necho "E: Write error - write (28: No space left on devic
       /image build failed: the disk where Docker keeps its images is full \(No space left on device\) — .*`docker system df`.*`devenv prune`/,
     );
     expect(logFrom(line)).toContain('No space left on device');
-    expectNothingCreated(dir, before, { hostDirs: true });
+    expectNothingCreated(dir, before, { buildLeftovers: true });
   });
 
   it('I03 a base image that is missing and cannot be pulled is named, with why', () => {
@@ -95,7 +95,7 @@ RUN printf '#!/bin/sh\\necho "E: Write error - write (28: No space left on devic
       ExitCode.image,
       /base image devenv-no-such-image:1 is not on this engine and cannot be pulled: \S.* — check the name in baseImage/,
     );
-    expectNothingCreated(dir, before, { hostDirs: true });
+    expectNothingCreated(dir, before);
   });
 
   it('I04 an apt package that does not exist is named, with the log path', () => {
@@ -106,7 +106,7 @@ RUN printf '#!/bin/sh\\necho "E: Write error - write (28: No space left on devic
       /image build failed: apt has no package devenv-no-such-pkg .*"aptPackages".* build log: \//,
     );
     expect(logFrom(line)).toContain('Unable to locate package devenv-no-such-pkg');
-    expectNothingCreated(dir, before, { hostDirs: true });
+    expectNothingCreated(dir, before, { buildLeftovers: true });
   });
 });
 
@@ -160,6 +160,6 @@ describe('names taken by objects devenv did not make: exit 7, and they stay unto
     );
     expect(inspect(takenImage)).toBe(original);
     expect(containerId('devenv-errimg-devtest')).toBeNull();
-    expectNothingCreated(dir, before, { hostDirs: true });
+    expectNothingCreated(dir, before);
   });
 });

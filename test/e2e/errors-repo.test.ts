@@ -1,4 +1,4 @@
-import { chownSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.js';
@@ -25,10 +25,8 @@ describe('the repo: not found is exit 9; a non-git folder at the target is a war
       ExitCode.git,
       /cannot clone \/tmp\/does-not-exist\.git: repository not found — check the "repo" URL or path/,
     );
-    // The projects folder may exist (the clone goes into it), but holds nothing: no half clone.
-    const projects = path.join(dir, 'projects');
-    expect(existsSync(projects) ? readdirSync(projects) : []).toEqual([]);
-    expectNothingCreated(dir, before, { hostDirs: true });
+    // No half clone, and not even the projects folder the clone was to go into.
+    expectNothingCreated(dir, before);
   });
 
   it('R02 an existing non-git folder at the clone target: a warning, the folder untouched, the env starts', () => {

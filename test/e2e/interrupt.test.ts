@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -66,7 +66,7 @@ describe('interruption: Ctrl-C, SIGTERM and SIGHUP at each phase leave nothing h
     process.kill(run.pid(), 'SIGTERM');
     const { code } = await run.done;
     expect(code, run.stderr()).toBe(143);
-    expect(readdirSync(path.join(dir, 'projects'))).toEqual([]);
+    expect(existsSync(path.join(dir, 'projects'))).toBe(false);
     expect(containerId('devenv-intclone-devtest')).toBeNull();
   });
 

@@ -141,8 +141,9 @@ describe('lifecycle as a non-root host user (uid 4242)', () => {
     expect(run(['exec', '--', 'locale', '-a']).stdout).toMatch(/de_DE\.utf8/);
     expect(JSON.parse(run(['status', '--json']).stdout).image.fresh).toBe(true);
     // The replaced image goes once the old container is gone: a rebuild leaves no dangling copy.
+    // (Without -a: the build's intermediate layers carry the env's labels too, as parents of it.)
     expect(
-      docker(['images', '-aq', '--filter', `label=dev.devenv.root=${dir}`])
+      docker(['images', '-q', '--filter', `label=dev.devenv.root=${dir}`])
         .split('\n')
         .filter(Boolean),
     ).toHaveLength(1);

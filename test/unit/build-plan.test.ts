@@ -10,8 +10,8 @@ import type { DevenvConfig } from '../../src/core/config/schema.js';
 import { parseConfig } from '../../src/core/config/validate.js';
 import { containerUserFor } from '../../src/core/container-user.js';
 import { DevenvError } from '../../src/core/errors.js';
+import type { HostUser } from '../../src/core/identity.js';
 import { envIdentity, LABELS, ownerLabels } from '../../src/core/identity.js';
-import type { HostUser } from '../../src/host/user.js';
 
 const alice: HostUser = { name: 'alice', uid: 1234, gid: 2345 };
 const identity = envIdentity('podcastllm', alice, '/srv/envs/podcastllm');

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { HostUser } from '../../src/core/identity.js';
 import {
   dockerSafe,
   envIdentity,
@@ -8,7 +9,6 @@ import {
   ownerFilters,
   ownerLabels,
 } from '../../src/core/identity.js';
-import type { HostUser } from '../../src/host/user.js';
 
 const alice: HostUser = { name: 'alice', uid: 1000, gid: 1000 };
 const bob: HostUser = { name: 'bob', uid: 1001, gid: 1001 };

@@ -201,7 +201,7 @@ describe('nameConfig files', () => {
 
 describe('findOnPath (for code --open)', () => {
   it('finds the first executable file of that name, skipping folders and non-executables', async () => {
-    const { findOnPath } = await import('../../src/commands/code.js');
+    const { findOnPath } = await import('../../src/host/path-lookup.js');
     const root = mkdtempSync(path.join(os.tmpdir(), 'devenv-path-'));
     const [a, b, c] = ['a', 'b', 'c'].map((d) => path.join(root, d)) as [string, string, string];
     mkdirSync(path.join(a, 'code'), { recursive: true });

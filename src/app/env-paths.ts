@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { type MountPlan, planMounts } from '../core/mounts.js';
 import { repoFolderName } from '../core/repo.js';
 import type { EnvContext } from './context.js';
 
@@ -15,4 +16,10 @@ export function workdirFor(ctx: EnvContext): string {
   const { config } = ctx.loaded;
   const projects = `${ctx.containerUser.home}/projects`;
   return config.repo ? `${projects}/${repoFolderName(config.repo)}` : projects;
+}
+
+/** The env's bind mounts (projects/, the VS Code cache, the configured ones) and the host folders they need. */
+export function envMounts(ctx: EnvContext): MountPlan {
+  const { config, envRoot, file } = ctx.loaded;
+  return planMounts(config, envRoot, ctx.containerUser, file ?? '.devenvrc');
 }

@@ -1,0 +1,161 @@
+import { execFile } from 'node:child_process';
+import { statfsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { findEnvContainer } from '../core/container-ops.js';
+import { type Check, diskCheck } from '../core/doctor.js';
+import type { Engine, EngineInfo } from '../core/engine.js';
+import { apiVersionSupported, MIN_API_VERSION } from '../core/engine-api.js';
+import { DevenvError } from '../core/errors.js';
+import { describeGpus } from '../core/gpu/describe.js';
+import { imageStatus } from '../core/image-ops.js';
+import { describeEndpoint } from '../docker/endpoint.js';
+import { type EnvContext, type GlobalOptions, type Io, loadEnvContext } from './context.js';
+import { buildPlanFor, gpuFacts } from './env-plan.js';
+
+/**
+ * Every precondition of `start`, each ok / warn / fail with its fix. It keeps going past a
+ * failure, so one run shows everything that is wrong.
+ */
+export async function runDoctorChecks(io: Io, globals: GlobalOptions): Promise<Check[]> {
+  const checks: Check[] = [];
+  let ctx: EnvContext | null = null;
+  try {
+    ctx = await loadEnvContext(io, globals);
+    checks.push({
+      name: 'config',
+      status: 'ok',
+      detail: ctx.loaded.file ?? `no .devenvrc: defaults for ${ctx.loaded.envRoot}`,
+    });
+  } catch (error) {
+    checks.push(failure('config', error, 'config'));
+  }
+  if (ctx) await engineChecks(ctx, checks);
+  checks.push(await gitCheck(ctx));
+  return checks;
+}
+
+async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
+  let engine: Engine;
+  let info: EngineInfo;
+  try {
+    engine = await ctx.engine();
+    info = await engine.info();
+  } catch (error) {
+    checks.push(failure('docker', error, 'engine'));
+    return;
+  }
+  checks.push(
+    apiVersionSupported(info.apiVersion)
+      ? {
+          name: 'docker',
+          status: 'ok',
+          detail: `engine ${info.serverVersion} (API ${info.apiVersion}) at ${describeEndpoint(ctx.endpoint)}`,
+        }
+      : {
+          name: 'docker',
+          status: 'fail',
+          detail: `engine ${info.serverVersion} speaks API ${info.apiVersion}; devenv needs ${MIN_API_VERSION} or newer`,
+          fix: 'upgrade Docker (19.03 or newer)',
+          code: 'engine',
+        },
+  );
+  if (ctx.endpoint.remote) {
+    checks.push({
+      name: 'remote',
+      status: 'warn',
+      detail: 'the engine is remote: mount sources and UIDs are those of the remote host',
+    });
+  } else {
+    try {
+      const fs = statfsSync(info.dockerRootDir);
+      checks.push(diskCheck(fs.bavail * fs.bsize, info.dockerRootDir));
+    } catch {
+      checks.push({
+        name: 'disk',
+        status: 'warn',
+        detail: `cannot read free space of ${info.dockerRootDir} (it may be root-only)`,
+      });
+    }
+  }
+  const gpu = await gpuFacts(ctx).catch(() => null);
+  if (!gpu) {
+    checks.push({
+      name: 'gpus',
+      status: 'ok',
+      detail: ctx.loaded.config.gpus === 'none' ? 'off ("gpus": "none")' : 'not checked',
+    });
+  } else {
+    const host = gpu.gpus.gpus;
+    const driver = gpu.gpus.driverVersion
+      ? `, driver ${gpu.gpus.driverVersion}, CUDA ${gpu.gpus.cudaVersion ?? '?'}`
+      : '';
+    if (gpu.gpus.problem) checks.push({ name: 'gpus', status: 'warn', detail: gpu.gpus.problem });
+    else
+      checks.push({
+        name: 'gpus',
+        status: 'ok',
+        detail: host.length === 0 ? 'no NVIDIA GPU on this host: CPU only' : `${describeGpus(host)}${driver}`,
+      });
+    if (gpu.plan.error)
+      checks.push({
+        name: 'gpu engine',
+        status: 'fail',
+        detail: gpu.plan.error.message,
+        fix: gpu.plan.error.hint,
+        code: 'gpu',
+      });
+    else if (gpu.plan.notice) checks.push({ name: 'gpu engine', status: 'warn', detail: gpu.plan.notice });
+    else if (gpu.plan.kind === 'gpu')
+      checks.push({ name: 'gpu engine', status: 'ok', detail: 'the engine can give the container GPUs' });
+  }
+  try {
+    const [container, image] = await Promise.all([
+      findEnvContainer(engine, ctx.identity),
+      imageStatus(engine, buildPlanFor(ctx, gpu)),
+    ]);
+    const imageText = image.image
+      ? image.stale
+        ? 'image stale (run `devenv rebuild`)'
+        : 'image up to date'
+      : 'image not built yet';
+    const containerText = container ? (container.running ? 'running' : 'stopped') : 'not created';
+    checks.push({
+      name: 'env',
+      status: image.stale ? 'warn' : 'ok',
+      detail: `${ctx.identity.containerName}: ${containerText}, ${imageText}`,
+    });
+  } catch (error) {
+    checks.push(failure('env', error, 'conflict'));
+  }
+}
+
+async function gitCheck(ctx: EnvContext | null): Promise<Check> {
+  const needed = Boolean(ctx?.loaded.config.repo);
+  try {
+    const { stdout } = await promisify(execFile)('git', ['--version'], { timeout: 5000 });
+    return { name: 'git', status: 'ok', detail: stdout.trim() };
+  } catch {
+    return needed
+      ? {
+          name: 'git',
+          status: 'fail',
+          detail: 'git is not installed, and .devenvrc names a repo',
+          fix: 'install git (`sudo apt-get install git`)',
+          code: 'git',
+        }
+      : { name: 'git', status: 'warn', detail: 'git is not installed (needed only for "repo")' };
+  }
+}
+
+function failure(name: string, error: unknown, code: Check['code']): Check {
+  if (error instanceof DevenvError) {
+    return {
+      name,
+      status: 'fail',
+      detail: error.message.split('\n').join('; '),
+      fix: error.hint,
+      code: code ?? 'internal',
+    };
+  }
+  return { name, status: 'fail', detail: (error as Error).message, code };
+}

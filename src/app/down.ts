@@ -1,0 +1,55 @@
+import { meaningfulChanges, summarizeChanges } from '../core/changes.js';
+import { findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
+import { ownerFilters } from '../core/identity.js';
+import { removeDanglingEnvImages } from '../core/image-ops.js';
+import type { EnvContext } from './context.js';
+import { withLock } from './env-lock.js';
+import { envMounts } from './env-paths.js';
+
+/** Stops and removes the env's container, as run.sh did; false when there was none. Mounted folders stay. */
+export async function stopEnv(ctx: EnvContext): Promise<boolean> {
+  const engine = await ctx.engine();
+  // Looked up first, so a same-named container devenv did not make is one error line, nothing else.
+  if (!(await findEnvContainer(engine, ctx.identity))) return false;
+  const progress = ctx.ui.progress(`stopping ${ctx.identity.containerName}`);
+  await withLock(ctx, () => removeEnvContainer(engine, ctx.identity));
+  progress.succeed(`stopped and removed ${ctx.identity.containerName}`);
+  return true;
+}
+
+export interface PrunePlan {
+  /** "container devenv-x-me and 2 image(s) of env x", or null when there is nothing to prune. */
+  what: string | null;
+  /** Files changed in the container outside its mounts: what removing it loses. */
+  lost: { count: number; summary: string } | null;
+}
+
+/** What `prune` would remove, so the user can be asked first. */
+export async function planPrune(ctx: EnvContext): Promise<PrunePlan> {
+  const engine = await ctx.engine();
+  const container = await findEnvContainer(engine, ctx.identity);
+  const images = await engine.listImages(ownerFilters(ctx.user, ctx.identity.envName));
+  let lost: PrunePlan['lost'] = null;
+  if (container) {
+    const targets = envMounts(ctx).mounts.map((m) => m.Target);
+    const changes = meaningfulChanges(await engine.containerChanges(container.id), targets);
+    if (changes.length > 0) lost = { count: changes.length, summary: summarizeChanges(changes) };
+  }
+  const parts = [
+    container ? `container ${container.name}` : null,
+    images.length > 0 ? `${images.length} image(s) of env ${ctx.identity.envName}` : null,
+  ].filter(Boolean);
+  return { what: parts.length > 0 ? parts.join(' and ') : null, lost };
+}
+
+/** Removes the env's container and every image of it. projects/ and the VS Code cache stay. */
+export async function pruneEnv(ctx: EnvContext): Promise<void> {
+  const engine = await ctx.engine();
+  await withLock(ctx, async () => {
+    await removeEnvContainer(engine, ctx.identity);
+    // Listed again under the lock: a start that raced this prune may have built a newer one.
+    for (const image of await engine.listImages(ownerFilters(ctx.user, ctx.identity.envName)))
+      await engine.removeImage(image.id);
+    await removeDanglingEnvImages(engine, ctx.identity);
+  });
+}

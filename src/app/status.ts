@@ -1,0 +1,86 @@
+import { existsSync } from 'node:fs';
+import { findEnvContainer } from '../core/container-ops.js';
+import { LABELS } from '../core/identity.js';
+import { imageStatus } from '../core/image-ops.js';
+import type { EnvContext } from './context.js';
+import { envMounts } from './env-paths.js';
+import { buildPlanFor, gpuFacts } from './env-plan.js';
+
+export interface EnvStatus {
+  env: string;
+  envRoot: string;
+  configFile: string | null;
+  user: { name: string; uid: number; gid: number };
+  engine: { url: string; source: string; remote: boolean };
+  image: {
+    ref: string;
+    present: boolean;
+    fresh: boolean | null;
+    created: string | null;
+    sizeBytes: number | null;
+    /** What the current config builds from, and the PyTorch wheel index it installs from. */
+    base: string;
+    torchIndex: string | null;
+  };
+  container: {
+    name: string;
+    state: 'running' | 'stopped' | 'absent';
+    created: string | null;
+    gpus: string | null;
+  };
+  mounts: Array<{ source: string; target: string; readonly: boolean; exists: boolean }>;
+  gpus: {
+    host: Array<{ index: number; name: string; memoryMiB: number | null }>;
+    driver: string | null;
+    cuda: string | null;
+    notice: string | null;
+  } | null;
+}
+
+/** Everything `devenv status` shows, as data (`--json` prints it as it is). */
+export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
+  const engine = await ctx.engine();
+  const { envRoot, file } = ctx.loaded;
+  const [container, gpu] = await Promise.all([findEnvContainer(engine, ctx.identity), gpuFacts(ctx)]);
+  const build = buildPlanFor(ctx, gpu);
+  const image = await imageStatus(engine, build);
+  const mounts = envMounts(ctx).mounts;
+  return {
+    env: ctx.identity.envName,
+    envRoot,
+    configFile: file,
+    user: { name: ctx.user.name, uid: ctx.user.uid, gid: ctx.user.gid },
+    engine: {
+      url: ctx.endpoint.url,
+      source: ctx.endpoint.source,
+      remote: ctx.endpoint.remote,
+    },
+    image: {
+      ref: ctx.identity.imageRef,
+      present: image.image !== null,
+      fresh: image.image ? !image.stale : null,
+      created: image.image?.created ?? null,
+      sizeBytes: image.image?.size ?? null,
+      base: build.baseImage,
+      torchIndex: build.buildArgs.TORCH_PACKAGES ? build.buildArgs.TORCH_INDEX_URL || null : null,
+    },
+    container: {
+      name: ctx.identity.containerName,
+      state: container ? (container.running ? 'running' : 'stopped') : 'absent',
+      created: container?.created ?? null,
+      gpus: container ? (container.labels[LABELS.gpus] ?? 'none') : null,
+    },
+    mounts: mounts.map((m) => ({
+      source: m.Source,
+      target: m.Target,
+      readonly: m.ReadOnly,
+      exists: existsSync(m.Source),
+    })),
+    gpus: gpu && {
+      host: gpu.gpus.gpus.map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB })),
+      driver: gpu.gpus.driverVersion,
+      cuda: gpu.gpus.cudaVersion,
+      notice: gpu.plan.notice ?? gpu.gpus.problem,
+    },
+  };
+}

@@ -1,0 +1,133 @@
+import { existsSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
+import { ensureContainer, findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
+import { configHash } from '../core/container-plan.js';
+import type { ContainerState, Engine } from '../core/engine.js';
+import { DevenvError } from '../core/errors.js';
+import { LABELS } from '../core/identity.js';
+import type { Progress } from '../core/ports.js';
+import { ensureHostDirs, openBuildLog } from '../host/fs-ops.js';
+import type { RepoState } from '../host/git.js';
+import type { EnvContext } from './context.js';
+import { withLock } from './env-lock.js';
+import { repoDir, workdirFor } from './env-paths.js';
+import { syncVscodeAttachConfig } from './vscode.js';
+
+export interface UpOptions {
+  /** Build the image even when it is up to date, and recreate the container. */
+  rebuild?: boolean;
+  noCache?: boolean;
+}
+
+export interface UpResult {
+  /** Where shells and commands start in the container. */
+  workdir: string;
+}
+
+/**
+ * `start` and `rebuild` up to a running container: the repo, the image, the folders, the
+ * container, VS Code's attach configuration. A running env with the current config costs one
+ * engine request.
+ */
+export async function upEnv(ctx: EnvContext, options: UpOptions): Promise<UpResult> {
+  const engine = await ctx.engine();
+  if (!options.rebuild && isUpToDateAndRunning(ctx, await findEnvContainer(engine, ctx.identity)))
+    ctx.ui.detail(`container ${ctx.identity.containerName} is already running`);
+  else await withLock(ctx, () => prepareEnv(ctx, engine, options));
+  syncVscodeAttachConfig(ctx);
+  return { workdir: workdirFor(ctx) };
+}
+
+function isUpToDateAndRunning(ctx: EnvContext, container: ContainerState | null): boolean {
+  return Boolean(container?.running && container.labels[LABELS.configHash] === configHash(ctx.loaded.config));
+}
+
+/** Everything up to a running container. */
+async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): Promise<void> {
+  await engine.checkCompatible?.();
+  // Another devenv may have made the env while this one waited for the lock.
+  const existing = await findEnvContainer(engine, ctx.identity);
+  if (!options.rebuild && isUpToDateAndRunning(ctx, existing)) return;
+
+  if (ctx.endpoint.remote)
+    ctx.ui.warn(
+      `the engine at ${ctx.endpoint.url} is remote: bind-mount sources are folders on that host, and UID ${ctx.user.uid} there may be another user`,
+    );
+  await cloneRepoIfMissing(ctx);
+  // Loaded here, not at the top: `start` on a running env (the common case) never plans or builds.
+  const [{ planEnv }, { ensureImage, removeDanglingEnvImages, removeImageIfUnused }] = await Promise.all([
+    import('./env-plan.js'),
+    import('../core/image-ops.js'),
+  ]);
+  const plan = await planEnv(ctx);
+  const missing = plan.mounts.mounts.slice(2).find((m) => !existsSync(m.Source));
+  if (missing) {
+    throw new DevenvError(`mount source ${missing.Source} does not exist`, {
+      hint: `create it, or fix "mounts" in ${ctx.loaded.file ?? '.devenvrc'}`,
+      code: 'config',
+    });
+  }
+  if (plan.gpu?.plan.notice) ctx.ui.warn(plan.gpu.plan.notice);
+
+  const image = await ensureImage(
+    {
+      engine,
+      ui: ctx.ui,
+      openLog: () => openBuildLog(ctx.io.env, ctx.identity.containerName),
+      signal: ctx.io.signal,
+    },
+    plan.build,
+    { rebuild: Boolean(options.rebuild), noCache: Boolean(options.noCache) },
+  );
+  if (options.rebuild && existing) await removeEnvContainer(engine, ctx.identity);
+  // Made only now, so a start that fails before this point leaves no empty folders behind.
+  ensureHostDirs(plan.mounts.hostDirs, ctx.user);
+  await ensureContainer({ engine, ui: ctx.ui, signal: ctx.io.signal }, ctx.identity, plan.container);
+  // The image a rebuild replaced could not go while the old container used it; now it can.
+  if (image.replaced) await removeImageIfUnused(engine, image.replaced);
+  // What earlier failed builds of this env left behind is no use once a build succeeded.
+  if (image.built) await removeDanglingEnvImages(engine, ctx.identity);
+}
+
+/** Clones the configured repo into projects/ when it is not there; never touches an existing folder. */
+async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
+  const { config, envRoot } = ctx.loaded;
+  const dest = repoDir(ctx);
+  if (!config.repo || !dest) return;
+  const projects = path.dirname(dest);
+  const madeProjects = !existsSync(projects);
+  ensureHostDirs([projects], ctx.user);
+  let progress: Progress | null = null;
+  let state: RepoState;
+  try {
+    const { ensureRepo } = await import('../host/git.js');
+    state = await ensureRepo({
+      repo: config.repo,
+      branch: config.branch,
+      dest,
+      envRoot,
+      env: ctx.io.env,
+      signal: ctx.io.signal,
+      onCloneStart: () => {
+        progress = ctx.ui.progress(`cloning ${config.repo}`);
+      },
+      onProgress: (text) => progress?.update(`cloning ${config.repo}: ${text}`),
+    });
+  } catch (error) {
+    (progress as Progress | null)?.fail();
+    // A failed first start leaves no empty folder behind (rmdir removes only an empty one).
+    if (madeProjects) rmdirQuietly(projects);
+    throw error;
+  }
+  if (state === 'cloned') (progress as Progress | null)?.succeed(`cloned ${config.repo} into ${dest}`);
+  if (state === 'not-git')
+    ctx.ui.warn(`${dest} exists but is not a git repository; devenv leaves it as it is`);
+}
+
+function rmdirQuietly(dir: string): void {
+  try {
+    rmdirSync(dir);
+  } catch {
+    // not empty, or already gone: either way nothing of the user's is touched
+  }
+}
