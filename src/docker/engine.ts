@@ -107,22 +107,16 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async listImages(labelFilters: string[]): Promise<ImageState[]> {
-    const list = await this.call('listing images', () =>
-      this.docker.listImages({ filters: { label: labelFilters } }),
-    );
-    return list.map((i) => ({
-      id: i.Id,
-      labels: i.Labels ?? {},
-      created: new Date(i.Created * 1000).toISOString(),
-      size: i.Size,
-    }));
+  listImages(labelFilters: string[]): Promise<ImageState[]> {
+    return this.imagesMatching('listing images', { label: labelFilters });
   }
 
-  async listDanglingImages(labelFilters: string[]): Promise<ImageState[]> {
-    const list = await this.call('listing dangling images', () =>
-      this.docker.listImages({ filters: { label: labelFilters, dangling: ['true'] } }),
-    );
+  listDanglingImages(labelFilters: string[]): Promise<ImageState[]> {
+    return this.imagesMatching('listing dangling images', { label: labelFilters, dangling: ['true'] });
+  }
+
+  private async imagesMatching(doing: string, filters: Record<string, string[]>): Promise<ImageState[]> {
+    const list = await this.call(doing, () => this.docker.listImages({ filters }));
     return list.map((i) => ({
       id: i.Id,
       labels: i.Labels ?? {},

@@ -260,7 +260,7 @@ export function configSchema(host: DefaultsContext) {
       }),
       torch: key(torch, {
         default: 'auto',
-        doc: '"auto" installs the PyTorch build matching the driver and GPUs at build time; "none", "cpu", "cu126"… or a pip requirement.',
+        doc: '"auto" installs the PyTorch build matching the driver and GPUs at build time; "none", "cpu", "cu126"… or a pip requirement. Whatever it says, an image with python3 has your own venv (/opt/devenv/venv, on PATH): `pip install` works as you.',
         example: 'auto',
       }),
       requirements: key(orNull(hostPath), {
