@@ -246,3 +246,73 @@ function mustRun(command: string, args: string[]): void {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   if (result.status !== 0) throw new Error(`${command} ${args.join(' ')} failed: ${result.stderr}`);
 }
+
+/**
+ * The GPU-capable engine `.ci/gpu-engine.sh` provisions: a second dockerd whose stand-in NVIDIA
+ * hook makes it accept GPU device requests and set NVIDIA_VISIBLE_DEVICES in the container, with
+ * no driver (NOTES.md). Point devenv at it with `DOCKER_HOST: GPU_ENGINE`.
+ */
+export const GPU_ENGINE = 'unix:///srv/devenv-gpu/run/docker.sock';
+
+/** `docker` against the GPU-capable engine. */
+export function gpuDocker(args: string[], input?: string): string {
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: gpuEngineEnv(),
+  }).trim();
+}
+
+export function gpuDockerOk(args: string[]): boolean {
+  return spawnSync('docker', args, { stdio: 'ignore', env: gpuEngineEnv() }).status === 0;
+}
+
+/** Copies `tag` from the default engine to the GPU-capable one, unless the same image is there. */
+export function ensureImageOnGpuEngine(tag: string): void {
+  const idOf = (env: NodeJS.ProcessEnv) =>
+    spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], {
+      encoding: 'utf8',
+      env,
+    }).stdout.trim();
+  const wanted = idOf(process.env);
+  if (wanted === '') throw new Error(`image ${tag} is missing on the default engine`);
+  // `docker save` keeps the image ID, so a copy made earlier shows up here as the same image.
+  if (idOf(gpuEngineEnv()) === wanted) return;
+  const copy = spawnSync(
+    'bash',
+    ['-c', 'set -o pipefail; docker save "$1" | DOCKER_HOST="$2" docker load -q', 'copy', tag, GPU_ENGINE],
+    { encoding: 'utf8' },
+  );
+  if (copy.status !== 0) throw new Error(`copying ${tag} to the GPU-capable engine failed: ${copy.stderr}`);
+}
+
+/** Removes every devenv container and image on the GPU-capable engine whose env root lies under `dir`. */
+export function removeGpuEnvObjects(dir: string): void {
+  const listed = (args: string[]) =>
+    spawnSync('docker', args, { encoding: 'utf8', env: gpuEngineEnv() })
+      .stdout.trim()
+      .split('\n')
+      .filter(Boolean);
+  const underDir = (lines: string[]) =>
+    lines
+      .map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)] as const)
+      .filter(([id, root]) => id !== '' && root.startsWith(dir))
+      .map(([id]) => id);
+  const managed = ['--filter', 'label=dev.devenv.managed-by=devenv'];
+  const containers = underDir(
+    listed(['ps', '-a', ...managed, '--format', '{{.ID}} {{.Label "dev.devenv.root"}}']),
+  );
+  if (containers.length > 0)
+    spawnSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore', env: gpuEngineEnv() });
+  const ids = [...new Set(listed(['images', '-aq', ...managed]))];
+  if (ids.length === 0) return;
+  const format = '{{.Id}} {{index .Config.Labels "dev.devenv.root"}}';
+  const images = underDir(listed(['image', 'inspect', '--format', format, ...ids]));
+  if (images.length > 0)
+    spawnSync('docker', ['rmi', '-f', ...images], { stdio: 'ignore', env: gpuEngineEnv() });
+}
+
+function gpuEngineEnv(): NodeJS.ProcessEnv {
+  return { ...process.env, DOCKER_HOST: GPU_ENGINE };
+}
