@@ -274,7 +274,7 @@ describe('validateConfig: wrong types name the key and what is allowed', () => {
     {
       key: 'gpus',
       value: true,
-      says: 'must be "auto", "all", "none" or a list of GPU indices/UUIDs (got true)',
+      says: 'must be "auto", "all", "none", a number of GPUs to lease (2, or {"count": 2, "minMemoryGiB": 40}) or a list of GPU indices/UUIDs (got true)',
     },
     { key: 'entrypoint', value: 'docker', says: 'must be one of "devenv", "base" (got "docker")' },
     {
@@ -466,6 +466,12 @@ describe('validateConfig: values Docker or the image would reject', () => {
     'auto',
     'all',
     'none',
+    1,
+    2,
+    8,
+    { count: 2 },
+    { count: 2, minMemoryGiB: 40 },
+    { count: 1, minMemoryGiB: 0.5 },
     [],
     [0],
     [0, '1', 'GPU-8ee5f1e0-e705-aac5-6d6e-b97ad59601ef'],
@@ -474,10 +480,47 @@ describe('validateConfig: values Docker or the image would reject', () => {
     expect(accepted({ gpus }).gpus).toEqual(gpus);
   });
 
-  it.each(['some', 'ALL', '', 0, {}])('gpus %j is rejected', (gpus) => {
+  it.each(['some', 'ALL', '', '2', true])('gpus %j is rejected with what the key allows', (gpus) => {
     expect(rejected({ gpus }).message).toBe(
-      `${FILE}: "gpus" must be "auto", "all", "none" or a list of GPU indices/UUIDs (got ${typeof gpus === 'object' ? 'an object' : JSON.stringify(gpus)})`,
+      `${FILE}: "gpus" must be "auto", "all", "none", a number of GPUs to lease (2, or {"count": 2, "minMemoryGiB": 40}) or a list of GPU indices/UUIDs (got ${JSON.stringify(gpus)})`,
     );
+  });
+
+  // A number that is not a count is told what a count is, not the whole list of forms.
+  it.each([0, -1, 1.5])('gpus %j is not a count', (gpus) => {
+    expect(rejected({ gpus }).message).toBe(
+      `${FILE}: "gpus" must be a whole number of GPUs, 1 or more (got ${gpus}); "none" means no GPU`,
+    );
+  });
+
+  // In the object form, each bad field is named at its own path, unknown keys with a guess.
+  it.each([
+    { gpus: {}, lines: ['"gpus.count" is required (a whole number of GPUs, 1 or more)'] },
+    {
+      gpus: { count: 0 },
+      lines: ['"gpus.count" must be a whole number of GPUs, 1 or more (got 0); "none" means no GPU'],
+    },
+    { gpus: { count: '2' }, lines: ['"gpus.count" must be a whole number of GPUs, 1 or more (got "2")'] },
+    {
+      gpus: { count: 2, minMemoryGiB: 0 },
+      lines: ['"gpus.minMemoryGiB" must be a size in GiB greater than 0, such as 40 (got 0)'],
+    },
+    {
+      gpus: { count: 2, minMemoryGiB: '40g' },
+      lines: ['"gpus.minMemoryGiB" must be a size in GiB greater than 0, such as 40 (got "40g")'],
+    },
+    {
+      gpus: { count: 2, minMemory: 40 },
+      lines: ['"gpus.minMemory" is not a known key (did you mean "minMemoryGiB"?)'],
+    },
+    {
+      gpus: { counts: 2 },
+      lines: ['"gpus.count" is required', '"gpus.counts" is not a known key (did you mean "count"?)'],
+    },
+  ])('gpus $gpus names the field', ({ gpus, lines }) => {
+    const message = rejected({ gpus }).message.split('\n');
+    expect(message).toHaveLength(lines.length);
+    for (const line of lines) expect(message.some((m) => m.startsWith(`${FILE}: ${line}`))).toBe(true);
   });
 
   // In a list, the bad entry is named.
@@ -542,7 +585,14 @@ describe("the DevenvConfig type is the schema's", () => {
     expectTypeOf<DevenvConfig['name']>().toEqualTypeOf<string>();
     expectTypeOf<DevenvConfig['repo']>().toEqualTypeOf<string | null>();
     expectTypeOf<DevenvConfig['gpus']>().toEqualTypeOf<GpuRequest>();
-    expectTypeOf<GpuRequest>().toEqualTypeOf<'auto' | 'all' | 'none' | Array<string | number>>();
+    expectTypeOf<GpuRequest>().toEqualTypeOf<
+      | 'auto'
+      | 'all'
+      | 'none'
+      | number
+      | { count: number; minMemoryGiB?: number | undefined }
+      | Array<string | number>
+    >();
     expectTypeOf<DevenvConfig['mounts']>().toEqualTypeOf<MountSpec[]>();
     expectTypeOf<MountSpec['readonly']>().toEqualTypeOf<boolean | undefined>();
     expectTypeOf<DevenvConfig['entrypoint']>().toEqualTypeOf<'devenv' | 'base'>();

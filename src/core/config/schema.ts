@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { allowedOf, choice, fields, flag, list, mapOf, oneOf, orNull, text } from './values.js';
+import { allowedOf, choice, fields, flag, list, mapOf, oneOf, orNull, shown, text } from './values.js';
 
 /**
  * The .devenvrc schema: every key with what it allows, its default, what it does and an example.
@@ -123,9 +123,32 @@ const mount = fields({
 });
 export type MountSpec = z.output<typeof mount>;
 
+const GPU_COUNT = 'a whole number of GPUs, 1 or more';
+const isGpuCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 1;
+const notACount = (input: unknown) => `must be ${GPU_COUNT} (got ${shown(input)}); "none" means no GPU`;
+// At the top level only a number is a count: a string or a list gets the key's own message.
+const gpuCount = z.number().check(z.refine(isGpuCount, { error: (issue) => notACount(issue.input) }));
+// Inside the object, every value is checked and not aborting, so a bad or missing field (and an
+// unknown key, with its did-you-mean) is reported at its own path rather than as the whole key.
+const gpuCountField = z.custom<number>(isGpuCount, {
+  abort: false,
+  error: (issue) => (issue.input === undefined ? `is required (${GPU_COUNT})` : notACount(issue.input)),
+});
+const MIN_MEMORY = 'a size in GiB greater than 0, such as 40';
+const minMemoryGiB = z.custom<number>(
+  (value) => typeof value === 'number' && Number.isFinite(value) && value > 0,
+  { abort: false, error: (issue) => `must be ${MIN_MEMORY} (got ${shown(issue.input)})` },
+);
+const gpuCountRequest = fields(
+  { count: gpuCountField, minMemoryGiB: z.optional(minMemoryGiB) },
+  'an object such as {"count": 2, "minMemoryGiB": 40}',
+);
+export type GpuCountRequest = z.output<typeof gpuCountRequest>;
+
 const gpuRequest = oneOf(
-  [choice(['auto', 'all', 'none']), list(gpuId)],
-  '"auto", "all", "none" or a list of GPU indices/UUIDs',
+  [choice(['auto', 'all', 'none']), gpuCount, gpuCountRequest, list(gpuId)],
+  '"auto", "all", "none", a number of GPUs to lease (2, or {"count": 2, "minMemoryGiB": 40}) or a list of GPU indices/UUIDs',
 );
 export type GpuRequest = z.output<typeof gpuRequest>;
 
@@ -250,7 +273,7 @@ export function configSchema(host: DefaultsContext) {
       }),
       gpus: key(gpuRequest, {
         default: 'auto',
-        doc: '"auto" wires in the GPUs when the host and the engine have them; "all" or a list insist; "none" never.',
+        doc: 'A number leases that many free GPUs (no other env leases them, nothing outside devenv uses them), the same ones as last time when still free; {"count", "minMemoryGiB"} also sets the memory each needs. "auto" wires in the GPUs no other env leases, when the host and the engine have them; "all" or a list insist, and are refused when another env leases one; "none" never.',
         example: 'auto',
       }),
       entrypoint: key(choice(['devenv', 'base']), {

@@ -12,6 +12,7 @@
  * | all       | some      | none           | error                                        |
  * | all       | some      | yes            | gpu: all GPUs                                |
  * | [ids]     | any       | any            | unknown ids -> error naming them and what exists; else as `all`, for those GPUs |
+ * | a count   | any       | any            | as `all`: which GPUs is a lease's choice (lease.ts), planned here as their list |
  *
  * Engine support, in order of preference:
  * - the NVIDIA hook or runtime: `--gpus`-style requests (`Driver: ''`), which dockerd hands to
@@ -21,9 +22,10 @@
  * Without either, create succeeds and start fails ("could not select device driver"), so a GPU
  * request is never made then.
  */
+import type { GpuRequest } from '../config/schema.js';
 import type { HostGpu } from './nvidia-smi-parse.js';
 
-export type GpuRequest = 'auto' | 'all' | 'none' | Array<string | number>;
+export type { GpuRequest };
 
 export interface EngineGpuSupport {
   nvidiaRuntime: boolean;
@@ -72,16 +74,27 @@ export function planGpus(input: GpuPlanInput): GpuPlan {
   const { request, hostGpus } = input;
   if (request === 'none' || (Array.isArray(request) && request.length === 0)) return cpuPlan(null);
   if (Array.isArray(request)) return planListed(request, input);
+  // A count insists on GPUs as "all" does; the lease picks which, and plans them as a list.
+  const insisted = request === 'auto' ? null : requestedText(request);
   if (hostGpus.length === 0) {
-    if (request === 'auto') {
+    if (insisted === null) {
       return cpuPlan(input.driverProblem === null ? null : `${input.driverProblem}; starting without GPUs`);
     }
-    return errorPlan(noGpuError('all', input.driverProblem));
+    return errorPlan(noGpuError(insisted, input.driverProblem));
   }
   const requests = deviceRequestsFor(hostGpus, null, input.engine);
   if (requests !== null) return gpuPlan(requests);
-  if (request === 'auto') return cpuPlan(noSupportNotice(hostGpus, input.engine));
-  return errorPlan(noSupportError('all', input.engine));
+  if (insisted === null) return cpuPlan(noSupportNotice(hostGpus, input.engine));
+  return errorPlan(noSupportError(insisted, input.engine));
+}
+
+/** How an error names what was asked for: "all", or "2 GPUs" / "2 GPUs of at least 40 GiB". */
+function requestedText(request: Exclude<GpuRequest, 'auto' | 'none' | unknown[]>): string {
+  if (request === 'all') return 'all';
+  const { count, minMemoryGiB } =
+    typeof request === 'number' ? { count: request, minMemoryGiB: undefined } : request;
+  const gpus = count === 1 ? '1 GPU' : `${count} GPUs`;
+  return minMemoryGiB === undefined ? gpus : `${gpus} of at least ${minMemoryGiB} GiB`;
 }
 
 function planListed(entries: Array<string | number>, input: GpuPlanInput): GpuPlan {
