@@ -3,10 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  parseComputeAppsCsv,
   parseCudaVersion,
   parseDriverVersion,
   parseQueryGpuCsv,
   parseQueryText,
+  parseUsageCsv,
 } from '../../src/core/gpu/nvidia-smi-parse.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/nvidia-smi/', import.meta.url));
@@ -180,6 +182,7 @@ describe('parseCudaVersion / parseDriverVersion (table header)', () => {
     { file: 'utkuozdemir_l40s_595.80_table.txt', cuda: '13.2', gpus: 1 },
     { file: 'utkuozdemir_rtx-2080-super_610.57.04_table.txt', cuda: '13.3', gpus: 1 },
     { file: 'utkuozdemir_rtx-4080-super_595.71.05_table.txt', cuda: '13.2', gpus: 1 },
+    { file: 'derived-server_h100-80gb-hbm3-x8_565.57.01_table.txt', cuda: '12.7', gpus: 8 },
   ];
 
   it('covers every table capture', () => {
@@ -483,5 +486,127 @@ describe('parseQueryGpuCsv', () => {
     ])('%s -> no GPUs', (_label, text) => {
       expect(parseQueryGpuCsv(text)).toEqual([]);
     });
+  });
+});
+
+describe('the 8-GPU server derived-server_h100-80gb-hbm3-x8_565.57.01 (see DERIVED.md)', () => {
+  const machine = 'derived-server_h100-80gb-hbm3-x8_565.57.01';
+  const gpus = parseQueryGpuCsv(fixture(`${machine}_query-gpu.csv`));
+
+  it('its table is the capture of the same machine, byte for byte', () => {
+    expect(fixture(`${machine}_table.txt`)).toBe(fixture('thamada_h100-80gb-hbm3-x8_565.57.01_table.txt'));
+  });
+
+  it("its GPUs are what that machine's -q says, with the compute capability of the model's real capture", () => {
+    const [sameModel] = parseQueryGpuCsv(
+      fixture('utkuozdemir_h100-80gb-hbm3_590.48.01_query-gpu-all-fields.csv'),
+    );
+    const fromQ = parseQueryText(fixture('thamada_h100-80gb-hbm3-x8_565.57.01_q.txt')).gpus;
+    expect(sameModel).toMatchObject({ name: 'NVIDIA H100 80GB HBM3', computeCap: '9.0' });
+    expect(gpus).toEqual(fromQ.map((gpu) => ({ ...gpu, computeCap: sameModel?.computeCap })));
+  });
+
+  it('has 8 GPUs with distinct UUIDs and PCI bus IDs', () => {
+    expect(gpus.map((gpu) => gpu.index)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(new Set(gpus.map((gpu) => gpu.uuid)).size).toBe(8);
+    expect(new Set(gpus.map((gpu) => gpu.pciBusId)).size).toBe(8);
+    for (const gpu of gpus) expect(gpu.uuid).toMatch(/^GPU-[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$/);
+  });
+});
+
+describe('parseUsageCsv (--query-gpu=uuid,memory.used,utilization.gpu)', () => {
+  it.each([
+    { machine: 'utkuozdemir_h100-80gb-hbm3_590.48.01', memoryUsedMiB: 0, utilizationPct: 0 },
+    { machine: 'utkuozdemir_l40s_595.80', memoryUsedMiB: 0, utilizationPct: 100 },
+  ])('$machine: a --format=csv capture of every field', ({ machine, memoryUsedMiB, utilizationPct }) => {
+    expect(parseUsageCsv(fixture(`${machine}_query-gpu-all-fields.csv`))).toEqual([
+      { uuid: 'GPU-00000000-0000-0000-0000-000000000000', memoryUsedMiB, utilizationPct },
+    ]);
+  });
+
+  it('a capture without UUIDs says nothing usable about a GPU', () => {
+    expect(parseUsageCsv(fixture('virtualclient_query-gpu-8xH100.csv'))).toEqual([]);
+  });
+
+  it.each([
+    {
+      label: 'noheader,nounits in devenv order',
+      text: 'GPU-a, 30000, 85\nGPU-b, 0, 0\n',
+      expected: [
+        { uuid: 'GPU-a', memoryUsedMiB: 30000, utilizationPct: 85 },
+        { uuid: 'GPU-b', memoryUsedMiB: 0, utilizationPct: 0 },
+      ],
+    },
+    {
+      label: 'units kept (nounits not honoured)',
+      text: 'GPU-a, 30000 MiB, 85 %\n',
+      expected: [{ uuid: 'GPU-a', memoryUsedMiB: 30000, utilizationPct: 85 }],
+    },
+    {
+      label: 'a header row in another order',
+      text: 'utilization.gpu [%], uuid, memory.used [MiB]\n7 %, GPU-a, 120 MiB\n',
+      expected: [{ uuid: 'GPU-a', memoryUsedMiB: 120, utilizationPct: 7 }],
+    },
+    {
+      label: '[N/A], N/A and [Not Supported] -> null; CRLF and blank lines',
+      text: '\r\nGPU-a, [N/A], [N/A]\r\nGPU-b, N/A, [Not Supported]\r\n\r\n',
+      expected: [
+        { uuid: 'GPU-a', memoryUsedMiB: null, utilizationPct: null },
+        { uuid: 'GPU-b', memoryUsedMiB: null, utilizationPct: null },
+      ],
+    },
+    {
+      label: 'a row without a UUID is dropped',
+      text: '[N/A], 10, 10\nGPU-b, 1, 2\n',
+      expected: [{ uuid: 'GPU-b', memoryUsedMiB: 1, utilizationPct: 2 }],
+    },
+    { label: 'empty output', text: '', expected: [] },
+    { label: '"No devices were found"', text: 'No devices were found\n', expected: [] },
+  ])('$label', ({ text, expected }) => {
+    expect(parseUsageCsv(text)).toEqual(expected);
+  });
+});
+
+// Formats from real output quoted in public threads: header `pid, gpu_uuid, used_gpu_memory [MiB]`,
+// rows `12345, GPU-…, 29000 MiB`; noheader with no processes prints nothing.
+describe('parseComputeAppsCsv (--query-compute-apps=pid,gpu_uuid,used_memory)', () => {
+  it.each([
+    {
+      label: 'noheader,nounits in devenv order',
+      text: '12345, GPU-a, 29000\n23456, GPU-b, 500\n',
+      expected: [
+        { pid: 12345, gpuUuid: 'GPU-a', usedMemoryMiB: 29000 },
+        { pid: 23456, gpuUuid: 'GPU-b', usedMemoryMiB: 500 },
+      ],
+    },
+    {
+      label: 'the header nvidia-smi prints, with units',
+      text: 'pid, gpu_uuid, used_gpu_memory [MiB]\n12345, GPU-a, 29000 MiB\n',
+      expected: [{ pid: 12345, gpuUuid: 'GPU-a', usedMemoryMiB: 29000 }],
+    },
+    {
+      label: 'a header in another order',
+      text: 'gpu_uuid, used_gpu_memory [MiB], pid\nGPU-a, 7 MiB, 99\n',
+      expected: [{ pid: 99, gpuUuid: 'GPU-a', usedMemoryMiB: 7 }],
+    },
+    {
+      label: 'memory nvidia-smi cannot tell -> null',
+      text: '12345, GPU-a, [N/A]\n23456, GPU-a, N/A\n',
+      expected: [
+        { pid: 12345, gpuUuid: 'GPU-a', usedMemoryMiB: null },
+        { pid: 23456, gpuUuid: 'GPU-a', usedMemoryMiB: null },
+      ],
+    },
+    { label: 'no processes, noheader: nothing at all', text: '', expected: [] },
+    { label: 'no processes, with a header', text: 'pid, gpu_uuid, used_gpu_memory [MiB]\n', expected: [] },
+    { label: 'a message instead of processes', text: 'No running processes found\n', expected: [] },
+  ])('$label', ({ text, expected }) => {
+    expect(parseComputeAppsCsv(text)).toEqual(expected);
+  });
+
+  it('columns follow the fields asked for when there is no header', () => {
+    expect(parseComputeAppsCsv('GPU-a, 12345, 10\n', ['gpu_uuid', 'pid', 'used_memory'])).toEqual([
+      { pid: 12345, gpuUuid: 'GPU-a', usedMemoryMiB: 10 },
+    ]);
   });
 });

@@ -223,3 +223,93 @@ function attributeBelow(lines: string[], group: string, name: string): string | 
 function indentOf(line: string): number {
   return line.length - line.trimStart().length;
 }
+
+/** A GPU's live load, from `--query-gpu=${USAGE_QUERY_FIELDS.join(',')}`. */
+export interface GpuUsage {
+  uuid: string;
+  memoryUsedMiB: number | null;
+  utilizationPct: number | null;
+}
+
+/** A process with a compute context on a GPU, from `--query-compute-apps=${COMPUTE_APPS_QUERY_FIELDS.join(',')}`. */
+export interface ComputeApp {
+  /** In the PID namespace nvidia-smi runs in: the host's, for nvidia-smi on the host. */
+  pid: number;
+  gpuUuid: string;
+  /** null when nvidia-smi cannot tell (`[N/A]`, e.g. without access to the process) */
+  usedMemoryMiB: number | null;
+}
+
+export const USAGE_QUERY_FIELDS = ['uuid', 'memory.used', 'utilization.gpu'] as const;
+export const COMPUTE_APPS_QUERY_FIELDS = ['pid', 'gpu_uuid', 'used_memory'] as const;
+
+/**
+ * Parses `nvidia-smi --query-gpu=uuid,memory.used,utilization.gpu --format=csv[,noheader][,nounits]`.
+ * A header row says which column is which; without one, columns are `fields` in order. Units
+ * (`30000 MiB`, `85 %`) are tolerated; `N/A` and bracketed values become null. Rows without a
+ * UUID say nothing usable about a GPU and are dropped.
+ */
+export function parseUsageCsv(text: string, fields: readonly string[] = USAGE_QUERY_FIELDS): GpuUsage[] {
+  return csvRecords(text, fields, canonicalFieldName).flatMap((value) => {
+    const uuid = value('uuid');
+    if (uuid === null) return [];
+    return [
+      {
+        uuid,
+        memoryUsedMiB: amountOrNull(value('memory.used'), 'MiB'),
+        utilizationPct: amountOrNull(value('utilization.gpu'), '%'),
+      },
+    ];
+  });
+}
+
+/**
+ * Parses `nvidia-smi --query-compute-apps=pid,gpu_uuid,used_memory --format=csv[,noheader][,nounits]`.
+ * The header nvidia-smi prints is `pid, gpu_uuid, used_gpu_memory [MiB]` (`used_memory` is an
+ * alias). No processes gives no rows (nothing at all with `noheader`); lines that are not a
+ * process, such as "No running processes found", are skipped.
+ */
+export function parseComputeAppsCsv(
+  text: string,
+  fields: readonly string[] = COMPUTE_APPS_QUERY_FIELDS,
+): ComputeApp[] {
+  return csvRecords(text, fields, canonicalAppField).flatMap((value) => {
+    const pid = integerOrNull(value('pid'));
+    const gpuUuid = value('uuid');
+    if (pid === null || gpuUuid === null) return [];
+    return [{ pid, gpuUuid, usedMemoryMiB: amountOrNull(value('used_memory'), 'MiB') }];
+  });
+}
+
+type FieldValue = (field: string) => string | null;
+
+function csvRecords(
+  text: string,
+  fields: readonly string[],
+  canonical: (field: string) => string,
+): FieldValue[] {
+  const rows = nonBlankLines(text).map(splitCsvRow);
+  const [first] = rows;
+  if (first === undefined) return [];
+  const hasHeader = isHeaderRow(first);
+  const columnNames = (hasHeader ? first.map(headerFieldName) : [...fields]).map(canonical);
+  // A message instead of values ("No devices were found") is one cell: not a row.
+  const dataRows = (hasHeader ? rows.slice(1) : rows).filter(
+    (cells) => cells.length >= Math.min(columnNames.length, 2),
+  );
+  return dataRows.map((cells) => (field: string) => {
+    const column = columnNames.indexOf(field);
+    return column === -1 ? null : presentValue(cells[column]);
+  });
+}
+
+function canonicalAppField(field: string): string {
+  const name = canonicalFieldName(field);
+  return name === 'used_gpu_memory' ? 'used_memory' : name;
+}
+
+function amountOrNull(value: string | null, unit: string): number | null {
+  if (value === null) return null;
+  const number = value.endsWith(unit) ? value.slice(0, -unit.length).trim() : value;
+  return /^\d+(?:\.\d+)?$/.test(number) ? Number(number) : null;
+}
