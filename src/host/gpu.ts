@@ -11,11 +11,17 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CDI_GPU_KIND, type EngineGpuSupport } from '../core/gpu/gpu-plan.js';
 import {
+  COMPUTE_APPS_QUERY_FIELDS,
+  type ComputeApp,
   GPU_QUERY_FIELDS,
+  type GpuUsage,
   type HostGpu,
+  parseComputeAppsCsv,
   parseCudaVersion,
   parseDriverVersion,
   parseQueryGpuCsv,
+  parseUsageCsv,
+  USAGE_QUERY_FIELDS,
 } from '../core/gpu/nvidia-smi-parse.js';
 import { findOnPath } from './path-lookup.js';
 
@@ -76,6 +82,28 @@ export async function detectHostGpus(options: DetectHostGpusOptions): Promise<Ho
     driverVersion ??= parseDriverVersion(versionText);
   }
   return { gpus, driverVersion, cudaVersion, problem: null };
+}
+
+export interface HostGpuUsage {
+  usage: GpuUsage[];
+  processes: ComputeApp[];
+}
+
+/**
+ * The GPUs' live load and the processes on them: two nvidia-smi queries, run in parallel. Never
+ * throws: no nvidia-smi, a failing driver or a timeout gives empty lists (detectHostGpus is
+ * where such problems are reported), and each query stands on its own.
+ */
+export async function readGpuUsage(env: NodeJS.ProcessEnv): Promise<HostGpuUsage> {
+  const run = (args: string[]) => runNvidiaSmi(args, env, DEFAULT_TIMEOUT_MS);
+  const [usage, apps] = await Promise.all([
+    run(queryGpuArgs(USAGE_QUERY_FIELDS)),
+    run([`--query-compute-apps=${COMPUTE_APPS_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits']),
+  ]);
+  return {
+    usage: usage.outcome === 'ok' ? parseUsageCsv(usage.stdout) : [],
+    processes: apps.outcome === 'ok' ? parseComputeAppsCsv(apps.stdout) : [],
+  };
 }
 
 /**

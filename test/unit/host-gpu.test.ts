@@ -8,6 +8,7 @@ import {
   detectEngineGpuSupport,
   detectHostGpus,
   NO_DRIVER_PROBLEM,
+  readGpuUsage,
 } from '../../src/host/gpu.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/nvidia-smi', import.meta.url));
@@ -308,5 +309,108 @@ describe('detectEngineGpuSupport', () => {
 
   it('the legacy nvidia-container-toolkit hook name counts too', async () => {
     expect((await detectEngineGpuSupport({}, { PATH: toolkitDir })).hookOnPath).toBe(true);
+  });
+});
+
+describe('readGpuUsage with the fake nvidia-smi on the 8-GPU server', () => {
+  const SERVER = 'derived-server_h100-80gb-hbm3-x8_565.57.01';
+  const UUIDS = [
+    'GPU-b42dd28e-ffdd-8720-1df0-98bd8cdc05b1',
+    'GPU-7c3cadbd-17e5-0913-f69b-c618122ea0cd',
+    'GPU-2d50cdf6-dd67-9f2e-855e-0d4d6d395a2f',
+    'GPU-d1838e76-90e6-4408-711d-aeeaa2e1fd14',
+    'GPU-72be6e5d-3c1b-0d37-98ac-d3ef159f2589',
+    'GPU-52378fbc-3124-3895-13b6-1dd179563e0f',
+    'GPU-83a5aebb-b71c-c570-aa83-185e1233fe97',
+    'GPU-33135771-a848-ece1-b61e-489e221d663c',
+  ];
+  const withState = (text: string): NodeJS.ProcessEnv => {
+    const file = join(mkdtempSync(join(scratch, 'state-')), 'state');
+    writeFileSync(file, text);
+    return { ...fakeEnv(SERVER), FAKE_NVIDIA_SMI_STATE: file };
+  };
+
+  it('without a state file every GPU is idle and nothing runs', async () => {
+    expect(await readGpuUsage(fakeEnv(SERVER))).toEqual({
+      usage: UUIDS.map((uuid) => ({ uuid, memoryUsedMiB: 0, utilizationPct: 0 })),
+      processes: [],
+    });
+  });
+
+  it('the state file says what runs where; N/A is null; a GPU without a gpu line adds up its apps', async () => {
+    const env = withState(
+      [
+        '# GPU 1 busy, GPU 2 with two small processes, GPU 3 without figures',
+        `gpu ${UUIDS[1]} 30000 85`,
+        `app 12345 ${UUIDS[1]} 29000`,
+        `app 23456 ${UUIDS[2]} 500`,
+        `app 23457 ${UUIDS[2]} 700   # a trailing comment`,
+        `app 34567 ${UUIDS[2]} N/A`,
+        `gpu ${UUIDS[3]} N/A N/A`,
+        '',
+      ].join('\n'),
+    );
+    const { usage, processes } = await readGpuUsage(env);
+    expect(usage.slice(0, 4)).toEqual([
+      { uuid: UUIDS[0], memoryUsedMiB: 0, utilizationPct: 0 },
+      { uuid: UUIDS[1], memoryUsedMiB: 30000, utilizationPct: 85 },
+      { uuid: UUIDS[2], memoryUsedMiB: 1200, utilizationPct: 0 },
+      { uuid: UUIDS[3], memoryUsedMiB: null, utilizationPct: null },
+    ]);
+    expect(usage).toHaveLength(8);
+    expect(processes).toEqual([
+      { pid: 12345, gpuUuid: UUIDS[1], usedMemoryMiB: 29000 },
+      { pid: 23456, gpuUuid: UUIDS[2], usedMemoryMiB: 500 },
+      { pid: 23457, gpuUuid: UUIDS[2], usedMemoryMiB: 700 },
+      { pid: 34567, gpuUuid: UUIDS[2], usedMemoryMiB: null },
+    ]);
+  });
+
+  it('a state file naming a GPU the machine does not have fails the fake, so the typo shows', async () => {
+    const env = withState(`app 1 GPU-00000000-0000-0000-0000-000000000000 10\n`);
+    expect(await readGpuUsage(env)).toEqual({ usage: [], processes: [] });
+  });
+
+  it('machines answered from captures get live usage from the state too', async () => {
+    const result = await readGpuUsage(fakeEnv('utkuozdemir_l40s_595.80'));
+    // The capture was taken at 100 %; live usage is the state's, idle by default.
+    expect(result).toEqual({
+      usage: [{ uuid: 'GPU-00000000-0000-0000-0000-000000000000', memoryUsedMiB: 0, utilizationPct: 0 }],
+      processes: [],
+    });
+  });
+});
+
+describe('readGpuUsage without a working nvidia-smi', () => {
+  it.each([
+    { label: 'no nvidia-smi', env: { PATH: dirWith('usage-empty', {}) } },
+    { label: 'a driver that does not answer', env: fakeEnv('no-such-machine') },
+  ])('$label -> no usage, no processes', async ({ env }) => {
+    expect(await readGpuUsage(env)).toEqual({ usage: [], processes: [] });
+  });
+});
+
+describe('readGpuUsage asks nvidia-smi twice', () => {
+  it('at the same time', async () => {
+    // Each call waits for the other to have started: run one after the other, both give up.
+    const meet = mkdtempSync(join(scratch, 'meet-'));
+    const rendezvous = dirWith('rendezvous', {
+      'nvidia-smi': `#!/bin/sh
+touch "${meet}/$$"
+for i in $(seq 1 40); do
+  [ "$(ls "${meet}" | wc -l)" -ge 2 ] && break
+  sleep 0.05
+done
+[ "$(ls "${meet}" | wc -l)" -ge 2 ] || exit 1
+case "$1" in
+  --query-gpu=*) echo 'GPU-a, 1, 2' ;;
+  --query-compute-apps=*) echo '7, GPU-a, 1' ;;
+esac
+`,
+    });
+    expect(await readGpuUsage({ PATH: `${rendezvous}:/usr/bin:/bin` })).toEqual({
+      usage: [{ uuid: 'GPU-a', memoryUsedMiB: 1, utilizationPct: 2 }],
+      processes: [{ pid: 7, gpuUuid: 'GPU-a', usedMemoryMiB: 1 }],
+    });
   });
 });
