@@ -85,9 +85,21 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     program
       .command('start')
       .description('build if needed, start the env and open a shell in it')
-      .option('-d, --detach', 'start without attaching a shell'),
+      .option('-d, --detach', 'start without attaching a shell')
+      .option(
+        '--gpus <count>',
+        'lease this many free GPUs for this start (a new container), whatever .devenvrc says',
+      )
+      .option(
+        '--wait [duration]',
+        'wait (as long as it takes, or e.g. 30m) for enough free GPUs instead of failing',
+      ),
     async (ctx, opts) =>
-      (await import('./commands/start.js')).runStart(ctx, { detach: Boolean(opts.detach) }),
+      (await import('./commands/start.js')).runStart(ctx, {
+        detach: Boolean(opts.detach),
+        gpus: opts.gpus as string | undefined,
+        wait: opts.wait as string | boolean | undefined,
+      }),
   );
   withEnv(
     program
@@ -183,6 +195,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .action(async (shell: string) => {
       const { runCompletion } = await import('./commands/completion.js');
       setExit(runCompletion(program, shell, io));
+    });
+  program
+    .command('gpus')
+    .description("the server's GPUs: who holds which (user, env, since when), and what else runs on them")
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }) => {
+      const { runGpus } = await import('./commands/gpus.js');
+      setExit(await runGpus(io, program.opts<GlobalOptions>(), opts));
     });
   program
     .command('doctor')

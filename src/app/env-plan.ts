@@ -27,10 +27,14 @@ export interface EnvPlan {
   container: { body: ContainerCreateBody; settingsHash: string };
 }
 
-/** GPUs: asks the host (nvidia-smi) and the engine only when the config may want them. */
-export async function gpuFacts(ctx: EnvContext): Promise<HostGpuFacts | null> {
-  const request = ctx.loaded.config.gpus;
-  if (request === 'none') return null;
+/**
+ * GPUs: asks the host (nvidia-smi) and the engine only when the config may want them. With
+ * `leased`, the GPUs chosen for the env (app/gpu-lease.ts) are planned instead of the config's
+ * request: by UUID, or none at all.
+ */
+export async function gpuFacts(ctx: EnvContext, leased?: string[]): Promise<HostGpuFacts | null> {
+  if (ctx.loaded.config.gpus === 'none') return null;
+  const request = leased === undefined ? ctx.loaded.config.gpus : leased.length > 0 ? leased : 'none';
   const { detection, support } = await ctx.gpus();
   const plan = planGpus({
     request,
@@ -94,16 +98,16 @@ export function buildPlanFor(ctx: EnvContext, gpu: HostGpuFacts | null): BuildPl
   });
 }
 
-export async function planEnv(ctx: EnvContext): Promise<EnvPlan> {
+export async function planEnv(ctx: EnvContext, leased?: string[]): Promise<EnvPlan> {
   const { config } = ctx.loaded;
   const mounts = envMounts(ctx);
-  const gpu = await gpuFacts(ctx);
+  const gpu = await gpuFacts(ctx, leased);
   if (gpu?.plan.error)
     throw new DevenvError(gpu.plan.error.message, { hint: gpu.plan.error.hint, code: 'gpu' });
   const build = buildPlanFor(ctx, gpu);
   const wiring: GpuWiring = gpu
-    ? { deviceRequests: gpu.plan.deviceRequests, runtime: gpu.plan.runtime }
-    : { deviceRequests: [], runtime: null };
+    ? { deviceRequests: gpu.plan.deviceRequests, runtime: gpu.plan.runtime, lease: leased ?? [] }
+    : { deviceRequests: [], runtime: null, lease: [] };
   const workdir = workdirFor(ctx);
   const container = planContainer({
     identity: ctx.identity,

@@ -11,12 +11,17 @@ import type { RepoState } from '../host/git.js';
 import type { EnvContext } from './context.js';
 import { withLock } from './env-lock.js';
 import { repoDir, workdirFor } from './env-paths.js';
+import { checkLeaseRace, LostRace, leaseGpus, rememberLease } from './gpu-lease.js';
 import { syncVscodeAttachConfig } from './vscode.js';
 
 export interface UpOptions {
   /** Build the image even when it is up to date, and recreate the container. */
   rebuild?: boolean;
   noCache?: boolean;
+  /** A new container even when one runs (e.g. `start --gpus N` for another lease). */
+  recreate?: boolean;
+  /** Wait this long (ms; Infinity: no limit) for enough free GPUs instead of failing; null: do not wait. */
+  waitMs?: number | null;
 }
 
 export interface UpResult {
@@ -59,7 +64,8 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
     import('./env-plan.js'),
     import('../core/image-ops.js'),
   ]);
-  const plan = await planEnv(ctx);
+  let lease = await leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude: [] });
+  let plan = await planEnv(ctx, lease?.uuids);
   const missing = plan.mounts.mounts.slice(2).find((m) => !existsSync(m.Source));
   if (missing) {
     throw new DevenvError(`mount source ${missing.Source} does not exist`, {
@@ -68,6 +74,8 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
     });
   }
   if (plan.gpu?.plan.notice) ctx.ui.warn(plan.gpu.plan.notice);
+  if (lease?.notice) ctx.ui.warn(lease.notice);
+  if (lease) ctx.ui.info(lease.explanation);
 
   const image = await ensureImage(
     {
@@ -79,15 +87,43 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
     plan.build,
     { rebuild: Boolean(options.rebuild), noCache: Boolean(options.noCache) },
   );
-  if (options.rebuild && existing) await removeEnvContainer(engine, ctx.identity);
+  if ((options.rebuild || options.recreate) && existing) await removeEnvContainer(engine, ctx.identity);
   // Made only now, so a start that fails before this point leaves no empty folders behind.
   ensureHostDirs(plan.mounts.hostDirs, ctx.user);
-  await ensureContainer({ engine, ui: ctx.ui, signal: ctx.io.signal }, ctx.identity, plan.container);
+  const exclude: string[] = [];
+  for (let attempt = 1; ; attempt++) {
+    const leased = lease;
+    try {
+      await ensureContainer(
+        {
+          engine,
+          ui: ctx.ui,
+          signal: ctx.io.signal,
+          ...(leased ? { beforeStart: (id: string) => checkLeaseRace(ctx, id, leased.uuids) } : {}),
+        },
+        ctx.identity,
+        plan.container,
+      );
+      if (leased) rememberLease(ctx, leased.uuids);
+      break;
+    } catch (error) {
+      if (!(error instanceof LostRace) || attempt >= MAX_LEASE_ATTEMPTS) throw error;
+      // Another env leased some of these GPUs a moment earlier: pick again without them.
+      exclude.push(...error.taken);
+      ctx.ui.detail(`${error.message}; picking again`);
+      lease = await leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude });
+      plan = await planEnv(ctx, lease?.uuids);
+      if (lease) ctx.ui.info(lease.explanation);
+    }
+  }
   // The image a rebuild replaced could not go while the old container used it; now it can.
   if (image.replaced) await removeImageIfUnused(engine, image.replaced);
   // What earlier failed builds of this env left behind is no use once a build succeeded.
   if (image.built) await removeDanglingEnvImages(engine, ctx.identity);
 }
+
+/** Two starts racing for the same GPUs settle in a round or two; more means something is wrong. */
+const MAX_LEASE_ATTEMPTS = 5;
 
 /** Clones the configured repo into projects/ when it is not there; never touches an existing folder. */
 async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {

@@ -27,7 +27,13 @@ export type ContainerOutcome = 'created' | 'started' | 'running';
  * a running one is left running, with a word that its settings are out of date.
  */
 export async function ensureContainer(
-  deps: { engine: Engine; ui: Reporter; signal?: AbortSignal },
+  deps: {
+    engine: Engine;
+    ui: Reporter;
+    signal?: AbortSignal;
+    /** Runs between create and start (e.g. a GPU lease's race check); a throw removes what was created. */
+    beforeStart?: (containerId: string) => Promise<void>;
+  },
   id: EnvIdentity,
   plan: { body: ContainerCreateBody; settingsHash: string },
 ): Promise<{ container: ContainerState; outcome: ContainerOutcome }> {
@@ -47,6 +53,7 @@ export async function ensureContainer(
     existing = null;
   }
   if (existing) {
+    await deps.beforeStart?.(existing.id);
     await engine.startContainer(existing.id);
     return { container: (await engine.inspectContainer(existing.id)) ?? existing, outcome: 'started' };
   }
@@ -55,6 +62,7 @@ export async function ensureContainer(
   try {
     createdId = await engine.createContainer(plan.body);
     if (deps.signal?.aborted) throw deps.signal.reason;
+    await deps.beforeStart?.(createdId);
     await engine.startContainer(createdId);
     if (deps.signal?.aborted) throw deps.signal.reason;
   } catch (error) {

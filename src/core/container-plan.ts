@@ -1,5 +1,6 @@
 import { type DevenvConfig, parseSize } from './config/schema.js';
 import type { ContainerUser } from './container-user.js';
+import { LEASE_LABEL } from './gpu/lease.js';
 import { stableHash } from './hash.js';
 import { type EnvIdentity, LABELS, ownerLabels } from './identity.js';
 import type { BindMount } from './mounts.js';
@@ -14,6 +15,8 @@ export interface DeviceRequest {
 export interface GpuWiring {
   deviceRequests: DeviceRequest[];
   runtime: string | null;
+  /** The UUIDs of the GPUs leased to the env (see core/gpu/lease.ts); empty without a lease. */
+  lease: string[];
 }
 
 /** The Engine API's container create body (the subset devenv sets). */
@@ -88,6 +91,7 @@ export function planContainer(input: {
     [LABELS.createHash]: settingsHash,
     [LABELS.gpus]: describeWiring(gpu),
     [LABELS.configHash]: configHash(config),
+    ...(gpu.lease.length > 0 ? { [LEASE_LABEL]: gpu.lease.join(',') } : {}),
   };
   return { body, settingsHash };
 }

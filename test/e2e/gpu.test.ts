@@ -94,7 +94,7 @@ describe('GPU wiring with a fake nvidia-smi on PATH', () => {
       result.stderr
         .trim()
         .split('\n')
-        .filter((l) => !/^devenv: (building|done|creating|failed)/.test(l)),
+        .filter((l) => !/^devenv: (building|done|creating|failed|leased)/.test(l)),
     ).toHaveLength(1);
     expect(containerId('devenv-gpu-devtest')).toBeNull();
     expect(dockerOk(['ps', '-a'])).toBe(true);

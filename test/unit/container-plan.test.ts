@@ -21,18 +21,21 @@ const alice = { name: 'alice', uid: 1234, gid: 2345 };
 const user = containerUserFor(alice);
 const identity = envIdentity('podcastllm', alice, ENV_ROOT);
 
-const NO_GPU: GpuWiring = { deviceRequests: [], runtime: null };
+const NO_GPU: GpuWiring = { deviceRequests: [], runtime: null, lease: [] };
 const ALL_GPUS: GpuWiring = {
   deviceRequests: [{ Driver: '', Count: -1, Capabilities: [['gpu']] }],
   runtime: null,
+  lease: [],
 };
 const TWO_GPUS: GpuWiring = {
   deviceRequests: [{ Driver: '', DeviceIDs: ['0', '2'], Capabilities: [['gpu']] }],
   runtime: null,
+  lease: [],
 };
 const CDI_ALL: GpuWiring = {
   deviceRequests: [{ Driver: 'cdi', DeviceIDs: ['nvidia.com/gpu=all'], Capabilities: [] }],
   runtime: null,
+  lease: [],
 };
 
 function config(overrides: Partial<DevenvConfig> = {}): DevenvConfig {
@@ -334,10 +337,46 @@ describe('describeWiring', () => {
     { gpu: TWO_GPUS, text: '0,2' },
     { gpu: CDI_ALL, text: 'nvidia.com/gpu=all' },
     {
-      gpu: { deviceRequests: [{ Driver: '', DeviceIDs: [], Capabilities: [['gpu']] }], runtime: null },
+      gpu: {
+        deviceRequests: [{ Driver: '', DeviceIDs: [], Capabilities: [['gpu']] }],
+        runtime: null,
+        lease: [],
+      },
       text: 'none',
     },
   ])('$text', ({ gpu, text }) => {
     expect(describeWiring(gpu)).toBe(text);
+  });
+});
+
+describe('the GPU lease on the container', () => {
+  const uuids = ['GPU-aaaa', 'GPU-bbbb'];
+  const leased: GpuWiring = {
+    deviceRequests: [{ Driver: '', DeviceIDs: uuids, Capabilities: [['gpu']] }],
+    runtime: null,
+    lease: uuids,
+  };
+  const plan = (gpu: GpuWiring) =>
+    planContainer({
+      identity,
+      config: config(),
+      user,
+      mounts: [],
+      buildHash: 'b',
+      workdir: '/home/alice/projects',
+      gpu,
+      sshAgentDir: null,
+    });
+
+  it('records the leased UUIDs in a label, and asks the engine for exactly those GPUs by UUID', () => {
+    const { body } = plan(leased);
+    expect(body.Labels['dev.devenv.gpu-lease']).toBe('GPU-aaaa,GPU-bbbb');
+    expect(body.HostConfig.DeviceRequests).toEqual([
+      { Driver: '', DeviceIDs: uuids, Capabilities: [['gpu']] },
+    ]);
+  });
+
+  it('has no lease label without a lease', () => {
+    expect(plan(NO_GPU).body.Labels['dev.devenv.gpu-lease']).toBeUndefined();
   });
 });
