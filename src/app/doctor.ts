@@ -7,10 +7,12 @@ import type { Engine, EngineInfo } from '../core/engine.js';
 import { apiVersionSupported, MIN_API_VERSION } from '../core/engine-api.js';
 import { DevenvError } from '../core/errors.js';
 import { describeGpus } from '../core/gpu/describe.js';
+import { chooseGpus, leaseRequestOf } from '../core/gpu/lease.js';
 import { imageStatus } from '../core/image-ops.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import { type EnvContext, type GlobalOptions, type Io, loadEnvContext } from './context.js';
 import { buildPlanFor, gpuFacts } from './env-plan.js';
+import { previousLease, readGpuLedger } from './gpu-lease.js';
 
 /**
  * Every precondition of `start`, each ok / warn / fail with its fix. It keeps going past a
@@ -105,8 +107,10 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
         code: 'gpu',
       });
     else if (gpu.plan.notice) checks.push({ name: 'gpu engine', status: 'warn', detail: gpu.plan.notice });
-    else if (gpu.plan.kind === 'gpu')
+    else if (gpu.plan.kind === 'gpu') {
       checks.push({ name: 'gpu engine', status: 'ok', detail: 'the engine can give the container GPUs' });
+      checks.push(await leaseCheck(ctx));
+    }
   }
   try {
     const [container, image] = await Promise.all([
@@ -158,4 +162,24 @@ function failure(name: string, error: unknown, code: Check['code']): Check {
     };
   }
   return { name, status: 'fail', detail: (error as Error).message, code };
+}
+
+/** Who holds the server's GPUs, and whether this env's request fits in what is free. */
+async function leaseCheck(ctx: EnvContext): Promise<Check> {
+  try {
+    const { slots } = await readGpuLedger(ctx, ctx.identity.containerName);
+    const mine = slots.filter((s) => s.heldBy === null && s.busy === null);
+    const held = slots.filter((s) => s.heldBy !== null);
+    const busy = slots.filter((s) => s.heldBy === null && s.busy !== null);
+    const detail = `${mine.length} of ${slots.length} GPUs free; ${held.length} leased${held.length > 0 ? ` (${held.map((s) => `${s.gpu.index}: ${s.heldBy?.user}/${s.heldBy?.env}`).join(', ')})` : ''}, ${busy.length} busy outside devenv`;
+    const choice = chooseGpus({
+      request: leaseRequestOf(ctx.loaded.config.gpus),
+      slots,
+      previous: previousLease(ctx),
+    });
+    if (choice.ok) return { name: 'gpu leases', status: 'ok', detail };
+    return { name: 'gpu leases', status: 'warn', detail: `${detail}; ${choice.message}`, fix: choice.hint };
+  } catch (error) {
+    return failure('gpu leases', error, 'gpu');
+  }
 }

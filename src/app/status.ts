@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { findEnvContainer } from '../core/container-ops.js';
+import { type LeasedGpu, leasedGpus } from '../core/gpu/leased.js';
 import { LABELS } from '../core/identity.js';
 import { imageStatus } from '../core/image-ops.js';
 import type { EnvContext } from './context.js';
@@ -27,6 +28,8 @@ export interface EnvStatus {
     state: 'running' | 'stopped' | 'absent';
     created: string | null;
     gpus: string | null;
+    /** The GPUs leased to the running container, by index and UUID. */
+    lease: LeasedGpu[];
   };
   mounts: Array<{ source: string; target: string; readonly: boolean; exists: boolean }>;
   gpus: {
@@ -69,6 +72,7 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       state: container ? (container.running ? 'running' : 'stopped') : 'absent',
       created: container?.created ?? null,
       gpus: container ? (container.labels[LABELS.gpus] ?? 'none') : null,
+      lease: container?.running ? leasedGpus(container.labels, gpu?.gpus.gpus ?? []) : [],
     },
     mounts: mounts.map((m) => ({
       source: m.Source,

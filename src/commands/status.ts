@@ -14,7 +14,7 @@ export function renderStatus(s: EnvStatus): string[] {
     `user:      ${s.user.name} (uid ${s.user.uid}, gid ${s.user.gid})`,
     `engine:    ${describeEndpoint(s.engine)}${s.engine.remote ? ' [remote]' : ''}`,
     `image:     ${imageLine}`,
-    `container: ${s.container.name} (${s.container.state}${s.container.gpus && s.container.gpus !== 'none' ? `, GPUs: ${s.container.gpus}` : ''})`,
+    `container: ${s.container.name} (${s.container.state}${containerGpus(s)})`,
     'mounts:',
     ...s.mounts.map(
       (m) =>
@@ -38,4 +38,11 @@ export async function runStatus(ctx: EnvContext, options: { json?: boolean }): P
   if (options.json) ctx.ui.data(JSON.stringify(status, null, 2));
   else for (const line of renderStatus(status)) ctx.ui.data(line);
   return 0;
+}
+
+/** ", GPUs 4 (GPU-…), 5 (GPU-…)" for a lease; the wiring ("all", device IDs) otherwise. */
+function containerGpus(s: EnvStatus): string {
+  if (s.container.lease.length > 0)
+    return `, GPUs ${s.container.lease.map((g) => `${g.index ?? '?'} (${g.uuid})`).join(', ')}`;
+  return s.container.gpus && s.container.gpus !== 'none' ? `, GPUs: ${s.container.gpus}` : '';
 }

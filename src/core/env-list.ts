@@ -1,4 +1,6 @@
 import type { ContainerState, ImageState } from './engine.js';
+import { describeLeased, type LeasedGpu, leasedGpus } from './gpu/leased.js';
+import type { HostGpu } from './gpu/nvidia-smi-parse.js';
 import { LABELS } from './identity.js';
 
 /** One env on the engine, as its labelled objects say: who owns it, where its root is. */
@@ -20,6 +22,8 @@ export interface EnvRow {
   root: string;
   container: { name: string | null; state: 'running' | 'stopped' | 'absent' };
   image: ImageFreshness;
+  /** The GPUs the running container leases. */
+  gpus: LeasedGpu[];
 }
 
 function keyOf(labels: Record<string, string>): string {
@@ -57,7 +61,7 @@ export function groupEnvObjects(containers: ContainerState[], images: ImageState
   );
 }
 
-export function envRow(group: EnvObjects, image: ImageFreshness): EnvRow {
+export function envRow(group: EnvObjects, image: ImageFreshness, hostGpus: HostGpu[] = []): EnvRow {
   const { container } = group;
   return {
     env: group.env,
@@ -69,6 +73,7 @@ export function envRow(group: EnvObjects, image: ImageFreshness): EnvRow {
       state: container ? (container.running ? 'running' : 'stopped') : 'absent',
     },
     image,
+    gpus: container?.running ? leasedGpus(container.labels, hostGpus) : [],
   };
 }
 
@@ -78,8 +83,15 @@ const IMAGE_TEXT = { fresh: 'yes', stale: 'no (stale)', absent: 'not built', unk
 /** A plain table: a header and one line per env, columns padded to fit. */
 export function renderEnvTable(rows: EnvRow[]): string[] {
   const table = [
-    ['ENV', 'USER', 'STATE', 'IMAGE FRESH', 'ROOT'],
-    ...rows.map((r) => [r.env, r.user, STATE_TEXT[r.container.state], IMAGE_TEXT[r.image], r.root]),
+    ['ENV', 'USER', 'STATE', 'IMAGE FRESH', 'GPUS', 'ROOT'],
+    ...rows.map((r) => [
+      r.env,
+      r.user,
+      STATE_TEXT[r.container.state],
+      IMAGE_TEXT[r.image],
+      describeLeased(r.gpus),
+      r.root,
+    ]),
   ];
   const widths = table[0]?.map((_, i) => Math.max(...table.map((cells) => (cells[i] ?? '').length))) ?? [];
   return table.map((cells) =>

@@ -80,9 +80,9 @@ describe('devenv logs and devenv ls', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toBe('');
     const [header, ...rows] = result.stdout.trim().split('\n');
-    expect(header).toMatch(/^ENV\s+USER\s+STATE\s+IMAGE FRESH\s+ROOT$/);
+    expect(header).toMatch(/^ENV\s+USER\s+STATE\s+IMAGE FRESH\s+GPUS\s+ROOT$/);
     expect(rows).toContainEqual(
-      expect.stringMatching(new RegExp(`^dailylogs\\s+devtest\\s+running\\s+yes\\s+${dir}$`)),
+      expect.stringMatching(new RegExp(`^dailylogs\\s+devtest\\s+running\\s+yes\\s+-\\s+${dir}$`)),
     );
     for (const row of rows) expect(row).toMatch(/\sdevtest\s/);
 
@@ -94,6 +94,7 @@ describe('devenv logs and devenv ls', () => {
       root: dir,
       container: { name: container, state: 'running' },
       image: 'fresh',
+      gpus: [],
     });
   });
 
@@ -132,6 +133,7 @@ describe('devenv logs and devenv ls', () => {
       root: `${dir}/other`,
       container: { name: 'devenv-dailyother-devother', state: 'stopped' },
       image: 'absent',
+      gpus: [],
     });
     expect(all.find((r) => r.root === dir)).toMatchObject({ env: 'dailylogs', user: 'devtest' });
   });

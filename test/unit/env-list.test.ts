@@ -84,14 +84,37 @@ describe('envRow and renderEnvTable', () => {
       [image('i', labels('b', 'alice', 1000, '/srv/b'))],
     ) as [EnvObjects, EnvObjects];
     expect(renderEnvTable([envRow(b, 'absent'), envRow(podcast, 'stale')])).toEqual([
-      'ENV         USER   STATE         IMAGE FRESH  ROOT',
-      'b           alice  no container  not built    /srv/b',
-      'podcastllm  alice  running       no (stale)   /srv/podcastllm',
+      'ENV         USER   STATE         IMAGE FRESH  GPUS  ROOT',
+      'b           alice  no container  not built    -     /srv/b',
+      'podcastllm  alice  running       no (stale)   -     /srv/podcastllm',
     ]);
+  });
+
+  it('shows the GPUs a running env leases by host index, and the UUID of one the host does not list', () => {
+    const leasing = container('devenv-podcastllm-alice', true, {
+      ...l,
+      'dev.devenv.gpu-lease': 'GPU-bbbb,GPU-gone',
+    });
+    const [group] = groupEnvObjects([leasing], []) as [EnvObjects];
+    const hostGpus = ['GPU-aaaa', 'GPU-bbbb'].map((uuid, index) => ({
+      index,
+      uuid,
+      name: 'NVIDIA H100',
+      pciBusId: null,
+      memoryMiB: 81559,
+      driverVersion: '565.57.01',
+      computeCap: '9.0',
+    }));
+    const row = envRow(group, 'fresh', hostGpus);
+    expect(row.gpus).toEqual([
+      { index: 1, uuid: 'GPU-bbbb' },
+      { index: null, uuid: 'GPU-gone' },
+    ]);
+    expect(renderEnvTable([row])[1]).toMatch(/\s1,GPU-gone\s+\/srv\/podcastllm$/);
   });
 
   it('shows unknown freshness as ?', () => {
     const [group] = groupEnvObjects([], [image('i', l)]) as [EnvObjects];
-    expect(renderEnvTable([envRow(group, 'unknown')])[1]).toMatch(/ \? {2,}\/srv\/podcastllm$/);
+    expect(renderEnvTable([envRow(group, 'unknown')])[1]).toMatch(/ \? {2,}- {2,}\/srv\/podcastllm$/);
   });
 });
