@@ -1,7 +1,7 @@
 // `npm run bench`: devenv's speed against the real engine, each figure as a ratio to its baseline
 // measured in the same run (see README "Performance"). Writes bench/results/latest.json.
 //
-//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,cold,bump,context,running,requests]
+//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,gpumap,cold,bump,context,running,requests]
 //                     [--repo DIR] [--keep]
 //
 // Needs: a Docker engine, the base image devenv-test-base:ready (bash .ci/engine.sh and the e2e
@@ -24,7 +24,7 @@ import { requestLines, startEngineProxy } from './engine-proxy.js';
 import { BASE_IMAGE, docker, dockerOk, makeBenchEnv, removeBenchEnv, removeLabelled } from './fixture.js';
 import { compare, median, round, timeCommand } from './measure.js';
 
-const GROUPS = ['startup', 'gpu', 'cold', 'bump', 'context', 'running', 'requests'];
+const GROUPS = ['startup', 'gpu', 'gpumap', 'cold', 'bump', 'context', 'running', 'requests'];
 const { values: opts } = parseArgs({
   options: {
     runs: { type: 'string', default: '10' },
@@ -209,6 +209,29 @@ function benchGpu(env) {
       },
     });
   }
+}
+
+/** `devenv gpus` on a fake 8-GPU server against its floor: the same queries and request from a bare script. */
+function benchGpuMap(env) {
+  const fixtures = path.join(REPO, 'test', 'fixtures');
+  const server = {
+    PATH: `${path.join(fixtures, 'fake-nvidia-smi')}:/usr/local/bin:/usr/bin:/bin`,
+    FAKE_NVIDIA_SMI_DIR: path.join(fixtures, 'nvidia-smi'),
+    FAKE_NVIDIA_SMI_MACHINE: 'derived-server_h100-80gb-hbm3-x8_565.57.01',
+  };
+  const floor = {
+    cmd: process.execPath,
+    args: [path.join(import.meta.dirname, 'gpus-floor.js')],
+    cwd: env.dir,
+    env: cleanEnv(env, server),
+  };
+  const measured = compare({
+    a: () => run(devenvCmd(env, ['gpus'], server)),
+    b: () => run(floor),
+    warmup: 2,
+    runs: RUNS * 2,
+  });
+  ratioFigure('gpus', 'devenv gpus (8 GPUs) vs the same queries from a bare script', measured, 1.25);
 }
 
 /** `docker build` + `docker run -d` flags equivalent to devenv's build request and create body. */
@@ -505,6 +528,7 @@ async function main() {
   const groups = {
     startup: () => benchStartup(env),
     gpu: () => benchGpu(env),
+    gpumap: () => benchGpuMap(env),
     cold: () => benchCold(env, proxy),
     bump: () => benchBump(env),
     context: () => benchContext(env, proxy),

@@ -55,19 +55,17 @@ export interface HostContext {
   user: HostUser;
   endpoint: EngineEndpoint;
   engine(): Promise<Engine>;
-  /** The host's GPUs and what the engine offers for them, asked once per command. */
-  gpus(): Promise<HostGpus>;
-}
-
-export interface HostGpus {
-  detection: HostGpuDetection;
-  support: EngineGpuSupport;
+  /** The host's GPUs (nvidia-smi), asked once per command. */
+  hostGpus(): Promise<HostGpuDetection>;
+  /** What the engine offers for GPUs (`docker info`, the NVIDIA hook, CDI specs), asked once per command. */
+  engineGpuSupport(): Promise<EngineGpuSupport>;
 }
 
 export async function loadHostContext(io: Io, globals: GlobalOptions): Promise<HostContext> {
   const endpoint = resolveEndpoint(io.env, globals.context);
   let engine: Promise<Engine> | undefined;
-  let gpus: Promise<HostGpus> | undefined;
+  let gpus: Promise<HostGpuDetection> | undefined;
+  let support: Promise<EngineGpuSupport> | undefined;
   const connect = () => {
     // Connected on first use: commands that never talk to the engine never load dockerode.
     engine ??= import('../docker/engine.js').then(({ connectEngine }) => connectEngine(endpoint));
@@ -79,21 +77,26 @@ export async function loadHostContext(io: Io, globals: GlobalOptions): Promise<H
     user: currentHostUser(io.env),
     endpoint,
     engine: connect,
-    gpus: () => {
-      gpus ??= detectGpus(io.env, connect);
+    hostGpus: () => {
+      gpus ??= import('../host/gpu.js').then(({ detectHostGpus }) => detectHostGpus({ env: io.env }));
       return gpus;
+    },
+    engineGpuSupport: () => {
+      support ??= detectSupport(io.env, connect);
+      return support;
     },
   };
 }
 
-async function detectGpus(env: NodeJS.ProcessEnv, engine: () => Promise<Engine>): Promise<HostGpus> {
-  const { detectEngineGpuSupport, detectHostGpus } = await import('../host/gpu.js');
-  const [detection, info] = await Promise.all([detectHostGpus({ env }), engine().then((e) => e.info())]);
-  const support = await detectEngineGpuSupport(
-    { Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs },
-    env,
-  );
-  return { detection, support };
+async function detectSupport(
+  env: NodeJS.ProcessEnv,
+  engine: () => Promise<Engine>,
+): Promise<EngineGpuSupport> {
+  const [{ detectEngineGpuSupport }, info] = await Promise.all([
+    import('../host/gpu.js'),
+    engine().then((e) => e.info()),
+  ]);
+  return detectEngineGpuSupport({ Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs }, env);
 }
 
 /** The env of the .devenvrc at `io.cwd` (or --config). */

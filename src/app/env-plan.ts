@@ -35,7 +35,7 @@ export interface EnvPlan {
 export async function gpuFacts(ctx: EnvContext, leased?: string[]): Promise<HostGpuFacts | null> {
   if (ctx.loaded.config.gpus === 'none') return null;
   const request = leased === undefined ? ctx.loaded.config.gpus : leased.length > 0 ? leased : 'none';
-  const { detection, support } = await ctx.gpus();
+  const [detection, support] = await Promise.all([ctx.hostGpus(), ctx.engineGpuSupport()]);
   const plan = planGpus({
     request,
     hostGpus: detection.gpus,

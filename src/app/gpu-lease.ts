@@ -30,8 +30,8 @@ export interface GpuLedger {
 /** Reads the ledger (one engine request) and the GPUs' live usage and processes (nvidia-smi). */
 export async function readGpuLedger(host: HostContext, self: string | null): Promise<GpuLedger> {
   const engine = await host.engine();
-  const [{ detection }, live, containers] = await Promise.all([
-    host.gpus(),
+  const [detection, live, containers] = await Promise.all([
+    host.hostGpus(),
     import('../host/gpu.js').then(({ readGpuUsage }) => readGpuUsage(host.io.env)),
     engine.listContainers([`${LABELS.managedBy}=${MANAGED_BY}`]),
   ]);

@@ -25,7 +25,7 @@ export interface GpuMap {
 
 /** The server's GPU map: every GPU, who holds it, and what runs on it. */
 export async function collectGpuMap(host: HostContext): Promise<GpuMap> {
-  const [{ detection }, ledger] = await Promise.all([host.gpus(), readGpuLedger(host, null)]);
+  const [detection, ledger] = await Promise.all([host.hostGpus(), readGpuLedger(host, null)]);
   return {
     gpus: ledger.slots.map((slot) => ({
       index: slot.gpu.index,

@@ -28,7 +28,7 @@ export async function listEnvs(host: HostContext, options: { all?: boolean }): P
     engine.listImages(filters),
   ]);
   // nvidia-smi only when some env holds GPUs: their indexes are the host's to say.
-  const hostGpus = containers.some((c) => c.labels[LEASE_LABEL]) ? (await host.gpus()).detection.gpus : [];
+  const hostGpus = containers.some((c) => c.labels[LEASE_LABEL]) ? (await host.hostGpus()).gpus : [];
   const rows: EnvRow[] = [];
   for (const group of groupEnvObjects(containers, images))
     rows.push(envRow(group, await freshness(host, engine, group), hostGpus));

@@ -38,6 +38,14 @@ export class DockerodeEngine implements Engine {
     readonly endpoint: EngineEndpoint,
   ) {}
 
+  private versionAnswer: Promise<Dockerode.DockerVersion> | undefined;
+
+  /** The engine's version answer, asked once per command (the compatibility check and info both need it). */
+  private version(): Promise<Dockerode.DockerVersion> {
+    this.versionAnswer ??= this.call('reading engine version', () => this.docker.version());
+    return this.versionAnswer;
+  }
+
   /** Runs an engine call, turning a failure into one DevenvError that says what devenv was doing. */
   async call<T>(doing: string, fn: () => Promise<T>): Promise<T> {
     try {
@@ -48,12 +56,12 @@ export class DockerodeEngine implements Engine {
   }
 
   async checkCompatible(): Promise<void> {
-    checkApiVersion(await this.call('reading engine version', () => this.docker.version()), this.endpoint);
+    checkApiVersion(await this.version(), this.endpoint);
   }
 
   async info(): Promise<EngineInfo> {
     const info = await this.call('reading engine info', () => this.docker.info());
-    const version = await this.call('reading engine version', () => this.docker.version());
+    const version = await this.version();
     return {
       serverVersion: String(info.ServerVersion ?? version.Version ?? ''),
       apiVersion: String(version.ApiVersion ?? ''),

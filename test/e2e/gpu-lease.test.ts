@@ -3,14 +3,14 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BASE_READY,
+  clearGpuLedger,
   devenv,
   E2E_ROOT,
-  GPU_ENGINE,
   gpuDocker,
+  gpuServerEnv,
   makeEnvDir,
   OTHER_USER,
   quickRc,
-  REPO_ROOT,
   removeGpuEnvObjects,
   spawnDevenv,
   TEST_USER,
@@ -18,22 +18,8 @@ import {
   writeRc,
 } from './harness.js';
 
-const FAKE_SMI = path.join(REPO_ROOT, 'test/fixtures/fake-nvidia-smi');
-const FAKE_TOOLKIT = path.join(REPO_ROOT, 'test/fixtures/fake-nvidia-toolkit');
-/** 8x H100 with distinct UUIDs (test/fixtures/nvidia-smi/DERIVED.md). */
-const MACHINE = 'derived-server_h100-80gb-hbm3-x8_565.57.01';
 const LEASE = 'dev.devenv.gpu-lease';
-
-/** A shared server: the GPU-capable engine, nvidia-smi and the NVIDIA hook on every user's PATH. */
-function serverEnv(state?: string): Record<string, string> {
-  return {
-    DOCKER_HOST: GPU_ENGINE,
-    PATH: `${FAKE_SMI}:${FAKE_TOOLKIT}:/usr/local/bin:/usr/bin:/bin`,
-    FAKE_NVIDIA_SMI_DIR: path.join(REPO_ROOT, 'test/fixtures/nvidia-smi'),
-    FAKE_NVIDIA_SMI_MACHINE: MACHINE,
-    ...(state ? { FAKE_NVIDIA_SMI_STATE: state } : {}),
-  };
-}
+const serverEnv = gpuServerEnv;
 
 interface GpuJson {
   index: number;
@@ -90,8 +76,7 @@ describe('GPU leases on a shared server (two users, the GPU-capable engine)', ()
 
   beforeAll(() => {
     // The ledger is every devenv container on the engine: start from an empty one.
-    const leftovers = gpuDocker(['ps', '-aq', '--filter', 'label=dev.devenv.managed-by=devenv']);
-    if (leftovers !== '') gpuDocker(['rm', '-f', ...leftovers.split('\n')]);
+    clearGpuLedger();
     // And no GPUs remembered from an earlier run (an env prefers the GPUs it had last time).
     for (const user of [TEST_USER, OTHER_USER])
       rmSync(`/home/${user.name}/.local/state/devenv/leases`, { recursive: true, force: true });
@@ -135,6 +120,10 @@ describe('GPU leases on a shared server (two users, the GPU-capable engine)', ()
     const status = run('gla', ['status']);
     expect(status.stdout).toMatch(
       /container: devenv-gla-devtest \(running, GPUs 0 \(GPU-b42dd28e-.*\), 1 \(GPU-/,
+    );
+    // gla's own GPUs are not held by another: 5 of 8 free to it, 3 leased (by glb).
+    expect(run('gla', ['doctor']).stdout).toMatch(
+      /^ok\s+gpu leases\s+5 of 8 GPUs free; 3 leased \(2: devother\/glb/m,
     );
     // Another user's env: its image freshness is theirs to know (?).
     expect(run('gla', ['ls', '--all']).stdout).toMatch(/\nglb\s+devother\s+running\s+\?\s+2,3,4\s/);

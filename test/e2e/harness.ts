@@ -316,3 +316,27 @@ export function removeGpuEnvObjects(dir: string): void {
 function gpuEngineEnv(): NodeJS.ProcessEnv {
   return { ...process.env, DOCKER_HOST: GPU_ENGINE };
 }
+
+/** 8x H100 with distinct UUIDs (test/fixtures/nvidia-smi/DERIVED.md): the shared server's GPUs. */
+export const GPU_SERVER_MACHINE = 'derived-server_h100-80gb-hbm3-x8_565.57.01';
+
+/**
+ * A user's environment on a shared GPU server: the GPU-capable engine, the fake nvidia-smi
+ * playing GPU_SERVER_MACHINE (with `state`: FAKE_NVIDIA_SMI_STATE) and the stand-in NVIDIA hook
+ * on PATH, as the toolkit installs it for everyone.
+ */
+export function gpuServerEnv(state?: string): Record<string, string> {
+  return {
+    DOCKER_HOST: GPU_ENGINE,
+    PATH: `${path.join(REPO_ROOT, 'test/fixtures/fake-nvidia-smi')}:${path.join(REPO_ROOT, 'test/fixtures/fake-nvidia-toolkit')}:/usr/local/bin:/usr/bin:/bin`,
+    FAKE_NVIDIA_SMI_DIR: path.join(REPO_ROOT, 'test/fixtures/nvidia-smi'),
+    FAKE_NVIDIA_SMI_MACHINE: GPU_SERVER_MACHINE,
+    ...(state ? { FAKE_NVIDIA_SMI_STATE: state } : {}),
+  };
+}
+
+/** Removes every devenv container on the GPU-capable engine: its ledger starts empty. */
+export function clearGpuLedger(): void {
+  const leftovers = gpuDocker(['ps', '-aq', '--filter', 'label=dev.devenv.managed-by=devenv']);
+  if (leftovers !== '') gpuDocker(['rm', '-f', ...leftovers.split('\n')]);
+}
