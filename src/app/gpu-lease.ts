@@ -29,11 +29,11 @@ export interface GpuLedger {
 
 /** Reads the ledger (one engine request) and the GPUs' live usage and processes (nvidia-smi). */
 export async function readGpuLedger(host: HostContext, self: string | null): Promise<GpuLedger> {
-  const engine = await host.engine();
+  // All at once: the nvidia-smi processes run while the engine client loads and asks.
   const [detection, live, containers] = await Promise.all([
     host.hostGpus(),
     import('../host/gpu.js').then(({ readGpuUsage }) => readGpuUsage(host.io.env)),
-    engine.listContainers([`${LABELS.managedBy}=${MANAGED_BY}`]),
+    host.engine().then((engine) => engine.listContainers([`${LABELS.managedBy}=${MANAGED_BY}`])),
   ]);
   const leases = leasesOf(containers);
   const { containerOfPid } = await import('../host/proc.js');
