@@ -7,7 +7,7 @@ import type { Engine, EngineInfo } from '../core/engine.js';
 import { apiVersionSupported, MIN_API_VERSION } from '../core/engine-api.js';
 import { DevenvError } from '../core/errors.js';
 import { describeGpus } from '../core/gpu/describe.js';
-import { chooseGpus, leaseRequestOf } from '../core/gpu/lease.js';
+import { chooseGpus, isFree, leaseRequestOf } from '../core/gpu/lease.js';
 import { imageStatus } from '../core/image-ops.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import { type EnvContext, type GlobalOptions, type Io, loadEnvContext } from './context.js';
@@ -168,10 +168,10 @@ function failure(name: string, error: unknown, code: Check['code']): Check {
 async function leaseCheck(ctx: EnvContext): Promise<Check> {
   try {
     const { slots } = await readGpuLedger(ctx, ctx.identity.containerName);
-    const mine = slots.filter((s) => s.heldBy === null && s.busy === null);
+    const free = slots.filter(isFree);
     const held = slots.filter((s) => s.heldBy !== null);
     const busy = slots.filter((s) => s.heldBy === null && s.busy !== null);
-    const detail = `${mine.length} of ${slots.length} GPUs free; ${held.length} leased${held.length > 0 ? ` (${held.map((s) => `${s.gpu.index}: ${s.heldBy?.user}/${s.heldBy?.env}`).join(', ')})` : ''}, ${busy.length} busy outside devenv`;
+    const detail = `${free.length} of ${slots.length} GPUs free; ${held.length} leased${held.length > 0 ? ` (${held.map((s) => `${s.gpu.index}: ${s.heldBy?.user}/${s.heldBy?.env}`).join(', ')})` : ''}, ${busy.length} busy outside devenv`;
     const choice = chooseGpus({
       request: leaseRequestOf(ctx.loaded.config.gpus),
       slots,

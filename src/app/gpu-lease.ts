@@ -22,7 +22,6 @@ import type { EnvContext, HostContext } from './context.js';
 /** The server's GPUs right now: each with who holds it, from the engine's container list (the ledger). */
 export interface GpuLedger {
   slots: GpuSlot[];
-  leases: Lease[];
   /** Every compute process on the GPUs, with the devenv container it runs in (or null). */
   processes: GpuProcess[];
 }
@@ -43,26 +42,26 @@ export async function readGpuLedger(host: HostContext, self: string | null): Pro
     return { ...p, container: id === null ? null : (nameById.get(id) ?? null) };
   });
   const slots = gpuSlots({ gpus: detection.gpus, usage: live.usage, processes, leases, self });
-  return { slots, leases, processes };
+  return { slots, processes };
 }
 
-export function leasesOf(containers: ContainerState[], now = new Date()): Lease[] {
+function leasesOf(containers: ContainerState[], now = new Date()): Lease[] {
   return containers.map((c) => leaseFromContainer(c, now)).filter((l): l is Lease => l !== null);
 }
 
 /** Picks the env's GPUs, or throws exit 8 saying how many are free and who holds the others. */
-export function chooseOrFail(
+function chooseOrFail(
   request: LeaseRequest,
   slots: GpuSlot[],
   previous: string[],
   exclude: string[],
-): Extract<GpuChoice, { ok: true }> {
+): GpuChoiceMade {
   const choice = chooseGpus({ request, slots, previous, exclude });
   if (!choice.ok) throw new NotEnoughGpus(choice.message, choice.hint, choice.canWait);
   return choice;
 }
 
-export class NotEnoughGpus extends DevenvError {
+class NotEnoughGpus extends DevenvError {
   constructor(
     message: string,
     hint: string,

@@ -8,7 +8,6 @@ import {
   groupEnvObjects,
   type ImageFreshness,
 } from '../core/env-list.js';
-import { LEASE_LABEL } from '../core/gpu/lease.js';
 import { LABELS, MANAGED_BY, ownerFilters } from '../core/identity.js';
 import { imageStatus } from '../core/image-ops.js';
 import { CONFIG_FILE_NAME } from '../host/config-file.js';
@@ -28,7 +27,7 @@ export async function listEnvs(host: HostContext, options: { all?: boolean }): P
     engine.listImages(filters),
   ]);
   // nvidia-smi only when some env holds GPUs: their indexes are the host's to say.
-  const hostGpus = containers.some((c) => c.labels[LEASE_LABEL]) ? (await host.hostGpus()).gpus : [];
+  const hostGpus = containers.some((c) => c.labels[LABELS.gpuLease]) ? (await host.hostGpus()).gpus : [];
   const rows: EnvRow[] = [];
   for (const group of groupEnvObjects(containers, images))
     rows.push(envRow(group, await freshness(host, engine, group), hostGpus));

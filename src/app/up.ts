@@ -11,7 +11,6 @@ import type { RepoState } from '../host/git.js';
 import type { EnvContext } from './context.js';
 import { withLock } from './env-lock.js';
 import { repoDir, workdirFor } from './env-paths.js';
-import { checkLeaseRace, LostRace, leaseGpus, rememberLease } from './gpu-lease.js';
 import { syncVscodeAttachConfig } from './vscode.js';
 
 export interface UpOptions {
@@ -60,10 +59,11 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
     );
   await cloneRepoIfMissing(ctx);
   // Loaded here, not at the top: `start` on a running env (the common case) never plans or builds.
-  const [{ planEnv }, { ensureImage, removeDanglingEnvImages, removeImageIfUnused }] = await Promise.all([
-    import('./env-plan.js'),
-    import('../core/image-ops.js'),
-  ]);
+  const [
+    { planEnv },
+    { ensureImage, removeDanglingEnvImages, removeImageIfUnused },
+    { checkLeaseRace, LostRace, leaseGpus, rememberLease },
+  ] = await Promise.all([import('./env-plan.js'), import('../core/image-ops.js'), import('./gpu-lease.js')]);
   let lease = await leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude: [] });
   let plan = await planEnv(ctx, lease?.uuids);
   const missing = plan.mounts.mounts.slice(2).find((m) => !existsSync(m.Source));

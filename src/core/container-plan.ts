@@ -1,6 +1,6 @@
 import { type DevenvConfig, parseSize } from './config/schema.js';
 import type { ContainerUser } from './container-user.js';
-import { LEASE_LABEL } from './gpu/lease.js';
+import { leaseLabels } from './gpu/leased.js';
 import { stableHash } from './hash.js';
 import { type EnvIdentity, LABELS, ownerLabels } from './identity.js';
 import type { BindMount } from './mounts.js';
@@ -91,7 +91,7 @@ export function planContainer(input: {
     [LABELS.createHash]: settingsHash,
     [LABELS.gpus]: describeWiring(gpu),
     [LABELS.configHash]: configHash(config),
-    ...(gpu.lease.length > 0 ? { [LEASE_LABEL]: gpu.lease.join(',') } : {}),
+    ...leaseLabels(gpu.lease),
   };
   return { body, settingsHash };
 }

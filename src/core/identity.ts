@@ -16,6 +16,8 @@ export const LABELS = {
   createHash: 'dev.devenv.create-hash',
   gpus: 'dev.devenv.gpus',
   configHash: 'dev.devenv.config-hash',
+  /** The UUIDs of the GPUs the container leases, comma-separated (see core/gpu/lease.ts). */
+  gpuLease: 'dev.devenv.gpu-lease',
 } as const;
 
 export const MANAGED_BY = 'devenv';

@@ -4,12 +4,13 @@ import { expectOneLineError, snapshot } from './errors-kit.js';
 import {
   clearGpuLedger,
   devenv,
+  GPU_ENGINE,
   gpuDocker,
   gpuServerEnv,
   makeEnvDir,
   OTHER_USER,
   quickRc,
-  removeGpuEnvObjects,
+  removeEnvObjects,
   TEST_USER,
 } from './harness.js';
 
@@ -40,7 +41,7 @@ describe('GPU requests that cannot be served: exit 8, nothing created', () => {
     expect(held.code, held.stderr).toBe(0);
   });
   afterAll(() => {
-    for (const dir of [holder, ...dirs]) removeGpuEnvObjects(dir);
+    for (const dir of [holder, ...dirs]) removeEnvObjects(dir, GPU_ENGINE);
   });
 
   it('G01 more GPUs than are free: how many are free, who holds the others, and --wait', () => {

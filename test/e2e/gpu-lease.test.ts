@@ -6,12 +6,13 @@ import {
   clearGpuLedger,
   devenv,
   E2E_ROOT,
+  GPU_ENGINE,
   gpuDocker,
   gpuServerEnv,
   makeEnvDir,
   OTHER_USER,
   quickRc,
-  removeGpuEnvObjects,
+  removeEnvObjects,
   spawnDevenv,
   TEST_USER,
   type TestUser,
@@ -83,7 +84,7 @@ describe('GPU leases on a shared server (two users, the GPU-capable engine)', ()
     expect(gpuDocker(['image', 'inspect', '--format', '{{.Id}}', BASE_READY])).not.toBe('');
   });
   afterAll(() => {
-    for (const dir of dirs) removeGpuEnvObjects(dir);
+    for (const dir of dirs) removeEnvObjects(dir, GPU_ENGINE);
   });
 
   it('two users get disjoint leases, wired by UUID: NVIDIA_VISIBLE_DEVICES is exactly the lease', () => {

@@ -92,32 +92,29 @@ export function userEnv(user: TestUser, extra: Record<string, string> = {}): str
   return Object.entries(base).map(([k, v]) => `${k}=${v}`);
 }
 
-/** Removes every devenv object whose env root lies under `dir` (test clean-up only). */
-export function removeEnvObjects(dir: string): void {
-  const filter = [
-    '--filter',
-    'label=dev.devenv.managed-by=devenv',
-    '--format',
-    '{{.ID}} {{.Label "dev.devenv.root"}}',
-  ];
-  const mine = (listing: string) =>
-    listing
-      .split('\n')
+/**
+ * Removes every devenv object whose env root lies under `dir` (test clean-up only), on the
+ * default engine or, with `dockerHost`, on that one (e.g. GPU_ENGINE).
+ */
+export function removeEnvObjects(dir: string, dockerHost?: string): void {
+  const env = dockerHost ? { ...process.env, DOCKER_HOST: dockerHost } : process.env;
+  const listed = (args: string[]) =>
+    spawnSync('docker', args, { encoding: 'utf8', env }).stdout.trim().split('\n').filter(Boolean);
+  const mine = (lines: string[]) =>
+    lines
       .filter((line) => line.includes(' ') && line.slice(line.indexOf(' ') + 1).startsWith(dir))
       .map((line) => line.slice(0, line.indexOf(' ')));
-  const containers = mine(docker(['ps', '-a', ...filter]));
-  if (containers.length > 0) docker(['rm', '-f', ...containers]);
-  const ids = docker(['images', '-aq', '--filter', 'label=dev.devenv.managed-by=devenv'])
-    .split('\n')
-    .filter(Boolean);
+  const managed = ['--filter', 'label=dev.devenv.managed-by=devenv'];
+  const containers = mine(
+    listed(['ps', '-a', ...managed, '--format', '{{.ID}} {{.Label "dev.devenv.root"}}']),
+  );
+  if (containers.length > 0) spawnSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore', env });
+  const ids = [...new Set(listed(['images', '-aq', ...managed]))];
   if (ids.length === 0) return;
   // Other images may vanish meanwhile (another test cleaning up): read what inspect could answer.
   const format = '{{.Id}} {{index .Config.Labels "dev.devenv.root"}}';
-  const inspected = spawnSync('docker', ['image', 'inspect', '--format', format, ...new Set(ids)], {
-    encoding: 'utf8',
-  });
-  const images = mine(inspected.stdout.trim());
-  if (images.length > 0) spawnSync('docker', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore' });
+  const images = mine(listed(['image', 'inspect', '--format', format, ...ids]));
+  if (images.length > 0) spawnSync('docker', ['rmi', '-f', ...new Set(images)], { stdio: 'ignore', env });
 }
 
 export function containerId(name: string): string | null {
@@ -285,32 +282,6 @@ export function ensureImageOnGpuEngine(tag: string): void {
     { encoding: 'utf8' },
   );
   if (copy.status !== 0) throw new Error(`copying ${tag} to the GPU-capable engine failed: ${copy.stderr}`);
-}
-
-/** Removes every devenv container and image on the GPU-capable engine whose env root lies under `dir`. */
-export function removeGpuEnvObjects(dir: string): void {
-  const listed = (args: string[]) =>
-    spawnSync('docker', args, { encoding: 'utf8', env: gpuEngineEnv() })
-      .stdout.trim()
-      .split('\n')
-      .filter(Boolean);
-  const underDir = (lines: string[]) =>
-    lines
-      .map((line) => [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)] as const)
-      .filter(([id, root]) => id !== '' && root.startsWith(dir))
-      .map(([id]) => id);
-  const managed = ['--filter', 'label=dev.devenv.managed-by=devenv'];
-  const containers = underDir(
-    listed(['ps', '-a', ...managed, '--format', '{{.ID}} {{.Label "dev.devenv.root"}}']),
-  );
-  if (containers.length > 0)
-    spawnSync('docker', ['rm', '-f', ...containers], { stdio: 'ignore', env: gpuEngineEnv() });
-  const ids = [...new Set(listed(['images', '-aq', ...managed]))];
-  if (ids.length === 0) return;
-  const format = '{{.Id}} {{index .Config.Labels "dev.devenv.root"}}';
-  const images = underDir(listed(['image', 'inspect', '--format', format, ...ids]));
-  if (images.length > 0)
-    spawnSync('docker', ['rmi', '-f', ...images], { stdio: 'ignore', env: gpuEngineEnv() });
 }
 
 function gpuEngineEnv(): NodeJS.ProcessEnv {

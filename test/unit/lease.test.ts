@@ -7,16 +7,14 @@ import {
   type GpuUsage,
   gpuSlots,
   isFree,
-  LEASE_LABEL,
   type Lease,
   type LeaseRequest,
   leaseFromContainer,
-  leaseLabels,
   leaseRequestOf,
-  leaseUuids,
   losesRace,
   raceOutcome,
 } from '../../src/core/gpu/lease.js';
+import { leaseLabels, leaseUuids } from '../../src/core/gpu/leased.js';
 import type { HostGpu } from '../../src/core/gpu/nvidia-smi-parse.js';
 import { LABELS } from '../../src/core/identity.js';
 
@@ -120,7 +118,7 @@ describe('leaseRequestOf: the config value as a request', () => {
 
 describe('leaseFromContainer: the ledger is the running containers and fresh starts', () => {
   const now = new Date('2026-12-01T15:00:00.000Z');
-  const labels = { [LEASE_LABEL]: `${uuid(4)},${uuid(5)}`, [LABELS.user]: 'bob', [LABELS.env]: 'x' };
+  const labels = { [LABELS.gpuLease]: `${uuid(4)},${uuid(5)}`, [LABELS.user]: 'bob', [LABELS.env]: 'x' };
   const container = (over: {
     running?: boolean;
     status?: string;
@@ -178,7 +176,7 @@ describe('leaseFromContainer: the ledger is the running containers and fresh sta
     },
     {
       label: 'running, an empty lease label',
-      c: container({ running: true, status: 'running', labels: { ...labels, [LEASE_LABEL]: '' } }),
+      c: container({ running: true, status: 'running', labels: { ...labels, [LABELS.gpuLease]: '' } }),
       lease: null,
     },
   ])('$label', ({ c, lease }) => {
@@ -189,7 +187,7 @@ describe('leaseFromContainer: the ledger is the running containers and fresh sta
     const c = container({
       running: true,
       status: 'running',
-      labels: { [LEASE_LABEL]: ` ${uuid(1)} , ${uuid(2)} ` },
+      labels: { [LABELS.gpuLease]: ` ${uuid(1)} , ${uuid(2)} ` },
     });
     expect(leaseFromContainer(c, now)).toMatchObject({
       uuids: [uuid(1), uuid(2)],
@@ -199,7 +197,7 @@ describe('leaseFromContainer: the ledger is the running containers and fresh sta
   });
 
   it('leaseLabels and leaseUuids are each other’s inverse', () => {
-    expect(leaseLabels([uuid(4), uuid(5)])).toEqual({ [LEASE_LABEL]: `${uuid(4)},${uuid(5)}` });
+    expect(leaseLabels([uuid(4), uuid(5)])).toEqual({ [LABELS.gpuLease]: `${uuid(4)},${uuid(5)}` });
     expect(leaseUuids(leaseLabels([uuid(4), uuid(5)]))).toEqual([uuid(4), uuid(5)]);
     expect(leaseLabels([])).toEqual({});
     expect(leaseUuids({})).toEqual([]);

@@ -10,6 +10,7 @@
  */
 import type { GpuRequest } from '../config/schema.js';
 import { LABELS } from '../identity.js';
+import { leaseUuids } from './leased.js';
 import type { HostGpu } from './nvidia-smi-parse.js';
 
 /** Live usage of one GPU (nvidia-smi --query-gpu=uuid,memory.used,utilization.gpu). */
@@ -47,9 +48,6 @@ export type LeaseRequest =
   | { kind: 'list'; ids: Array<string | number> }
   | { kind: 'none' };
 
-/** Labels <-> lease: LEASE_LABEL holds the comma-separated UUIDs. */
-export const LEASE_LABEL = 'dev.devenv.gpu-lease';
-
 /**
  * Memory in use at which a GPU with no listed compute process still counts as busy. An idle card
  * shows some memory in use without any compute process: persistence mode and the driver's own
@@ -85,19 +83,6 @@ export function leaseRequestOf(gpus: GpuRequest): LeaseRequest {
   if (typeof gpus === 'number') return { kind: 'count', count: gpus, minMemoryGiB: null };
   if (Array.isArray(gpus)) return gpus.length === 0 ? { kind: 'none' } : { kind: 'list', ids: gpus };
   return { kind: 'count', count: gpus.count, minMemoryGiB: gpus.minMemoryGiB ?? null };
-}
-
-/** The labels that record a lease of `uuids` on the container that holds it. */
-export function leaseLabels(uuids: string[]): Record<string, string> {
-  return uuids.length === 0 ? {} : { [LEASE_LABEL]: uuids.join(',') };
-}
-
-/** The UUIDs a container's labels lease; none without the label. */
-export function leaseUuids(labels: Record<string, string>): string[] {
-  return (labels[LEASE_LABEL] ?? '')
-    .split(',')
-    .map((uuid) => uuid.trim())
-    .filter((uuid) => uuid !== '');
 }
 
 // States in which a container's processes hold its GPUs even though it is not "running".
