@@ -20,7 +20,7 @@ export function execInEnv(
   tty: boolean,
 ): Promise<number> {
   // This session's agent may be a new socket since the env started: point the stable link at it.
-  if (ctx.loaded.config.sshAgent) linkAgentSocket(ctx.io.env, ctx.user.uid);
+  if (ctx.loaded.config.sshAgent && !ctx.host.remote) linkAgentSocket(ctx.io.env, ctx.user.uid);
   return engine.exec(
     {
       container: ctx.identity.containerName,

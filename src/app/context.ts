@@ -1,10 +1,14 @@
 import { type ContainerUser, containerUserFor } from '../core/container-user.js';
 import type { Engine } from '../core/engine.js';
+import { DevenvError } from '../core/errors.js';
 import type { EngineGpuSupport } from '../core/gpu/gpu-plan.js';
+import type { Host } from '../core/host.js';
 import { type EnvIdentity, envIdentity, type HostUser } from '../core/identity.js';
-import { type EngineEndpoint, resolveEndpoint } from '../docker/endpoint.js';
+import { envRootOnHost } from '../core/remote-root.js';
+import { describeEndpoint, type EngineEndpoint, resolveEndpoint } from '../docker/endpoint.js';
 import { type LoadedConfig, loadConfig } from '../host/config-file.js';
 import type { HostGpuDetection } from '../host/gpu.js';
+import { localHost } from '../host/local-host.js';
 import { currentHostUser, hostTimezone } from '../host/user.js';
 import { createUi, type Ui } from '../ui/ui.js';
 
@@ -31,6 +35,8 @@ export interface Io {
 /** What a command knows about the env it acts on. Built once per command; the engine lazily. */
 export interface EnvContext extends HostContext {
   loaded: LoadedConfig;
+  /** Where the env's folders live on its host: the .devenvrc's folder here, remoteRoot on a remote host. */
+  hostRoot: string;
   identity: EnvIdentity;
   containerUser: ContainerUser;
 }
@@ -52,6 +58,9 @@ export async function createUiFor(io: Io, globals: GlobalOptions): Promise<Ui> {
 export interface HostContext {
   io: Io;
   ui: Ui;
+  /** The engine's host, where folders, clones and nvidia-smi run: this machine or one over SSH. */
+  host: Host;
+  /** The env owner: the host's account (the remote one for a remote engine). */
   user: HostUser;
   endpoint: EngineEndpoint;
   engine(): Promise<Engine>;
@@ -62,41 +71,64 @@ export interface HostContext {
 }
 
 export async function loadHostContext(io: Io, globals: GlobalOptions): Promise<HostContext> {
-  const endpoint = resolveEndpoint(io.env, globals.context);
+  return openHostContext(io, await createUiFor(io, globals), resolveEndpoint(io.env, globals.context));
+}
+
+/** The context of the engine at `endpoint` and of its host (over SSH for an ssh:// engine). */
+export async function openHostContext(io: Io, ui: Ui, endpoint: EngineEndpoint): Promise<HostContext> {
+  const host = await openHost(io.env, endpoint);
   let engine: Promise<Engine> | undefined;
   let gpus: Promise<HostGpuDetection> | undefined;
   let support: Promise<EngineGpuSupport> | undefined;
   const connect = () => {
     // Connected on first use: commands that never talk to the engine never load dockerode.
-    engine ??= import('../docker/engine.js').then(({ connectEngine }) => connectEngine(endpoint));
+    engine ??= import('../docker/engine.js').then(({ connectEngine }) => connectEngine(endpoint, io.env));
     return engine;
   };
   return {
     io,
-    ui: await createUiFor(io, globals),
-    user: currentHostUser(io.env),
+    ui,
+    host,
+    user: { name: host.account.name, uid: host.account.uid, gid: host.account.gid },
     endpoint,
     engine: connect,
     hostGpus: () => {
-      gpus ??= import('../host/gpu.js').then(({ detectHostGpus }) => detectHostGpus({ env: io.env }));
+      gpus ??= import('../host/gpu.js').then(({ detectHostGpus }) => detectHostGpus({ env: io.env, host }));
       return gpus;
     },
     engineGpuSupport: () => {
-      support ??= detectSupport(io.env, connect);
+      support ??= detectSupport(host, connect);
       return support;
     },
   };
 }
 
-async function detectSupport(
-  env: NodeJS.ProcessEnv,
-  engine: () => Promise<Engine>,
-): Promise<EngineGpuSupport> {
+/**
+ * This machine for a local engine; the engine's host over SSH for an ssh:// one. A tcp:// engine
+ * on another machine is refused: devenv has no way to make folders, clone or run nvidia-smi there.
+ */
+async function openHost(env: NodeJS.ProcessEnv, endpoint: EngineEndpoint): Promise<Host> {
+  if (endpoint.ssh) {
+    const { openSshHost } = await import('../host/ssh-host.js');
+    return openSshHost(endpoint.ssh, endpoint.hostName, env);
+  }
+  if (endpoint.remote)
+    throw new DevenvError(
+      `devenv cannot use the engine at ${describeEndpoint(endpoint)}: it reaches an engine's host only over SSH, to make the env's folders, clone and read its GPUs there`,
+      {
+        hint: `use ssh://USER@${endpoint.hostName.replace(/:\d+$/, '')} instead (e.g. \`docker context create NAME --docker host=ssh://USER@${endpoint.hostName.replace(/:\d+$/, '')}\`)`,
+        code: 'engine',
+      },
+    );
+  return localHost(env);
+}
+
+async function detectSupport(host: Host, engine: () => Promise<Engine>): Promise<EngineGpuSupport> {
   const [{ detectEngineGpuSupport }, info] = await Promise.all([
     import('../host/gpu.js'),
     engine().then((e) => e.info()),
   ]);
-  return detectEngineGpuSupport({ Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs }, env);
+  return detectEngineGpuSupport({ Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs }, host);
 }
 
 /** The env of the .devenvrc at `io.cwd` (or --config). */
@@ -117,11 +149,16 @@ export function loadEnvConfig(env: NodeJS.ProcessEnv, cwd: string, explicitFile?
 }
 
 /** The one way to make an env's context: the host's, plus what its config decides. */
-export function envContextFor(host: HostContext, loaded: LoadedConfig): EnvContext {
+export function envContextFor(hostContext: HostContext, loaded: LoadedConfig): EnvContext {
+  const { host, user } = hostContext;
+  const hostRoot = host.remote
+    ? envRootOnHost(loaded.config.remoteRoot, loaded.config.name, host.account.home)
+    : loaded.envRoot;
   return {
-    ...host,
+    ...hostContext,
     loaded,
-    identity: envIdentity(loaded.config.name, host.user, loaded.envRoot),
-    containerUser: containerUserFor(host.user),
+    hostRoot,
+    identity: envIdentity(loaded.config.name, user, hostRoot),
+    containerUser: containerUserFor(user),
   };
 }

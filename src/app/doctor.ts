@@ -115,7 +115,7 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
   try {
     const [container, image] = await Promise.all([
       findEnvContainer(engine, ctx.identity),
-      imageStatus(engine, buildPlanFor(ctx, gpu)),
+      buildPlanFor(ctx, gpu).then((plan) => imageStatus(engine, plan)),
     ]);
     const imageText = image.image
       ? image.stale

@@ -6,9 +6,7 @@ import type { EnvContext } from './context.js';
 /** The repo's folder on the host, or null when no repo is configured. */
 export function repoDir(ctx: EnvContext): string | null {
   const { config } = ctx.loaded;
-  return config.repo
-    ? path.resolve(ctx.loaded.envRoot, config.projectsDir, repoFolderName(config.repo))
-    : null;
+  return config.repo ? path.resolve(ctx.hostRoot, config.projectsDir, repoFolderName(config.repo)) : null;
 }
 
 /** Where shells and commands start in the container: the repo when there is one, else ~/projects. */
@@ -20,6 +18,6 @@ export function workdirFor(ctx: EnvContext): string {
 
 /** The env's bind mounts (projects/, the VS Code cache, the configured ones) and the host folders they need. */
 export function envMounts(ctx: EnvContext): MountPlan {
-  const { config, envRoot, file } = ctx.loaded;
-  return planMounts(config, envRoot, ctx.containerUser, file ?? '.devenvrc');
+  const { config, file } = ctx.loaded;
+  return planMounts(config, ctx.hostRoot, ctx.containerUser, file ?? '.devenvrc');
 }

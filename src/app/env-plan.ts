@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { type BuildPlan, type PythonInstall, planBuild } from '../core/build-plan.js';
+import { type BuildPlan, type ContextFile, type PythonInstall, planBuild } from '../core/build-plan.js';
 import { type ContainerCreateBody, type GpuWiring, planContainer } from '../core/container-plan.js';
 import { DevenvError } from '../core/errors.js';
 import { chooseBaseImage } from '../core/gpu/base-image.js';
@@ -9,7 +9,7 @@ import { chooseTorchIndex, torchPipArgs } from '../core/gpu/torch-index.js';
 import type { MountPlan } from '../core/mounts.js';
 import { readRecipe } from '../host/fs-ops.js';
 import type { HostGpuDetection } from '../host/gpu.js';
-import { requirementsContext } from '../host/python-files.js';
+import { requirementsContext, requirementsTextContext } from '../host/python-files.js';
 import { linkAgentSocket } from '../host/ssh-agent.js';
 import type { EnvContext } from './context.js';
 import { envMounts, repoDir, workdirFor } from './env-paths.js';
@@ -45,27 +45,34 @@ export async function gpuFacts(ctx: EnvContext, leased?: string[]): Promise<Host
   return { gpus: detection, plan };
 }
 
-/** The configured requirements file, else the cloned repo's requirements.txt when it exists. */
-function requirementsFile(ctx: EnvContext): string | null {
-  const { config, envRoot } = ctx.loaded;
-  if (config.requirements) return path.resolve(envRoot, config.requirements);
-  const repo = repoDir(ctx);
-  const candidate = repo ? path.join(repo, 'requirements.txt') : null;
-  return candidate && existsSync(candidate) ? candidate : null;
-}
-
-export function pythonInstall(ctx: EnvContext, gpu: HostGpuFacts | null): PythonInstall {
+/**
+ * The requirements to install, as build-context files: the configured file, else the cloned
+ * repo's requirements.txt when it exists. Both are on the env's host, under its root.
+ */
+async function requirementsFiles(ctx: EnvContext): Promise<ContextFile[]> {
   const { config } = ctx.loaded;
-  const file = requirementsFile(ctx);
-  if (config.requirements && file && !existsSync(file)) {
+  const repo = repoDir(ctx);
+  const configured = config.requirements ? path.resolve(ctx.hostRoot, config.requirements) : null;
+  const file = configured ?? (repo ? path.join(repo, 'requirements.txt') : null);
+  if (file === null) return [];
+  const text = ctx.host.remote ? await ctx.host.readFile(file) : existsSync(file) ? true : null;
+  if (text === null) {
+    if (configured === null) return [];
     throw new DevenvError(
-      `${ctx.loaded.file ?? '.devenvrc'}: "requirements" names ${file}, which does not exist`,
+      `${ctx.loaded.file ?? '.devenvrc'}: "requirements" names ${file}${ctx.host.remote ? ` on ${ctx.host.name}` : ''}, which does not exist`,
       {
         hint: "fix the path, or remove the key to use the cloned repo's requirements.txt",
         code: 'config',
       },
     );
   }
+  return text === true
+    ? requirementsContext(file)
+    : requirementsTextContext(text.toString(), `${file} on ${ctx.host.name}`);
+}
+
+export async function pythonInstall(ctx: EnvContext, gpu: HostGpuFacts | null): Promise<PythonInstall> {
+  const { config } = ctx.loaded;
   const wired = gpu?.plan.kind === 'gpu';
   const index = wired
     ? chooseTorchIndex({
@@ -76,7 +83,7 @@ export function pythonInstall(ctx: EnvContext, gpu: HostGpuFacts | null): Python
     : 'cpu';
   return {
     torch: config.torch === 'none' ? null : torchPipArgs(config.torch, index),
-    files: requirementsContext(file),
+    files: await requirementsFiles(ctx),
   };
 }
 
@@ -87,14 +94,14 @@ export function baseImageFor(ctx: EnvContext, gpu: HostGpuFacts | null): string 
     .image;
 }
 
-export function buildPlanFor(ctx: EnvContext, gpu: HostGpuFacts | null): BuildPlan {
+export async function buildPlanFor(ctx: EnvContext, gpu: HostGpuFacts | null): Promise<BuildPlan> {
   return planBuild({
     identity: ctx.identity,
     config: ctx.loaded.config,
     user: ctx.containerUser,
     baseImage: baseImageFor(ctx, gpu),
     recipe: readRecipe(),
-    python: pythonInstall(ctx, gpu),
+    python: await pythonInstall(ctx, gpu),
   });
 }
 
@@ -104,7 +111,7 @@ export async function planEnv(ctx: EnvContext, leased?: string[]): Promise<EnvPl
   const gpu = await gpuFacts(ctx, leased);
   if (gpu?.plan.error)
     throw new DevenvError(gpu.plan.error.message, { hint: gpu.plan.error.hint, code: 'gpu' });
-  const build = buildPlanFor(ctx, gpu);
+  const build = await buildPlanFor(ctx, gpu);
   const wiring: GpuWiring = gpu
     ? { deviceRequests: gpu.plan.deviceRequests, runtime: gpu.plan.runtime, lease: leased ?? [] }
     : { deviceRequests: [], runtime: null, lease: [] };
@@ -125,6 +132,12 @@ export async function planEnv(ctx: EnvContext, leased?: string[]): Promise<EnvPl
 /** The agent folder to mount when sshAgent is on; says once why forwarding is off otherwise. */
 function agentDir(ctx: EnvContext): string | null {
   if (!ctx.loaded.config.sshAgent) return null;
+  if (ctx.host.remote) {
+    ctx.ui.warn(
+      `sshAgent: devenv does not forward your agent into an env on ${ctx.host.name} (it would last only as long as one SSH session); use \`ssh -A\` to ${ctx.host.name} and a key there`,
+    );
+    return null;
+  }
   const link = linkAgentSocket(ctx.io.env, ctx.user.uid);
   if ('problem' in link) {
     ctx.ui.warn(link.problem);

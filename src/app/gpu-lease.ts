@@ -14,7 +14,7 @@ import {
   leaseRequestOf,
   raceOutcome,
 } from '../core/gpu/lease.js';
-import { LABELS, MANAGED_BY } from '../core/identity.js';
+import { dockerSafe, LABELS, MANAGED_BY } from '../core/identity.js';
 import type { Progress } from '../core/ports.js';
 import { stateDir } from '../host/fs-ops.js';
 import type { EnvContext, HostContext } from './context.js';
@@ -31,16 +31,18 @@ export async function readGpuLedger(host: HostContext, self: string | null): Pro
   // All at once: the nvidia-smi processes run while the engine client loads and asks.
   const [detection, live, containers] = await Promise.all([
     host.hostGpus(),
-    import('../host/gpu.js').then(({ readGpuUsage }) => readGpuUsage(host.io.env)),
+    import('../host/gpu.js').then(({ readGpuUsage }) => readGpuUsage(host.host)),
     host.engine().then((engine) => engine.listContainers([`${LABELS.managedBy}=${MANAGED_BY}`])),
   ]);
   const leases = leasesOf(containers);
   const { containerOfPid } = await import('../host/proc.js');
   const nameById = new Map(containers.map((c) => [c.id, c.name]));
-  const processes: GpuProcess[] = live.processes.map((p) => {
-    const id = containerOfPid(p.pid);
-    return { ...p, container: id === null ? null : (nameById.get(id) ?? null) };
-  });
+  const processes: GpuProcess[] = await Promise.all(
+    live.processes.map(async (p) => {
+      const id = await containerOfPid(host.host, p.pid);
+      return { ...p, container: id === null ? null : (nameById.get(id) ?? null) };
+    }),
+  );
   const slots = gpuSlots({ gpus: detection.gpus, usage: live.usage, processes, leases, self });
   return { slots, processes };
 }
@@ -89,8 +91,11 @@ export function rememberLease(ctx: EnvContext, uuids: string[]): void {
   writeFileSync(file, `${JSON.stringify(uuids)}\n`);
 }
 
+/** Kept per host: the same env on two servers holds two servers' GPUs. */
 function leaseFile(ctx: EnvContext): string {
-  return path.join(stateDir(ctx.io.env), 'leases', `${ctx.identity.containerName}.json`);
+  const leases = path.join(stateDir(ctx.io.env), 'leases');
+  const file = `${ctx.identity.containerName}.json`;
+  return ctx.host.remote ? path.join(leases, dockerSafe(ctx.host.name), file) : path.join(leases, file);
 }
 
 /** A lease that lost a race: another env leased some of the same GPUs first. */

@@ -44,7 +44,7 @@ async function freshness(host: HostContext, engine: Engine, group: EnvObjects): 
     const loaded = loadEnvConfig(host.io.env, group.root, existsSync(file) ? file : undefined);
     if (loaded.envRoot !== group.root || loaded.config.name !== group.env) return 'unknown';
     const ctx = envContextFor(host, loaded);
-    const status = await imageStatus(engine, buildPlanFor(ctx, await gpuFacts(ctx)));
+    const status = await imageStatus(engine, await buildPlanFor(ctx, await gpuFacts(ctx)));
     if (!status.image) return 'absent';
     return status.stale ? 'stale' : 'fresh';
   } catch {

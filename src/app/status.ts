@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { findEnvContainer } from '../core/container-ops.js';
 import { type LeasedGpu, leasedGpus } from '../core/gpu/leased.js';
 import { LABELS } from '../core/identity.js';
@@ -13,6 +12,10 @@ export interface EnvStatus {
   configFile: string | null;
   user: { name: string; uid: number; gid: number };
   engine: { url: string; source: string; remote: boolean };
+  /** The machine the env lives on: "this machine", or the remote host's name. */
+  host: string;
+  /** Where its folders are on that host. */
+  hostRoot: string;
   image: {
     ref: string;
     present: boolean;
@@ -45,9 +48,10 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
   const engine = await ctx.engine();
   const { envRoot, file } = ctx.loaded;
   const [container, gpu] = await Promise.all([findEnvContainer(engine, ctx.identity), gpuFacts(ctx)]);
-  const build = buildPlanFor(ctx, gpu);
+  const build = await buildPlanFor(ctx, gpu);
   const image = await imageStatus(engine, build);
   const mounts = envMounts(ctx).mounts;
+  const kinds = await ctx.host.kinds(mounts.map((m) => m.Source));
   return {
     env: ctx.identity.envName,
     envRoot,
@@ -58,6 +62,8 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       source: ctx.endpoint.source,
       remote: ctx.endpoint.remote,
     },
+    host: ctx.host.name,
+    hostRoot: ctx.hostRoot,
     image: {
       ref: ctx.identity.imageRef,
       present: image.image !== null,
@@ -74,11 +80,11 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       gpus: container ? (container.labels[LABELS.gpus] ?? 'none') : null,
       lease: container?.running ? leasedGpus(container.labels, gpu?.gpus.gpus ?? []) : [],
     },
-    mounts: mounts.map((m) => ({
+    mounts: mounts.map((m, i) => ({
       source: m.Source,
       target: m.Target,
       readonly: m.ReadOnly,
-      exists: existsSync(m.Source),
+      exists: kinds[i] !== null,
     })),
     gpus: gpu && {
       host: gpu.gpus.gpus.map((g) => ({ index: g.index, name: g.name, memoryMiB: g.memoryMiB })),

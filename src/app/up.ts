@@ -1,13 +1,12 @@
-import { existsSync, rmdirSync } from 'node:fs';
 import path from 'node:path';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
 import { configHash } from '../core/container-plan.js';
 import type { ContainerState, Engine } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
+import type { RepoState } from '../core/host.js';
 import { LABELS } from '../core/identity.js';
 import type { Progress } from '../core/ports.js';
-import { ensureHostDirs, openBuildLog } from '../host/fs-ops.js';
-import type { RepoState } from '../host/git.js';
+import { openBuildLog } from '../host/fs-ops.js';
 import type { EnvContext } from './context.js';
 import { withLock } from './env-lock.js';
 import { repoDir, workdirFor } from './env-paths.js';
@@ -38,7 +37,7 @@ export async function upEnv(ctx: EnvContext, options: UpOptions): Promise<UpResu
   if (!options.rebuild && isUpToDateAndRunning(ctx, await findEnvContainer(engine, ctx.identity)))
     ctx.ui.detail(`container ${ctx.identity.containerName} is already running`);
   else await withLock(ctx, () => prepareEnv(ctx, engine, options));
-  syncVscodeAttachConfig(ctx);
+  await syncVscodeAttachConfig(ctx);
   return { workdir: workdirFor(ctx) };
 }
 
@@ -53,10 +52,6 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
   const existing = await findEnvContainer(engine, ctx.identity);
   if (!options.rebuild && isUpToDateAndRunning(ctx, existing)) return;
 
-  if (ctx.endpoint.remote)
-    ctx.ui.warn(
-      `the engine at ${ctx.endpoint.url} is remote: bind-mount sources are folders on that host, and UID ${ctx.user.uid} there may be another user`,
-    );
   await cloneRepoIfMissing(ctx);
   // Loaded here, not at the top: `start` on a running env (the common case) never plans or builds.
   const [
@@ -66,9 +61,11 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
   ] = await Promise.all([import('./env-plan.js'), import('../core/image-ops.js'), import('./gpu-lease.js')]);
   let lease = await leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude: [] });
   let plan = await planEnv(ctx, lease?.uuids);
-  const missing = plan.mounts.mounts.slice(2).find((m) => !existsSync(m.Source));
+  const extraMounts = plan.mounts.mounts.slice(2);
+  const kinds = await ctx.host.kinds(extraMounts.map((m) => m.Source));
+  const missing = extraMounts.find((_, i) => kinds[i] === null);
   if (missing) {
-    throw new DevenvError(`mount source ${missing.Source} does not exist`, {
+    throw new DevenvError(`mount source ${missing.Source} does not exist${onHost(ctx)}`, {
       hint: `create it, or fix "mounts" in ${ctx.loaded.file ?? '.devenvrc'}`,
       code: 'config',
     });
@@ -89,7 +86,7 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
   );
   if ((options.rebuild || options.recreate) && existing) await removeEnvContainer(engine, ctx.identity);
   // Made only now, so a start that fails before this point leaves no empty folders behind.
-  ensureHostDirs(plan.mounts.hostDirs, ctx.user);
+  await ctx.host.makeDirs(plan.mounts.hostDirs);
   const exclude: string[] = [];
   for (let attempt = 1; ; attempt++) {
     const leased = lease;
@@ -127,43 +124,40 @@ const MAX_LEASE_ATTEMPTS = 5;
 
 /** Clones the configured repo into projects/ when it is not there; never touches an existing folder. */
 async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
-  const { config, envRoot } = ctx.loaded;
+  const { config } = ctx.loaded;
   const dest = repoDir(ctx);
   if (!config.repo || !dest) return;
   const projects = path.dirname(dest);
-  const madeProjects = !existsSync(projects);
-  ensureHostDirs([projects], ctx.user);
+  const [projectsKind] = await ctx.host.kinds([projects]);
+  await ctx.host.makeDirs([projects]);
+  const cloning = `cloning ${config.repo}${onHost(ctx)}`;
   let progress: Progress | null = null;
   let state: RepoState;
   try {
-    const { ensureRepo } = await import('../host/git.js');
-    state = await ensureRepo({
+    state = await ctx.host.cloneRepo({
       repo: config.repo,
       branch: config.branch,
       dest,
-      envRoot,
-      env: ctx.io.env,
+      root: ctx.hostRoot,
       signal: ctx.io.signal,
       onCloneStart: () => {
-        progress = ctx.ui.progress(`cloning ${config.repo}`);
+        progress = ctx.ui.progress(cloning);
       },
-      onProgress: (text) => progress?.update(`cloning ${config.repo}: ${text}`),
+      onProgress: (text) => progress?.update(`${cloning}: ${text}`),
     });
   } catch (error) {
     (progress as Progress | null)?.fail();
-    // A failed first start leaves no empty folder behind (rmdir removes only an empty one).
-    if (madeProjects) rmdirQuietly(projects);
+    // A failed first start leaves no empty folder behind (only an empty one can be removed).
+    if (projectsKind === null) await ctx.host.removeEmptyDir(projects);
     throw error;
   }
-  if (state === 'cloned') (progress as Progress | null)?.succeed(`cloned ${config.repo} into ${dest}`);
+  if (state === 'cloned')
+    (progress as Progress | null)?.succeed(`cloned ${config.repo} into ${dest}${onHost(ctx)}`);
   if (state === 'not-git')
-    ctx.ui.warn(`${dest} exists but is not a git repository; devenv leaves it as it is`);
+    ctx.ui.warn(`${dest}${onHost(ctx)} exists but is not a git repository; devenv leaves it as it is`);
 }
 
-function rmdirQuietly(dir: string): void {
-  try {
-    rmdirSync(dir);
-  } catch {
-    // not empty, or already gone: either way nothing of the user's is touched
-  }
+/** " on gpu1" for a remote host, so every path in a message says which machine it is on. */
+export function onHost(ctx: EnvContext): string {
+  return ctx.host.remote ? ` on ${ctx.host.name}` : '';
 }

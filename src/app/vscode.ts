@@ -14,10 +14,10 @@ const written = new WeakMap<EnvContext, string[]>();
  * Writes VS Code's attached-container configuration for the env's container, so "Attach to
  * Running Container" opens as the user in the workdir. Returns the files it wrote or kept.
  */
-export function writeVscodeAttachConfig(ctx: EnvContext): string[] {
+export async function writeVscodeAttachConfig(ctx: EnvContext): Promise<string[]> {
   const earlier = written.get(ctx);
   if (earlier) return earlier;
-  const home = userHome(ctx.io.env);
+  const home = ctx.host.remote ? ctx.host.account.home : userHome(ctx.io.env);
   if (!home) {
     throw new DevenvError("HOME is not set, so devenv cannot find VS Code's configuration folder", {
       hint: 'run devenv from a login shell, or set HOME',
@@ -32,13 +32,15 @@ export function writeVscodeAttachConfig(ctx: EnvContext): string[] {
     extensions: config.vscode.extensions,
   });
   const done: string[] = [];
-  for (const file of nameConfigFiles(home, ctx.identity.containerName)) {
-    const outcome = writeNameConfig(file, ours, ctx.user);
+  for (const file of await nameConfigFiles(ctx.host, home, ctx.identity.containerName)) {
+    const outcome = await writeNameConfig(ctx.host, file, ours);
     if (outcome === 'unparsable') {
       ctx.ui.warn(`${file} is not a JSON object devenv can read (a syntax error?); devenv left it as it is`);
       continue;
     }
-    ctx.ui.detail(`VS Code attach configuration ${outcome}: ${file}`);
+    ctx.ui.detail(
+      `VS Code attach configuration ${outcome}: ${file}${ctx.host.remote ? ` on ${ctx.host.name}` : ''}`,
+    );
     done.push(file);
   }
   written.set(ctx, done);
@@ -46,9 +48,9 @@ export function writeVscodeAttachConfig(ctx: EnvContext): string[] {
 }
 
 /** For `start`: the VS Code configuration is a convenience, so a failure is only a warning. */
-export function syncVscodeAttachConfig(ctx: EnvContext): void {
+export async function syncVscodeAttachConfig(ctx: EnvContext): Promise<void> {
   try {
-    writeVscodeAttachConfig(ctx);
+    await writeVscodeAttachConfig(ctx);
   } catch (error) {
     ctx.ui.warn(`could not write the VS Code attach configuration: ${(error as Error).message}`);
   }

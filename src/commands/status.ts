@@ -1,7 +1,7 @@
 import type { EnvContext } from '../app/context.js';
 import { collectStatus, type EnvStatus } from '../app/status.js';
 import { describeGpus } from '../core/gpu/describe.js';
-import { describeEndpoint } from '../docker/endpoint.js';
+import { describeEndpoint, LOCAL_HOST_NAME } from '../docker/endpoint.js';
 
 export function renderStatus(s: EnvStatus): string[] {
   const size = s.image.sizeBytes === null ? '' : `, ${(s.image.sizeBytes / 1024 ** 2).toFixed(0)} MB`;
@@ -11,7 +11,8 @@ export function renderStatus(s: EnvStatus): string[] {
   const lines = [
     `env:       ${s.env}`,
     `root:      ${s.envRoot}${s.configFile ? '' : ' (no .devenvrc: defaults)'}`,
-    `user:      ${s.user.name} (uid ${s.user.uid}, gid ${s.user.gid})`,
+    ...(s.host === LOCAL_HOST_NAME ? [] : [`host:      ${s.host} (folders in ${s.hostRoot})`]),
+    `user:      ${s.user.name} (uid ${s.user.uid}, gid ${s.user.gid}${s.host === LOCAL_HOST_NAME ? '' : ` on ${s.host}`})`,
     `engine:    ${describeEndpoint(s.engine)}${s.engine.remote ? ' [remote]' : ''}`,
     `image:     ${imageLine}`,
     `container: ${s.container.name} (${s.container.state}${containerGpus(s)})`,

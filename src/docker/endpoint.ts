@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevenvError } from '../core/errors.js';
+import { type SshTarget, sshTargetOf } from '../host/ssh.js';
 
 /** Where the engine is, as the docker CLI would find it, and how docker-modem reaches it. */
 export interface EngineEndpoint {
@@ -10,10 +11,15 @@ export interface EngineEndpoint {
   /** Where the choice came from: DOCKER_HOST, --context NAME, DOCKER_CONTEXT, config.json, default. */
   source: string;
   remote: boolean;
+  /** How messages name the engine's host: "this machine", a context's name, user@host[:port]. */
+  hostName: string;
+  /** Set for ssh:// engines: the host devenv reaches over SSH for the engine and every host-side step. */
+  ssh: SshTarget | null;
   modemOptions: Record<string, unknown>;
 }
 
 export const DEFAULT_SOCKET = 'unix:///var/run/docker.sock';
+export const LOCAL_HOST_NAME = 'this machine';
 
 /** "tcp://gpu1:2376 (from DOCKER_HOST)": the engine's URL and, unless it is the default, why that one. */
 export function describeEndpoint(endpoint: Pick<EngineEndpoint, 'url' | 'source'>): string {
@@ -29,13 +35,13 @@ export function resolveEndpoint(
   read: ReadFile = (f) => readFileSync(f, 'utf8'),
 ): EngineEndpoint {
   const configDir = env.DOCKER_CONFIG ?? path.join(env.HOME ?? '/', '.docker');
-  if (contextFlag) return fromContext(contextFlag, `--context ${contextFlag}`, configDir, read, env);
+  if (contextFlag) return fromContext(contextFlag, `--context ${contextFlag}`, configDir, read);
   if (env.DOCKER_HOST) {
     const tls =
       env.DOCKER_TLS_VERIFY && env.DOCKER_TLS_VERIFY !== '0'
         ? tlsFiles(env.DOCKER_CERT_PATH ?? configDir, read)
         : undefined;
-    return fromUrl(env.DOCKER_HOST, 'DOCKER_HOST', tls, env);
+    return fromUrl(env.DOCKER_HOST, 'DOCKER_HOST', tls);
   }
   const contextName = env.DOCKER_CONTEXT ?? currentContext(configDir, read);
   if (contextName && contextName !== 'default') {
@@ -44,10 +50,26 @@ export function resolveEndpoint(
       env.DOCKER_CONTEXT ? `DOCKER_CONTEXT=${contextName}` : `context ${contextName}`,
       configDir,
       read,
-      env,
     );
   }
   return fromUrl(DEFAULT_SOCKET, 'default');
+}
+
+/**
+ * The engine of a `hosts` entry or `--on` value: an ssh:// URL, else a docker context's name.
+ * `source` says where it was named, for messages.
+ */
+export function endpointOfHost(
+  entry: string,
+  source: string,
+  env: NodeJS.ProcessEnv,
+  read: ReadFile = (f) => readFileSync(f, 'utf8'),
+): EngineEndpoint {
+  if (/^[a-z]+:\/\//i.test(entry)) {
+    return fromUrl(entry, source);
+  }
+  const configDir = env.DOCKER_CONFIG ?? path.join(env.HOME ?? '/', '.docker');
+  return fromContext(entry, source, configDir, read);
 }
 
 function currentContext(configDir: string, read: ReadFile): string | undefined {
@@ -59,13 +81,7 @@ function currentContext(configDir: string, read: ReadFile): string | undefined {
   }
 }
 
-function fromContext(
-  name: string,
-  source: string,
-  configDir: string,
-  read: ReadFile,
-  env: NodeJS.ProcessEnv,
-): EngineEndpoint {
+function fromContext(name: string, source: string, configDir: string, read: ReadFile): EngineEndpoint {
   if (name === 'default') return fromUrl(DEFAULT_SOCKET, source);
   const id = createHash('sha256').update(name).digest('hex');
   let meta: { Endpoints?: { docker?: { Host?: string; SkipTLSVerify?: boolean } } };
@@ -88,7 +104,8 @@ function fromContext(
     });
   }
   const tlsDir = path.join(configDir, 'contexts', 'tls', id, 'docker');
-  return fromUrl(host, source, tlsFiles(tlsDir, read, true), env);
+  const endpoint = fromUrl(host, source, tlsFiles(tlsDir, read, true));
+  return endpoint.remote ? { ...endpoint, hostName: name } : endpoint;
 }
 
 interface TlsFiles {
@@ -118,12 +135,7 @@ function tlsFiles(dir: string, read: ReadFile, optional = false): TlsFiles | und
   return Object.keys(files).length > 0 ? files : undefined;
 }
 
-export function fromUrl(
-  url: string,
-  source: string,
-  tls?: TlsFiles,
-  env: NodeJS.ProcessEnv = {},
-): EngineEndpoint {
+export function fromUrl(url: string, source: string, tls?: TlsFiles): EngineEndpoint {
   const bad = () =>
     new DevenvError(`cannot use Docker endpoint ${JSON.stringify(url)} (from ${source})`, {
       hint: 'use unix:///path/to/docker.sock, tcp://host:port or ssh://user@host',
@@ -139,7 +151,14 @@ export function fromUrl(
     case 'unix:': {
       const socketPath = decodeURIComponent(parsed.pathname);
       if (!socketPath) throw bad();
-      return { url, source, remote: false, modemOptions: { socketPath } };
+      return {
+        url,
+        source,
+        remote: false,
+        hostName: LOCAL_HOST_NAME,
+        ssh: null,
+        modemOptions: { socketPath },
+      };
     }
     case 'tcp:':
     case 'http:':
@@ -147,10 +166,13 @@ export function fromUrl(
       if (!parsed.hostname) throw bad();
       const secure = parsed.protocol === 'https:' || tls !== undefined;
       const port = parsed.port || (secure ? '2376' : '2375');
+      const remote = !['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname);
       return {
         url,
         source,
-        remote: !['localhost', '127.0.0.1', '[::1]'].includes(parsed.hostname),
+        remote,
+        hostName: remote ? parsed.host : LOCAL_HOST_NAME,
+        ssh: null,
         modemOptions: {
           host: parsed.hostname,
           port: Number(port),
@@ -160,19 +182,10 @@ export function fromUrl(
       };
     }
     case 'ssh:': {
-      if (!parsed.hostname) throw bad();
-      return {
-        url,
-        source,
-        remote: true,
-        modemOptions: {
-          protocol: 'ssh',
-          host: parsed.hostname,
-          port: Number(parsed.port || 22),
-          ...(parsed.username ? { username: decodeURIComponent(parsed.username) } : {}),
-          sshOptions: { agent: env.SSH_AUTH_SOCK },
-        },
-      };
+      if (!parsed.hostname || (parsed.pathname !== '' && parsed.pathname !== '/')) throw bad();
+      const ssh = sshTargetOf(parsed);
+      // The connection itself is made by docker/ssh-dial.ts, over the system ssh.
+      return { url, source, remote: true, hostName: ssh.display, ssh, modemOptions: {} };
     }
     default:
       throw bad();

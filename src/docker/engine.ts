@@ -292,7 +292,17 @@ export class BuildFailure extends Error {
   }
 }
 
-export async function connectEngine(endpoint: EngineEndpoint): Promise<DockerodeEngine> {
+export async function connectEngine(
+  endpoint: EngineEndpoint,
+  env: NodeJS.ProcessEnv,
+): Promise<DockerodeEngine> {
   const { default: Docker } = await import('dockerode');
+  if (endpoint.ssh) {
+    const { sshEngineAgent } = await import('./ssh-dial.js');
+    const agent = sshEngineAgent(endpoint.ssh, endpoint.hostName, env);
+    // The host part only fills in the request URL: the agent's connections go over ssh.
+    const options = { protocol: 'http', host: 'docker', port: 80, agent } as Dockerode.DockerOptions;
+    return new DockerodeEngine(new Docker(options), endpoint);
+  }
   return new DockerodeEngine(new Docker(endpoint.modemOptions as Dockerode.DockerOptions), endpoint);
 }

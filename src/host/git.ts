@@ -2,31 +2,20 @@ import { existsSync, mkdirSync, readdirSync, renameSync, rmdirSync, rmSync, stat
 import path from 'node:path';
 import { DevenvError } from '../core/errors.js';
 import { cloneError, isLocalRepo } from '../core/git-errors.js';
-
-export type RepoState = 'cloned' | 'present' | 'not-git';
+import type { CloneRequest, RepoState } from '../core/host.js';
 
 /**
  * Clones `repo` into `dest` on the host, as the host user with their own credentials and agent,
  * unless `dest` exists (then it is never touched). The clone goes to a temporary folder next to
  * `dest` first, so a failed or interrupted clone leaves nothing at `dest`.
  */
-export async function ensureRepo(options: {
-  repo: string;
-  branch: string | null;
-  dest: string;
-  envRoot: string;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-  onProgress?: (text: string) => void;
-  /** Called once a clone is really needed (the folder is missing or empty). */
-  onCloneStart?: () => void;
-}): Promise<RepoState> {
+export async function ensureRepo(options: CloneRequest & { env: NodeJS.ProcessEnv }): Promise<RepoState> {
   const { dest } = options;
   if (existsSync(dest) && !(statSync(dest).isDirectory() && readdirSync(dest).length === 0)) {
     return existsSync(path.join(dest, '.git')) ? 'present' : 'not-git';
   }
   options.onCloneStart?.();
-  const source = isLocalRepo(options.repo) ? path.resolve(options.envRoot, options.repo) : options.repo;
+  const source = isLocalRepo(options.repo) ? path.resolve(options.root, options.repo) : options.repo;
   const parent = path.dirname(dest);
   mkdirSync(parent, { recursive: true });
   const temp = path.join(parent, `.devenv-clone-${path.basename(dest)}-${process.pid}`);

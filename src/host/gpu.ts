@@ -6,8 +6,6 @@
  * systeminformation is imported only when nvidia-smi is missing and lspci exists: it is slow to
  * load, runs nvidia-smi synchronously, and without lspci it finds nothing anyway (NOTES.md).
  */
-import { type ExecFileException, execFile } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CDI_GPU_KIND, type EngineGpuSupport } from '../core/gpu/gpu-plan.js';
 import {
@@ -23,6 +21,8 @@ import {
   parseUsageCsv,
   USAGE_QUERY_FIELDS,
 } from '../core/gpu/nvidia-smi-parse.js';
+import type { Host } from '../core/host.js';
+import { localHost } from './local-host.js';
 import { findOnPath } from './path-lookup.js';
 
 export interface HostGpuDetection {
@@ -35,6 +35,8 @@ export interface HostGpuDetection {
 
 export interface DetectHostGpusOptions {
   env: NodeJS.ProcessEnv;
+  /** Where nvidia-smi runs: the engine's host (this machine, from `env`, by default). */
+  host?: Host;
   timeoutMs?: number;
   /** Whether an NVIDIA card sits on the PCI bus; defaults to asking systeminformation. */
   nvidiaOnPciBus?: () => Promise<boolean>;
@@ -51,7 +53,8 @@ const NVIDIA_HOOKS = ['nvidia-container-runtime-hook', 'nvidia-container-toolkit
 
 /** Never throws: every detection failure becomes `problem` or an empty result. */
 export async function detectHostGpus(options: DetectHostGpusOptions): Promise<HostGpuDetection> {
-  const run = (args: string[]) => runNvidiaSmi(args, options.env, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const host = options.host ?? localHost(options.env);
+  const run = (args: string[]) => runNvidiaSmi(host, args, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   const [firstQuery, table] = await Promise.all([run(queryGpuArgs(GPU_QUERY_FIELDS)), run([])]);
   const olderDriver = firstQuery.outcome === 'failed' && /not a valid field/i.test(firstQuery.message);
   const fields = olderDriver ? FIELDS_WITHOUT_COMPUTE_CAP : GPU_QUERY_FIELDS;
@@ -94,8 +97,8 @@ export interface HostGpuUsage {
  * throws: no nvidia-smi, a failing driver or a timeout gives empty lists (detectHostGpus is
  * where such problems are reported), and each query stands on its own.
  */
-export async function readGpuUsage(env: NodeJS.ProcessEnv): Promise<HostGpuUsage> {
-  const run = (args: string[]) => runNvidiaSmi(args, env, DEFAULT_TIMEOUT_MS);
+export async function readGpuUsage(host: Host): Promise<HostGpuUsage> {
+  const run = (args: string[]) => runNvidiaSmi(host, args, DEFAULT_TIMEOUT_MS);
   const [usage, apps] = await Promise.all([
     run(queryGpuArgs(USAGE_QUERY_FIELDS)),
     run([`--query-compute-apps=${COMPUTE_APPS_QUERY_FIELDS.join(',')}`, '--format=csv,noheader,nounits']),
@@ -109,19 +112,20 @@ export async function readGpuUsage(env: NodeJS.ProcessEnv): Promise<HostGpuUsage
 /**
  * What the engine offers for GPUs, from the `docker info` already fetched: an nvidia runtime,
  * CDI specs for nvidia.com/gpu, the NVIDIA hook on PATH. The spec files and PATH are read on
- * this host, which is the engine's host for a local engine.
+ * the engine's host.
  */
 export async function detectEngineGpuSupport(
   info: { Runtimes?: Record<string, unknown>; CDISpecDirs?: string[] },
-  env: NodeJS.ProcessEnv,
+  host: Host,
 ): Promise<EngineGpuSupport> {
   const nvidiaRuntime = Object.keys(info.Runtimes ?? {}).some((name) =>
     name.toLowerCase().includes('nvidia'),
   );
-  const [cdiDevices, hookOnPath] = await Promise.all([
-    nvidiaCdiDevices(cdiSpecDirsOf(info)),
-    NVIDIA_HOOKS.some((name) => findOnPath(name, env.PATH) !== null),
+  const [cdiDevices, hooks] = await Promise.all([
+    nvidiaCdiDevices(host, cdiSpecDirsOf(info)),
+    Promise.all(NVIDIA_HOOKS.map((name) => host.hasCommand(name))),
   ]);
+  const hookOnPath = hooks.some(Boolean);
   return { nvidiaRuntime, cdiDevices, hookOnPath };
 }
 
@@ -139,47 +143,27 @@ function queryGpuArgs(fields: readonly string[]): string[] {
   return [`--query-gpu=${fields.join(',')}`, '--format=csv,noheader,nounits'];
 }
 
+/** The exit code runLocal gives a program it could not start (e.g. an env value with a NUL byte). */
+const STARTUP_FAILED = 126;
+
 type NvidiaSmiResult =
   | { outcome: 'ok'; stdout: string }
   | { outcome: 'missing' }
   | { outcome: 'failed'; message: string };
 
-function runNvidiaSmi(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<NvidiaSmiResult> {
-  return new Promise((resolve) => {
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      // execFile looks the command up on options.env.PATH, so the injected env decides.
-      const child = execFile('nvidia-smi', args, { env, encoding: 'utf8' }, (error, stdout, stderr) => {
-        clearTimeout(timer);
-        if (error === null) resolve({ outcome: 'ok', stdout });
-        else if (error.code === 'ENOENT') resolve({ outcome: 'missing' });
-        else resolve({ outcome: 'failed', message: failureMessage(error, stdout, stderr) });
-      });
-      // Our own timer rather than execFile's `timeout`: that one waits for the child to exit, and
-      // nvidia-smi stuck in the driver (uninterruptible sleep) does not exit even on SIGKILL.
-      timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        child.stdout?.destroy();
-        child.stderr?.destroy();
-        child.unref();
-        resolve({
-          outcome: 'failed',
-          message: `nvidia-smi did not answer within ${timeoutMs} ms: the NVIDIA driver may be hung`,
-        });
-      }, timeoutMs);
-    } catch (error) {
-      // spawn throws synchronously for arguments it cannot pass, e.g. an env value with a NUL byte.
-      resolve({ outcome: 'failed', message: `nvidia-smi could not be started: ${String(error)}` });
-    }
-  });
-}
-
-function failureMessage(error: ExecFileException, stdout: string, stderr: string): string {
+async function runNvidiaSmi(host: Host, args: string[], timeoutMs: number): Promise<NvidiaSmiResult> {
+  const result = await host.run(['nvidia-smi', ...args], { timeoutMs });
+  if (result.outcome === 'missing') return { outcome: 'missing' };
+  if (result.outcome === 'timeout')
+    return {
+      outcome: 'failed',
+      message: `nvidia-smi did not answer within ${timeoutMs} ms: the NVIDIA driver may be hung`,
+    };
+  if (result.code === 0) return { outcome: 'ok', stdout: result.stdout };
+  if (result.code === STARTUP_FAILED) return { outcome: 'failed', message: `nvidia-smi ${result.stderr}` };
   // nvidia-smi prints its own failures ("NVIDIA-SMI has failed because ...") on stdout.
-  const said = firstLine(stderr) ?? firstLine(stdout) ?? error.message;
-  const exit =
-    typeof error.code === 'number' ? `exit ${error.code}` : (error.code ?? error.signal ?? 'error');
-  return `nvidia-smi failed (${exit}): ${said}`;
+  const said = firstLine(result.stderr) ?? firstLine(result.stdout) ?? 'no message';
+  return { outcome: 'failed', message: `nvidia-smi failed (exit ${result.code}): ${said}` };
 }
 
 function firstLine(text: string): string | null {
@@ -192,11 +176,18 @@ function firstLine(text: string): string | null {
 }
 
 async function missingDriverProblem(options: DetectHostGpusOptions): Promise<string | null> {
+  if (options.host?.remote) return (await nvidiaOnRemotePciBus(options.host)) ? NO_DRIVER_PROBLEM : null;
   if (!findOnPath('lspci', options.env.PATH)) return null;
   const onBus = await Promise.resolve()
     .then(options.nvidiaOnPciBus ?? nvidiaControllerInSysteminformation)
     .catch(() => false);
   return onBus ? NO_DRIVER_PROBLEM : null;
+}
+
+/** `lspci -n` there: an NVIDIA (10de) display or 3D controller (class 0300, 0302). */
+async function nvidiaOnRemotePciBus(host: Host): Promise<boolean> {
+  const listed = await host.run(['lspci', '-n'], { timeoutMs: DEFAULT_TIMEOUT_MS });
+  return listed.outcome === 'exited' && /\b030[02]: 10de:/.test(listed.stdout);
 }
 
 async function nvidiaControllerInSysteminformation(): Promise<boolean> {
@@ -215,16 +206,21 @@ function cdiSpecDirsOf(info: { CDISpecDirs?: string[] }): string[] {
   return info.CDISpecDirs.length > 0 ? info.CDISpecDirs : DEFAULT_CDI_SPEC_DIRS;
 }
 
-async function nvidiaCdiDevices(dirs: string[]): Promise<string[]> {
-  const perDir = await Promise.all(dirs.map(cdiDevicesInDir));
+async function nvidiaCdiDevices(host: Host, dirs: string[]): Promise<string[]> {
+  const perDir = await Promise.all(dirs.map((dir) => cdiDevicesInDir(host, dir)));
   return [...new Set(perDir.flat())];
 }
 
-async function cdiDevicesInDir(dir: string): Promise<string[]> {
-  const entries = await readdir(dir).catch(() => [] as string[]);
+async function cdiDevicesInDir(host: Host, dir: string): Promise<string[]> {
+  const entries = await host.listDir(dir).catch(() => [] as string[]);
   const specFiles = entries.filter((name) => /\.(ya?ml|json)$/i.test(name)).sort();
   const texts = await Promise.all(
-    specFiles.map((name) => readFile(path.join(dir, name), 'utf8').catch(() => '')),
+    specFiles.map((name) =>
+      host.readFile(path.join(dir, name)).then(
+        (content) => content?.toString() ?? '',
+        () => '',
+      ),
+    ),
   );
   return texts.flatMap(cdiGpuDeviceNames);
 }

@@ -2,22 +2,17 @@
  * Host processes: which Docker container a process runs in, so the GPU map can tell a devenv
  * env's process from a foreign one. Read from procfs; Linux only (elsewhere: null).
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import type { Host } from '../core/host.js';
 
 /**
  * The full ID of the Docker container host process `pid` runs in; null when it runs in none, has
- * gone, or its cgroup cannot be read. A PID from nvidia-smi on the host is a host PID.
+ * gone, or its cgroup cannot be read. A PID from nvidia-smi on the host is that host's PID.
  */
-export function containerOfPid(pid: number, procRoot = '/proc'): string | null {
+export async function containerOfPid(host: Host, pid: number, procRoot = '/proc'): Promise<string | null> {
   if (!Number.isSafeInteger(pid) || pid <= 0) return null;
-  let text: string;
-  try {
-    text = readFileSync(path.join(procRoot, String(pid), 'cgroup'), 'utf8');
-  } catch {
-    return null;
-  }
-  return containerIdFromCgroup(text);
+  const text = await host.readFile(path.join(procRoot, String(pid), 'cgroup')).catch(() => null);
+  return text === null ? null : containerIdFromCgroup(text.toString());
 }
 
 // dockerd puts a container's processes in `<parent>/<id>` with the cgroupfs driver (parent

@@ -68,6 +68,20 @@ export function requirementsContext(requirementsFile: string | null): ContextFil
   );
 }
 
+/**
+ * A requirements file read from a remote host, alone: the local packages and included files it
+ * names stay on that host, where the build (which runs from this machine) cannot copy them.
+ */
+export function requirementsTextContext(text: string, where: string): ContextFile[] {
+  const rewritten = rewriteRequirements(text, (ref) => {
+    throw new DevenvError(`${where} names ${ref.ref}, a file on that host that the build cannot copy`, {
+      hint: 'install it from an index or a git URL, or set "requirements" to a file without local paths',
+      code: 'config',
+    });
+  });
+  return [{ path: 'python/requirements.txt', content: Buffer.from(rewritten) }];
+}
+
 function copyTree(source: string, target: string, add: (file: ContextFile) => void): void {
   const stat = statSync(source);
   if (stat.isFile()) {

@@ -1,27 +1,28 @@
-import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { applyEdits, modify, type ParseError, parse } from 'jsonc-parser';
+import type { Host } from '../core/host.js';
 import {
   type AttachedConfig,
   attachedConfigChanges,
   type ConfigChange,
   REMOTE_CONTAINERS_STORAGE,
 } from '../core/vscode-attach.js';
-import { handOver, mkdirOwned } from './ownership.js';
 
 /** Where VS Code keeps the Dev Containers extension's state, relative to the user's home. */
 const SERVER_STORAGE = ['.vscode-server', 'data', 'User', 'globalStorage', REMOTE_CONTAINERS_STORAGE];
 const DESKTOP_STORAGE = ['.config', 'Code', 'User', 'globalStorage', REMOTE_CONTAINERS_STORAGE];
 
 /**
- * The nameConfigs files to write for a container: always the VS Code server's (Remote-SSH runs
- * the extension there), and a desktop VS Code's only when its storage folder already exists.
+ * The nameConfigs files to write for a container, on the engine's host: always the VS Code
+ * server's (Remote-SSH runs the extension there), and a desktop VS Code's only when its storage
+ * folder already exists.
  */
-export function nameConfigFiles(home: string, containerName: string): string[] {
+export async function nameConfigFiles(host: Host, home: string, containerName: string): Promise<string[]> {
   const file = `${encodeURIComponent(containerName)}.json`;
-  const files = [path.join(home, ...SERVER_STORAGE, 'nameConfigs', file)];
-  const desktop = path.join(home, ...DESKTOP_STORAGE);
-  if (existsSync(desktop)) files.push(path.join(desktop, 'nameConfigs', file));
+  const files = [path.posix.join(home, ...SERVER_STORAGE, 'nameConfigs', file)];
+  const desktop = path.posix.join(home, ...DESKTOP_STORAGE);
+  const [kind] = await host.kinds([desktop]);
+  if (kind === 'dir') files.push(path.posix.join(desktop, 'nameConfigs', file));
   return files;
 }
 
@@ -36,19 +37,10 @@ const EDITING = {
  * Merges devenv's keys into one nameConfigs file. The file is JSON with comments (VS Code's
  * JSONC): it is edited in place, value by value, so the user's comments and layout stay. A file
  * that does not parse, or holds something other than an object, is left exactly as it is. New
- * folders and files are handed to the user when devenv runs as root for them (sudo).
+ * folders and files belong to the host's account (handed over when devenv runs under sudo).
  */
-export function writeNameConfig(
-  file: string,
-  ours: AttachedConfig,
-  owner: { uid: number; gid: number },
-): WriteOutcome {
-  let text: string | null = null;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
+export async function writeNameConfig(host: Host, file: string, ours: AttachedConfig): Promise<WriteOutcome> {
+  const text = (await host.readFile(file))?.toString() ?? null;
   let existing: unknown;
   if (text !== null && text.trim() !== '') {
     const errors: ParseError[] = [];
@@ -65,11 +57,6 @@ export function writeNameConfig(
   let next = text !== null && existing !== undefined ? text : '{}\n';
   for (const change of ordered) next = applyEdits(next, modify(next, change.path, change.value, EDITING));
 
-  mkdirOwned(path.dirname(file), owner);
-  const mode = text === null ? 0o644 : statSync(file).mode & 0o777;
-  const temp = `${file}.devenv-${process.pid}.tmp`;
-  writeFileSync(temp, next, { mode });
-  handOver(temp, owner);
-  renameSync(temp, file);
+  await host.writeFile(file, next);
   return 'written';
 }

@@ -59,6 +59,8 @@ describe('parseConfig: defaults', () => {
     pythonPackages: [],
     installer: 'pip',
     vscode: { extensions: [] },
+    remoteRoot: null,
+    hosts: [],
     sshAgent: false,
   };
 
@@ -291,6 +293,11 @@ describe('validateConfig: wrong types name the key and what is allowed', () => {
     { key: 'installer', value: 'conda', says: 'must be one of "pip", "uv" (got "conda")' },
     { key: 'vscode', value: ['ms-python.python'], says: 'must be an object (got a list)' },
     { key: 'sshAgent', value: 'yes', says: 'must be true or false (got "yes")' },
+    {
+      key: 'remoteRoot',
+      value: 'devenv/x',
+      says: `must be absolute or start with ~/ (the remote account's home) (got "devenv/x")`,
+    },
   ])('$key: $value', ({ key, value, says }) => {
     const error = rejected({ [key]: value });
     expect(error.message).toContain(`${FILE}: "${key}" ${says}`);
@@ -551,6 +558,28 @@ describe('validateConfig: values Docker or the image would reject', () => {
       allowSystemTarget: true,
     };
     expect(accepted({ mounts: [mount] }).mounts).toEqual([mount]);
+  });
+});
+
+describe('hosts', () => {
+  it.each([
+    {
+      value: 'tcp://gpu1:2375',
+      says: 'must reach its host over SSH: use ssh://user@host, or a context whose endpoint is one (got "tcp://gpu1:2375")',
+    },
+    {
+      value: 'ssh://me@gpu1/path',
+      says: 'must be a docker context name or ssh://user@host[:port] (got "ssh://me@gpu1/path")',
+    },
+    { value: 'my box', says: 'must be a docker context name or ssh://user@host[:port] (got "my box")' },
+  ])('refuses $value, naming the entry', ({ value, says }) => {
+    const error = rejected({ hosts: ['gpu1', value] });
+    expect(error.message).toContain(`${FILE}: "hosts[1]" ${says}`);
+  });
+
+  it('takes context names and ssh:// URLs with a user and a port', () => {
+    const hosts = ['gpu1', 'ssh://me@gpu2.example.com', 'ssh://me@10.0.0.7:2222', 'ssh://gpu3'];
+    expect(parseConfig(JSON.stringify({ hosts }), FILE, ctx).hosts).toEqual(hosts);
   });
 });
 

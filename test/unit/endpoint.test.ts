@@ -104,7 +104,7 @@ describe('resolveEndpoint: DOCKER_HOST and the default', () => {
       url: 'ssh://alice@gpu-box',
       source: 'DOCKER_HOST',
       remote: true,
-      modem: { protocol: 'ssh', host: 'gpu-box', port: 22, username: 'alice' },
+      ssh: { host: 'gpu-box', user: 'alice', port: null, display: 'alice@gpu-box' },
     },
     {
       label: 'ssh with a port, no user',
@@ -112,27 +112,32 @@ describe('resolveEndpoint: DOCKER_HOST and the default', () => {
       url: 'ssh://gpu-box:2222',
       source: 'DOCKER_HOST',
       remote: true,
-      modem: { protocol: 'ssh', host: 'gpu-box', port: 2222 },
+      ssh: { host: 'gpu-box', user: null, port: 2222, display: 'gpu-box:2222' },
     },
-  ])('$label', ({ env, url, source, remote, modem }) => {
+  ])('$label', ({ env, url, source, remote, modem, ssh }) => {
     const endpoint = resolveEndpoint(env, undefined, reader({}));
     expect(endpoint).toMatchObject({ url, source, remote });
-    expect(endpoint.modemOptions).toMatchObject(modem);
+    if (modem) expect(endpoint.modemOptions).toMatchObject(modem);
+    if (ssh) expect(endpoint.ssh).toEqual(ssh);
+    expect(endpoint.hostName).toBe(ssh ? ssh.display : remote ? new URL(url).host : 'this machine');
   });
 
-  it('ssh without a user sets no username', () => {
-    expect(
-      resolveEndpoint({ HOME, DOCKER_HOST: 'ssh://gpu-box' }, undefined, reader({})).modemOptions,
-    ).not.toHaveProperty('username');
-  });
-
-  it('ssh uses the SSH agent of the env it was given', () => {
-    const endpoint = resolveEndpoint(
-      { HOME, DOCKER_HOST: 'ssh://alice@gpu-box', SSH_AUTH_SOCK: '/tmp/given-agent.sock' },
-      undefined,
-      reader({}),
+  it('an ssh:// URL with a path is refused (the docker CLI takes none)', () => {
+    expect(() => resolveEndpoint({ HOME, DOCKER_HOST: 'ssh://gpu-box/x' }, undefined, reader({}))).toThrow(
+      /cannot use Docker endpoint "ssh:\/\/gpu-box\/x"/,
     );
-    expect(endpoint.modemOptions.sshOptions).toEqual({ agent: '/tmp/given-agent.sock' });
+  });
+
+  it('a context on an ssh:// engine is named by the context', () => {
+    const files = { [metaPath(`${HOME}/.docker`, 'gpu1')]: meta('ssh://alice@gpu-box:2200') };
+    const endpoint = resolveEndpoint({ HOME }, 'gpu1', reader(files));
+    expect(endpoint).toMatchObject({ hostName: 'gpu1', remote: true });
+    expect(endpoint.ssh).toEqual({
+      host: 'gpu-box',
+      user: 'alice',
+      port: 2200,
+      display: 'alice@gpu-box:2200',
+    });
   });
 });
 

@@ -145,7 +145,14 @@ describe('statusOf', () => {
 });
 
 describe('DockerodeEngine: engine answers become typed errors', () => {
-  const endpoint = { url: DEFAULT_SOCKET, source: 'default', remote: false, modemOptions: {} };
+  const endpoint = {
+    url: DEFAULT_SOCKET,
+    source: 'default',
+    remote: false,
+    hostName: 'this machine',
+    ssh: null,
+    modemOptions: {},
+  };
   /** A dockerode stand-in whose every call rejects with `error`. */
   const engineFailingWith = (error: unknown) => {
     const reject = async () => {

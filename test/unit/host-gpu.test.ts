@@ -10,6 +10,7 @@ import {
   NO_DRIVER_PROBLEM,
   readGpuUsage,
 } from '../../src/host/gpu.js';
+import { localHost } from '../../src/host/local-host.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/nvidia-smi', import.meta.url));
 const FAKE_DIR = fileURLToPath(new URL('../fixtures/fake-nvidia-smi', import.meta.url));
@@ -283,7 +284,10 @@ describe('detectEngineGpuSupport', () => {
 
   it('docker 20.10 style info (no CDISpecDirs), no hook: nothing', async () => {
     expect(
-      await detectEngineGpuSupport({ Runtimes: { runc: {}, 'io.containerd.runc.v2': {} } }, { PATH: empty }),
+      await detectEngineGpuSupport(
+        { Runtimes: { runc: {}, 'io.containerd.runc.v2': {} } },
+        localHost({ PATH: empty }),
+      ),
     ).toEqual({
       nvidiaRuntime: false,
       cdiDevices: [],
@@ -296,7 +300,7 @@ describe('detectEngineGpuSupport', () => {
       Runtimes: { nvidia: { path: 'nvidia-container-runtime' }, runc: {} },
       CDISpecDirs: [specs, join(scratch, 'missing')],
     };
-    expect(await detectEngineGpuSupport(info, { PATH: `${empty}:${hookDir}` })).toEqual({
+    expect(await detectEngineGpuSupport(info, localHost({ PATH: `${empty}:${hookDir}` }))).toEqual({
       nvidiaRuntime: true,
       cdiDevices: [
         'nvidia.com/gpu=0',
@@ -308,7 +312,7 @@ describe('detectEngineGpuSupport', () => {
   });
 
   it('the legacy nvidia-container-toolkit hook name counts too', async () => {
-    expect((await detectEngineGpuSupport({}, { PATH: toolkitDir })).hookOnPath).toBe(true);
+    expect((await detectEngineGpuSupport({}, localHost({ PATH: toolkitDir }))).hookOnPath).toBe(true);
   });
 });
 
@@ -331,7 +335,7 @@ describe('readGpuUsage with the fake nvidia-smi on the 8-GPU server', () => {
   };
 
   it('without a state file every GPU is idle and nothing runs', async () => {
-    expect(await readGpuUsage(fakeEnv(SERVER))).toEqual({
+    expect(await readGpuUsage(localHost(fakeEnv(SERVER)))).toEqual({
       usage: UUIDS.map((uuid) => ({ uuid, memoryUsedMiB: 0, utilizationPct: 0 })),
       processes: [],
     });
@@ -350,7 +354,7 @@ describe('readGpuUsage with the fake nvidia-smi on the 8-GPU server', () => {
         '',
       ].join('\n'),
     );
-    const { usage, processes } = await readGpuUsage(env);
+    const { usage, processes } = await readGpuUsage(localHost(env));
     expect(usage.slice(0, 4)).toEqual([
       { uuid: UUIDS[0], memoryUsedMiB: 0, utilizationPct: 0 },
       { uuid: UUIDS[1], memoryUsedMiB: 30000, utilizationPct: 85 },
@@ -368,11 +372,11 @@ describe('readGpuUsage with the fake nvidia-smi on the 8-GPU server', () => {
 
   it('a state file naming a GPU the machine does not have fails the fake, so the typo shows', async () => {
     const env = withState(`app 1 GPU-00000000-0000-0000-0000-000000000000 10\n`);
-    expect(await readGpuUsage(env)).toEqual({ usage: [], processes: [] });
+    expect(await readGpuUsage(localHost(env))).toEqual({ usage: [], processes: [] });
   });
 
   it('machines answered from captures get live usage from the state too', async () => {
-    const result = await readGpuUsage(fakeEnv('utkuozdemir_l40s_595.80'));
+    const result = await readGpuUsage(localHost(fakeEnv('utkuozdemir_l40s_595.80')));
     // The capture was taken at 100 %; live usage is the state's, idle by default.
     expect(result).toEqual({
       usage: [{ uuid: 'GPU-00000000-0000-0000-0000-000000000000', memoryUsedMiB: 0, utilizationPct: 0 }],
@@ -386,7 +390,7 @@ describe('readGpuUsage without a working nvidia-smi', () => {
     { label: 'no nvidia-smi', env: { PATH: dirWith('usage-empty', {}) } },
     { label: 'a driver that does not answer', env: fakeEnv('no-such-machine') },
   ])('$label -> no usage, no processes', async ({ env }) => {
-    expect(await readGpuUsage(env)).toEqual({ usage: [], processes: [] });
+    expect(await readGpuUsage(localHost(env))).toEqual({ usage: [], processes: [] });
   });
 });
 
@@ -408,7 +412,7 @@ case "$1" in
 esac
 `,
     });
-    expect(await readGpuUsage({ PATH: `${rendezvous}:/usr/bin:/bin` })).toEqual({
+    expect(await readGpuUsage(localHost({ PATH: `${rendezvous}:/usr/bin:/bin` }))).toEqual({
       usage: [{ uuid: 'GPU-a', memoryUsedMiB: 1, utilizationPct: 2 }],
       processes: [{ pid: 7, gpuUuid: 'GPU-a', usedMemoryMiB: 1 }],
     });

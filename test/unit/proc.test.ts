@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { localHost } from '../../src/host/local-host.js';
 import { containerIdFromCgroup, containerOfPid } from '../../src/host/proc.js';
 
 const ID = '9723483ca50c377b8b3605eead2d3c5ada26f57f6beafc13acc04c6e6de7c87d';
@@ -70,23 +71,24 @@ describe('containerIdFromCgroup', () => {
 
 describe('containerOfPid', () => {
   const proc = mkdtempSync(join(tmpdir(), 'devenv-proc-'));
+  const host = localHost(process.env);
   afterAll(() => rmSync(proc, { recursive: true, force: true }));
   const writeCgroup = (pid: number, text: string) => {
     mkdirSync(join(proc, String(pid)), { recursive: true });
     writeFileSync(join(proc, String(pid), 'cgroup'), text);
   };
 
-  it('reads /proc/<pid>/cgroup', () => {
+  it('reads /proc/<pid>/cgroup', async () => {
     writeCgroup(4242, `0::/system.slice/docker-${ID}.scope\n`);
     writeCgroup(4343, '0::/user.slice\n');
-    expect(containerOfPid(4242, proc)).toBe(ID);
-    expect(containerOfPid(4343, proc)).toBeNull();
+    expect(await containerOfPid(host, 4242, proc)).toBe(ID);
+    expect(await containerOfPid(host, 4343, proc)).toBeNull();
   });
 
-  it('a process that is gone, or a PID that cannot be one -> null', () => {
-    expect(containerOfPid(999_999, proc)).toBeNull();
-    expect(containerOfPid(0, proc)).toBeNull();
-    expect(containerOfPid(-1, proc)).toBeNull();
-    expect(containerOfPid(1.5, proc)).toBeNull();
+  it('a process that is gone, or a PID that cannot be one -> null', async () => {
+    expect(await containerOfPid(host, 999_999, proc)).toBeNull();
+    expect(await containerOfPid(host, 0, proc)).toBeNull();
+    expect(await containerOfPid(host, -1, proc)).toBeNull();
+    expect(await containerOfPid(host, 1.5, proc)).toBeNull();
   });
 });

@@ -11,6 +11,7 @@ import {
   codeCommand,
   shellQuote,
 } from '../../src/core/vscode-attach.js';
+import { localHost } from '../../src/host/local-host.js';
 import { nameConfigFiles, writeNameConfig } from '../../src/host/vscode-config.js';
 
 const ours = attachedConfigFor({
@@ -112,26 +113,26 @@ describe('attachedConfigChanges', () => {
 
 describe('nameConfig files', () => {
   const home = () => mkdtempSync(path.join(os.tmpdir(), 'devenv-vscode-'));
-  const me = { name: 'me', uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+  const host = localHost(process.env);
   const storage = 'User/globalStorage/ms-vscode-remote.remote-containers/nameConfigs';
 
-  it('names the VS Code server file, and the desktop one only when its folder exists', () => {
+  it('names the VS Code server file, and the desktop one only when its folder exists', async () => {
     const dir = home();
-    expect(nameConfigFiles(dir, 'devenv-x-me')).toEqual([
+    expect(await nameConfigFiles(host, dir, 'devenv-x-me')).toEqual([
       path.join(dir, '.vscode-server/data', storage, 'devenv-x-me.json'),
     ]);
     mkdirSync(path.join(dir, '.config/Code/User/globalStorage/ms-vscode-remote.remote-containers'), {
       recursive: true,
     });
-    expect(nameConfigFiles(dir, 'devenv-x-me')).toEqual([
+    expect(await nameConfigFiles(host, dir, 'devenv-x-me')).toEqual([
       path.join(dir, '.vscode-server/data', storage, 'devenv-x-me.json'),
       path.join(dir, '.config/Code', storage, 'devenv-x-me.json'),
     ]);
   });
 
-  it('creates the file (0644), then reports it unchanged', () => {
-    const [file] = nameConfigFiles(home(), 'c') as [string];
-    expect(writeNameConfig(file, ours, me)).toBe('written');
+  it('creates the file (0644), then reports it unchanged', async () => {
+    const [file] = (await nameConfigFiles(host, home(), 'c')) as [string];
+    expect(await writeNameConfig(host, file, ours)).toBe('written');
     const text = readFileSync(file, 'utf8');
     expect(JSON.parse(text)).toEqual({
       remoteUser: 'alice',
@@ -141,14 +142,14 @@ describe('nameConfig files', () => {
     });
     expect(text).toBe(`${JSON.stringify(JSON.parse(text), null, 2)}\n`);
     expect(statSync(file).mode & 0o777).toBe(0o644);
-    expect(writeNameConfig(file, ours, me)).toBe('unchanged');
+    expect(await writeNameConfig(host, file, ours)).toBe('unchanged');
   });
 
-  it('keeps the keys already in the file and its mode', () => {
-    const [file] = nameConfigFiles(home(), 'c') as [string];
+  it('keeps the keys already in the file and its mode', async () => {
+    const [file] = (await nameConfigFiles(host, home(), 'c')) as [string];
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, JSON.stringify({ forwardPorts: [3000], remoteUser: 'root' }), { mode: 0o600 });
-    expect(writeNameConfig(file, ours, me)).toBe('written');
+    expect(await writeNameConfig(host, file, ours)).toBe('written');
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({
       forwardPorts: [3000],
       remoteUser: 'alice',
@@ -156,8 +157,8 @@ describe('nameConfig files', () => {
     expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
-  it('edits a file with comments and trailing commas in place, keeping them', () => {
-    const [file] = nameConfigFiles(home(), 'c') as [string];
+  it('edits a file with comments and trailing commas in place, keeping them', async () => {
+    const [file] = (await nameConfigFiles(host, home(), 'c')) as [string];
     mkdirSync(path.dirname(file), { recursive: true });
     const text = [
       '{',
@@ -170,7 +171,7 @@ describe('nameConfig files', () => {
       '',
     ].join('\n');
     writeFileSync(file, text);
-    expect(writeNameConfig(file, ours, me)).toBe('written');
+    expect(await writeNameConfig(host, file, ours)).toBe('written');
     const after = readFileSync(file, 'utf8');
     expect(after).toContain('  // my comment\n  "forwardPorts": [3000],\n');
     expect(after).toContain('    "MINE": "1", // mine\n');
@@ -184,17 +185,17 @@ describe('nameConfig files', () => {
         extensions: ['ms-python.python'],
       },
     });
-    expect(writeNameConfig(file, ours, me)).toBe('unchanged');
+    expect(await writeNameConfig(host, file, ours)).toBe('unchanged');
   });
 
   it.each([
     { label: 'broken JSON', text: '{\n  "forwardPorts": [3000\n' },
     { label: 'a list', text: '[1, 2]\n' },
-  ])('leaves $label exactly as it is', ({ text }) => {
-    const [file] = nameConfigFiles(home(), 'c') as [string];
+  ])('leaves $label exactly as it is', async ({ text }) => {
+    const [file] = (await nameConfigFiles(host, home(), 'c')) as [string];
     mkdirSync(path.dirname(file), { recursive: true });
     writeFileSync(file, text);
-    expect(writeNameConfig(file, ours, me)).toBe('unparsable');
+    expect(await writeNameConfig(host, file, ours)).toBe('unparsable');
     expect(readFileSync(file, 'utf8')).toBe(text);
   });
 });

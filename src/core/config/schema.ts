@@ -108,6 +108,12 @@ const gpuId = z.custom<string | number>(
 const torch = text('"auto", "none", "cpu", "cuXYZ" or a pip requirement for torch', (s) =>
   /\s/.test(s) ? `must be "auto", "none", "cpu", "cuXYZ" or one pip requirement ${got(s)}` : null,
 );
+const hostEntry = text('a docker context name or an ssh:// URL', (s) => {
+  if (/^ssh:\/\/[^/\s]+$/.test(s) || DOCKER_NAME.test(s)) return null;
+  if (/^(tcp|unix|https?):\/\//.test(s))
+    return `must reach its host over SSH: use ssh://user@host, or a context whose endpoint is one ${got(s)}`;
+  return `must be a docker context name or ssh://user@host[:port] ${got(s)}`;
+});
 const extension = text('a VS Code extension id such as "ms-python.python"', (s) =>
   /^[A-Za-z0-9][A-Za-z0-9-]*\.[A-Za-z0-9][A-Za-z0-9.-]*(@[A-Za-z0-9.+-]+)?$/.test(s)
     ? null
@@ -288,7 +294,7 @@ export function configSchema(host: DefaultsContext) {
       }),
       requirements: key(orNull(hostPath), {
         default: null,
-        doc: "requirements file installed at build time (relative to the env root); defaults to the cloned repo's requirements.txt when present.",
+        doc: "requirements file installed at build time (relative to the env root, on the env's host); defaults to the cloned repo's requirements.txt when present.",
         example: 'projects/podcastllm/requirements.txt',
       }),
       pythonPackages: key(list(pipRequirement), {
@@ -305,6 +311,26 @@ export function configSchema(host: DefaultsContext) {
         default: { extensions: [] },
         doc: 'VS Code settings for the attached container; extensions are installed when VS Code attaches.',
         example: { extensions: ['ms-python.python'] },
+      }),
+      remoteRoot: key(
+        orNull(
+          text('an absolute path, or one starting with ~/', (s) =>
+            s.startsWith('/') || s === '~' || s.startsWith('~/')
+              ? null
+              : `must be absolute or start with ~/ (the remote account's home) ${got(s)}`,
+          ),
+        ),
+        {
+          default: null,
+          defaultDoc: '~/devenv/<name> on that host',
+          doc: "With a remote engine (ssh://, or a context or host that is one): the folder on that host holding the env's folders (projects/, the VS Code cache, relative mount sources). ~ is the remote account's home.",
+          example: '~/devenv/podcastllm',
+        },
+      ),
+      hosts: key(list(hostEntry, 'a list of docker context names or ssh:// URLs'), {
+        default: [],
+        doc: '`devenv start` puts the env on the first of these engines with enough free GPUs for "gpus" (the one it is on, when it has room), and later commands follow it there. Docker context names or ssh://user@host URLs.',
+        example: ['gpu1', 'ssh://me@gpu2.example.com'],
       }),
       sshAgent: key(flag(), {
         default: false,

@@ -1,0 +1,11 @@
+import path from 'node:path';
+
+/**
+ * Where an env's folders live on a remote host: `remoteRoot` with `~` as the remote account's
+ * home, or ~/devenv/<name> when unset.
+ */
+export function envRootOnHost(remoteRoot: string | null, envName: string, home: string): string {
+  const root = remoteRoot ?? `~/devenv/${envName}`;
+  if (root === '~') return home;
+  return root.startsWith('~/') ? path.posix.join(home, root.slice(2)) : path.posix.normalize(root);
+}

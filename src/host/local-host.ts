@@ -1,0 +1,111 @@
+import { execFile } from 'node:child_process';
+import { renameSync, statSync, writeFileSync } from 'node:fs';
+import { readdir, readFile, rmdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DevenvError, signalExitCode } from '../core/errors.js';
+import type { CloneRequest, Host, HostAccount, HostRunResult, RepoState } from '../core/host.js';
+import { userHome } from './fs-ops.js';
+import { handOver, mkdirOwned } from './ownership.js';
+import { findOnPath } from './path-lookup.js';
+import { currentHostUser } from './user.js';
+
+/** This machine: the host of a local engine. Under sudo, what it makes is handed to the real user. */
+export function localHost(env: NodeJS.ProcessEnv): Host {
+  const user = currentHostUser(env);
+  const account: HostAccount = { ...user, home: userHome(env) ?? '/' };
+  return {
+    name: 'this machine',
+    remote: false,
+    account,
+    makeDirs: async (dirs) => {
+      for (const dir of dirs) {
+        mkdirOwned(dir, account);
+        if (!statSync(dir).isDirectory()) throw notAFolder(dir);
+      }
+    },
+    removeEmptyDir: async (dir) => {
+      // rmdir removes only an empty folder: nothing of the user's can go.
+      await rmdir(dir).catch(() => undefined);
+    },
+    kinds: (paths) =>
+      Promise.all(
+        paths.map((p) =>
+          stat(p).then(
+            (s) => (s.isDirectory() ? 'dir' : 'file') as 'dir' | 'file',
+            () => null,
+          ),
+        ),
+      ),
+    readFile: (file) =>
+      readFile(file).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      }),
+    writeFile: async (file, content, mode) => {
+      mkdirOwned(path.dirname(file), account);
+      const temp = `${file}.devenv-${process.pid}.tmp`;
+      // An existing file keeps its mode: the user may have made it private.
+      const kept = await stat(file).then(
+        (s) => s.mode & 0o777,
+        () => null,
+      );
+      writeFileSync(temp, content, { mode: kept ?? mode ?? 0o644 });
+      handOver(temp, account);
+      renameSync(temp, file);
+    },
+    listDir: (dir) => readdir(dir).catch(() => []),
+    run: (argv, options) => runLocal(argv, env, options?.timeoutMs ?? 30_000),
+    hasCommand: async (name) => findOnPath(name, env.PATH) !== null,
+    cloneRepo: (request) => cloneLocally(request, env),
+  };
+}
+
+export function notAFolder(dir: string, where?: string): DevenvError {
+  return new DevenvError(`${dir}${where ? ` on ${where}` : ''} exists but is not a folder`, {
+    hint: 'move it away or change the path in .devenvrc',
+    code: 'host',
+  });
+}
+
+async function cloneLocally(request: CloneRequest, env: NodeJS.ProcessEnv): Promise<RepoState> {
+  const { ensureRepo } = await import('./git.js');
+  return ensureRepo({ ...request, env });
+}
+
+/**
+ * Runs a program with our own timer rather than execFile's `timeout`: that one waits for the
+ * child to exit, and a program stuck in a driver (nvidia-smi in uninterruptible sleep) does not
+ * exit even on SIGKILL.
+ */
+export function runLocal(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<HostRunResult> {
+  const [program, ...args] = argv;
+  return new Promise((resolve) => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      // execFile looks the command up on options.env.PATH, so the injected env decides.
+      const child = execFile(program ?? '', args, { env, encoding: 'utf8' }, (error, stdout, stderr) => {
+        clearTimeout(timer);
+        if (error === null) resolve({ outcome: 'exited', code: 0, stdout, stderr });
+        else if (error.code === 'ENOENT') resolve({ outcome: 'missing' });
+        else
+          resolve({
+            outcome: 'exited',
+            code:
+              typeof error.code === 'number' ? error.code : error.signal ? signalExitCode(error.signal) : 128,
+            stdout,
+            stderr,
+          });
+      });
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        child.stdout?.destroy();
+        child.stderr?.destroy();
+        child.unref();
+        resolve({ outcome: 'timeout' });
+      }, timeoutMs);
+    } catch (error) {
+      // spawn throws synchronously for arguments it cannot pass, e.g. an env value with a NUL byte.
+      resolve({ outcome: 'exited', code: 126, stdout: '', stderr: `could not be started: ${String(error)}` });
+    }
+  });
+}
