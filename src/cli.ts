@@ -73,12 +73,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const withEnv = (
     cmd: Command,
     action: (ctx: EnvContext, opts: Record<string, unknown>, args: string[]) => Promise<number>,
+    options: { place?: boolean } = {},
   ) =>
     cmd.action(async (...received: unknown[]) => {
       const command = received[received.length - 1] as Command;
+      const opts = command.opts();
       const { loadEnvContext } = await import('./app/context.js');
-      const ctx = await loadEnvContext(io, program.opts<GlobalOptions>());
-      setExit(await action(ctx, command.opts(), command.args));
+      const ctx = await loadEnvContext(io, program.opts<GlobalOptions>(), {
+        place: Boolean(options.place),
+        ...(typeof opts.on === 'string' ? { on: opts.on } : {}),
+      });
+      setExit(await action(ctx, opts, command.args));
     });
 
   withEnv(
@@ -93,13 +98,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option(
         '--wait [duration]',
         'wait (as long as it takes, or e.g. 30m) for enough free GPUs instead of failing',
-      ),
+      )
+      .option('--on <host>', 'start on this engine: a "hosts" entry, a docker context or ssh://user@host'),
     async (ctx, opts) =>
       (await import('./commands/start.js')).runStart(ctx, {
         detach: Boolean(opts.detach),
         gpus: opts.gpus as string | undefined,
         wait: opts.wait as string | boolean | undefined,
       }),
+    { place: true },
   );
   withEnv(
     program
@@ -113,6 +120,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         noCache: opts.cache === false,
         detach: Boolean(opts.detach),
       }),
+    { place: true },
   );
   withEnv(
     program.command('stop').description('stop and remove the container (your files stay)'),
@@ -164,6 +172,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .description("start the env if needed, set up VS Code's attach to it, print the `code` command")
       .option('--open', 'run the `code` command instead of printing it'),
     async (ctx, opts) => (await import('./commands/code.js')).runCode(ctx, { open: Boolean(opts.open) }),
+    { place: true },
   );
   withEnv(
     program
@@ -176,8 +185,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .command('ls')
     .description('list your envs on this engine: state, image freshness, root folder')
     .option('--all', "every user's envs")
+    .option('--all-hosts', 'on every host: this engine, "hosts" and where your envs were placed')
     .option('--json', 'print JSON')
-    .action(async (opts: { all?: boolean; json?: boolean }) => {
+    .action(async (opts: { all?: boolean; json?: boolean; allHosts?: boolean }) => {
       const { runLs } = await import('./commands/ls.js');
       setExit(await runLs(io, program.opts<GlobalOptions>(), opts));
     });
@@ -199,8 +209,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('gpus')
     .description("the server's GPUs: who holds which (user, env, since when), and what else runs on them")
+    .option('--all-hosts', 'every host: this engine, "hosts" and where your envs were placed')
     .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean; allHosts?: boolean }) => {
       const { runGpus } = await import('./commands/gpus.js');
       setExit(await runGpus(io, program.opts<GlobalOptions>(), opts));
     });

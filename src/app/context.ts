@@ -11,6 +11,7 @@ import type { HostGpuDetection } from '../host/gpu.js';
 import { localHost } from '../host/local-host.js';
 import { currentHostUser, hostTimezone } from '../host/user.js';
 import { createUi, type Ui } from '../ui/ui.js';
+import type { HostChoice, PlacementDecision } from './placement.js';
 
 /** Options every command accepts. */
 export interface GlobalOptions {
@@ -39,6 +40,8 @@ export interface EnvContext extends HostContext {
   hostRoot: string;
   identity: EnvIdentity;
   containerUser: ContainerUser;
+  /** Set when "hosts" or --on chose the host: recorded once the env runs there. */
+  placement?: PlacementDecision | null;
 }
 
 export async function createUiFor(io: Io, globals: GlobalOptions): Promise<Ui> {
@@ -131,11 +134,23 @@ async function detectSupport(host: Host, engine: () => Promise<Engine>): Promise
   return detectEngineGpuSupport({ Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs }, host);
 }
 
-/** The env of the .devenvrc at `io.cwd` (or --config). */
-export async function loadEnvContext(io: Io, globals: GlobalOptions): Promise<EnvContext> {
+/** The env of the .devenvrc at `io.cwd` (or --config), on the host its command goes to. */
+export async function loadEnvContext(
+  io: Io,
+  globals: GlobalOptions,
+  choice: HostChoice = {},
+): Promise<EnvContext> {
   // The config first: a bad .devenvrc is the error to report, whatever else is wrong.
   const loaded = loadEnvConfig(io.env, io.cwd, globals.config);
-  return envContextFor(await loadHostContext(io, globals), loaded);
+  const { hostContextForEnv } = await import('./placement.js');
+  const { host, placement } = await hostContextForEnv(
+    io,
+    await createUiFor(io, globals),
+    globals,
+    loaded,
+    choice,
+  );
+  return { ...envContextFor(host, loaded), placement };
 }
 
 /** Reads the .devenvrc found from `cwd` upward (or `explicitFile`), checked and with defaults. */

@@ -37,6 +37,10 @@ export async function upEnv(ctx: EnvContext, options: UpOptions): Promise<UpResu
   if (!options.rebuild && isUpToDateAndRunning(ctx, await findEnvContainer(engine, ctx.identity)))
     ctx.ui.detail(`container ${ctx.identity.containerName} is already running`);
   else await withLock(ctx, () => prepareEnv(ctx, engine, options));
+  if (ctx.placement) {
+    const { rememberPlacement } = await import('./placement.js');
+    rememberPlacement(ctx.io, ctx.loaded, ctx.placement);
+  }
   await syncVscodeAttachConfig(ctx);
   return { workdir: workdirFor(ctx) };
 }

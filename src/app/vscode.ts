@@ -58,7 +58,7 @@ export async function syncVscodeAttachConfig(ctx: EnvContext): Promise<void> {
 
 /** The `code --folder-uri …` command that opens the env's workdir in VS Code, attached to its container. */
 export function vscodeCommand(ctx: EnvContext): string[] {
-  return codeCommand(ctx.identity.containerName, workdirFor(ctx));
+  return codeCommand(ctx.identity.containerName, workdirFor(ctx), ctx.endpoint.ssh ?? undefined);
 }
 
 export function commandLine(command: string[]): string {

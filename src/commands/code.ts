@@ -10,6 +10,10 @@ export async function runCode(ctx: EnvContext, options: { open?: boolean }): Pro
   await upEnv(ctx, {});
   ctx.ui.info(`env ${ctx.identity.envName} is running`);
   const command = vscodeCommand(ctx);
+  if (ctx.host.remote)
+    ctx.ui.info(
+      `in VS Code: Remote-SSH to ${ctx.endpoint.ssh?.display ?? ctx.host.name}, then "Dev Containers: Attach to Running Container…" ${ctx.identity.containerName}; or run:`,
+    );
   if (!options.open) {
     ctx.ui.data(commandLine(command));
     return 0;

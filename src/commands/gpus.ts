@@ -1,8 +1,33 @@
-import { type GlobalOptions, type Io, loadHostContext } from '../app/context.js';
+import { createUiFor, type GlobalOptions, type Io, loadHostContext } from '../app/context.js';
+import { askFleet } from '../app/fleet.js';
 import { collectGpuMap, type GpuMap } from '../app/gpu-map.js';
 
-/** `devenv gpus [--json]`: the server's GPU map: who holds which GPU, and what else runs on it. */
-export async function runGpus(io: Io, globals: GlobalOptions, options: { json?: boolean }): Promise<number> {
+/** `devenv gpus [--json] [--all-hosts]`: the server's GPU map: who holds which GPU, and what else runs on it. */
+export async function runGpus(
+  io: Io,
+  globals: GlobalOptions,
+  options: { json?: boolean; allHosts?: boolean },
+): Promise<number> {
+  if (options.allHosts) {
+    const ui = await createUiFor(io, globals);
+    const answers = await askFleet(io, ui, globals, collectGpuMap);
+    if (options.json) {
+      const json = answers.map(({ host, engine, ...a }) =>
+        a.ok
+          ? { host, engine, ...a.value, problem: a.value.problem }
+          : { host, engine, gpus: [], problem: a.problem },
+      );
+      ui.data(JSON.stringify(json, null, 2));
+      return 0;
+    }
+    const reached = answers.filter((a) => a.ok);
+    reached.forEach((answer, i) => {
+      if (i > 0) ui.data('');
+      ui.data(`${answer.host} (${answer.engine})`);
+      for (const line of renderGpuMap(answer.value)) ui.data(`  ${line}`);
+    });
+    return 0;
+  }
   const ctx = await loadHostContext(io, globals);
   const map = await collectGpuMap(ctx);
   if (options.json) ctx.ui.data(JSON.stringify(map, null, 2));

@@ -1,13 +1,24 @@
-import { type GlobalOptions, type Io, loadHostContext } from '../app/context.js';
+import { createUiFor, type GlobalOptions, type Io, loadHostContext } from '../app/context.js';
+import { askFleet } from '../app/fleet.js';
 import { listEnvs } from '../app/list-envs.js';
 import { renderEnvTable } from '../core/env-list.js';
 
-/** `devenv ls [--all] [--json]`: the envs on this engine, by label. */
+/** `devenv ls [--all] [--json] [--all-hosts]`: the envs on this engine (or every host), by label. */
 export async function runLs(
   io: Io,
   globals: GlobalOptions,
-  options: { all?: boolean; json?: boolean },
+  options: { all?: boolean; json?: boolean; allHosts?: boolean },
 ): Promise<number> {
+  if (options.allHosts) {
+    const ui = await createUiFor(io, globals);
+    const answers = await askFleet(io, ui, globals, (host) => listEnvs(host, options));
+    const rows = answers.flatMap((a) => (a.ok ? a.value.map((row) => ({ host: a.host, ...row })) : []));
+    if (options.json) ui.data(JSON.stringify(rows, null, 2));
+    else if (rows.length === 0)
+      ui.info(options.all ? 'no devenv envs on any host' : 'none of your envs on any host');
+    else for (const line of renderEnvTable(rows)) ui.data(line);
+    return 0;
+  }
   const ctx = await loadHostContext(io, globals);
   const rows = await listEnvs(ctx, options);
   if (options.json) ctx.ui.data(JSON.stringify(rows, null, 2));

@@ -81,10 +81,12 @@ const STATE_TEXT = { running: 'running', stopped: 'stopped', absent: 'no contain
 const IMAGE_TEXT = { fresh: 'yes', stale: 'no (stale)', absent: 'not built', unknown: '?' } as const;
 
 /** A plain table: a header and one line per env, columns padded to fit. */
-export function renderEnvTable(rows: EnvRow[]): string[] {
+export function renderEnvTable(rows: Array<EnvRow & { host?: string }>): string[] {
+  const byHost = rows.some((r) => r.host !== undefined);
   const table = [
-    ['ENV', 'USER', 'STATE', 'IMAGE FRESH', 'GPUS', 'ROOT'],
+    [...(byHost ? ['HOST'] : []), 'ENV', 'USER', 'STATE', 'IMAGE FRESH', 'GPUS', 'ROOT'],
     ...rows.map((r) => [
+      ...(byHost ? [r.host ?? ''] : []),
       r.env,
       r.user,
       STATE_TEXT[r.container.state],

@@ -15,15 +15,40 @@ export function attachedContainerAuthority(containerName: string): string {
   return `attached-container+${Buffer.from(json, 'utf8').toString('hex')}`;
 }
 
-/** `vscode-remote://attached-container+<hex>/<folder in the container>` */
-export function attachedContainerUri(containerName: string, folder: string): string {
+/** How Remote-SSH is told about a host. */
+export interface SshHostRef {
+  host: string;
+  user: string | null;
+  port: number | null;
+}
+
+/**
+ * Remote-SSH's authority for a host: `ssh-remote+user@host`, or with a port, `ssh-remote+` and
+ * the hex of `{"hostName","user","port"}` (a plain authority has no room for a port).
+ */
+export function sshRemoteAuthority(ref: SshHostRef): string {
+  if (ref.port === null || ref.port === 22) return `ssh-remote+${ref.user ? `${ref.user}@` : ''}${ref.host}`;
+  const json = JSON.stringify({
+    hostName: ref.host,
+    ...(ref.user ? { user: ref.user } : {}),
+    port: ref.port,
+  });
+  return `ssh-remote+${Buffer.from(json, 'utf8').toString('hex')}`;
+}
+
+/**
+ * `vscode-remote://attached-container+<hex>/<folder in the container>`; for a container on a
+ * remote host, the attach is nested in a Remote-SSH connection: `attached-container+<hex>@ssh-remote+…`.
+ */
+export function attachedContainerUri(containerName: string, folder: string, sshHost?: SshHostRef): string {
   const path = folder.startsWith('/') ? folder : `/${folder}`;
-  return `vscode-remote://${attachedContainerAuthority(containerName)}${encodeURI(path)}`;
+  const via = sshHost ? `@${sshRemoteAuthority(sshHost)}` : '';
+  return `vscode-remote://${attachedContainerAuthority(containerName)}${via}${encodeURI(path)}`;
 }
 
 /** The `code` command line that opens the folder in the container. */
-export function codeCommand(containerName: string, folder: string): string[] {
-  return ['code', '--folder-uri', attachedContainerUri(containerName, folder)];
+export function codeCommand(containerName: string, folder: string, sshHost?: SshHostRef): string[] {
+  return ['code', '--folder-uri', attachedContainerUri(containerName, folder, sshHost)];
 }
 
 /** Quotes an argument for a POSIX shell only when it needs it. */

@@ -31,7 +31,7 @@ class DialStdio extends Duplex {
       this.answered = true;
       if (!this.push(chunk)) child.stdout?.pause();
     });
-    child.stdout?.on('end', () => this.push(null));
+    // The end of the stream is decided at 'close', once the exit code says whether the dial failed.
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString();
     });

@@ -1,0 +1,127 @@
+import { findEnvContainer } from '../core/container-ops.js';
+import { configHash } from '../core/container-plan.js';
+import { DevenvError } from '../core/errors.js';
+import { chooseGpus, isFree, leaseRequestOf } from '../core/gpu/lease.js';
+import { LABELS, ownerFilters } from '../core/identity.js';
+import { choosePlacement, type HostSurvey } from '../core/placement.js';
+import { type EngineEndpoint, endpointOfHost, resolveEndpoint } from '../docker/endpoint.js';
+import type { LoadedConfig } from '../host/config-file.js';
+import { readPlacement, writePlacement } from '../host/placement-store.js';
+import type { Ui } from '../ui/ui.js';
+import { envContextFor, type GlobalOptions, type HostContext, type Io, openHostContext } from './context.js';
+
+export interface HostChoice {
+  /** `start --on HOST`: that engine, whatever "hosts" and the last placement say. */
+  on?: string;
+  /** Place the env among "hosts" (start, rebuild, code); other verbs follow the last placement. */
+  place?: boolean;
+}
+
+/** Where an env's placement came from, for `start` to record once the env runs. */
+export interface PlacementDecision {
+  host: string;
+  explanation: string | null;
+}
+
+/**
+ * The host an env's command goes to. `--on`, `--context` and DOCKER_HOST say it outright;
+ * otherwise, with "hosts", the env's last placement (start re-places it when it does not run
+ * there); otherwise the docker CLI's choice.
+ */
+export async function hostContextForEnv(
+  io: Io,
+  ui: Ui,
+  globals: GlobalOptions,
+  loaded: LoadedConfig,
+  choice: HostChoice,
+): Promise<{ host: HostContext; placement: PlacementDecision | null }> {
+  const { hosts, name } = loaded.config;
+  if (choice.on) {
+    const host = await openHostContext(io, ui, endpointOfHost(choice.on, `--on ${choice.on}`, io.env));
+    return { host, placement: { host: choice.on, explanation: null } };
+  }
+  if (globals.context || io.env.DOCKER_HOST || hosts.length === 0)
+    return { host: await openHostContext(io, ui, resolveEndpoint(io.env, globals.context)), placement: null };
+
+  const last = readPlacement(io.env, loaded.envRoot, name)?.host ?? null;
+  const known = last !== null && hosts.includes(last) ? last : null;
+  if (!choice.place) {
+    const entry = known ?? (hosts[0] as string);
+    return { host: await openHostContext(io, ui, hostEndpoint(entry, io.env)), placement: null };
+  }
+  if (known) {
+    // The common case costs one host: the env runs where it was placed, with the current config.
+    const host = await openHostContext(io, ui, hostEndpoint(known, io.env)).catch(() => null);
+    if (host && (await runsCurrentConfig(host, loaded)))
+      return { host, placement: { host: known, explanation: null } };
+  }
+  return placeAmong(io, ui, loaded, known);
+}
+
+/** Surveys every entry of "hosts" at once and opens the chosen one. */
+async function placeAmong(
+  io: Io,
+  ui: Ui,
+  loaded: LoadedConfig,
+  lastPlaced: string | null,
+): Promise<{ host: HostContext; placement: PlacementDecision }> {
+  const { hosts } = loaded.config;
+  const request = leaseRequestOf(loaded.config.gpus);
+  const opened = await Promise.all(
+    hosts.map(async (entry) => {
+      try {
+        const host = await openHostContext(io, ui, hostEndpoint(entry, io.env));
+        return { entry, host, survey: await surveyHost(entry, host, loaded) };
+      } catch (error) {
+        const problem = error instanceof DevenvError ? error.message : String(error);
+        ui.warn(`${entry}: ${problem}`);
+        return { entry, host: null, survey: { host: entry, reachable: false, problem } as HostSurvey };
+      }
+    }),
+  );
+  const chosen = choosePlacement({ request, surveys: opened.map((o) => o.survey), lastPlaced });
+  const host = opened.find((o) => o.entry === chosen.host)?.host as HostContext;
+  ui.info(chosen.explanation);
+  return { host, placement: { host: chosen.host, explanation: chosen.explanation } };
+}
+
+async function surveyHost(entry: string, host: HostContext, loaded: LoadedConfig): Promise<HostSurvey> {
+  const ctx = envContextFor(host, loaded);
+  const engine = await host.engine();
+  const request = leaseRequestOf(loaded.config.gpus);
+  const [container, images, slots] = await Promise.all([
+    findEnvContainer(engine, ctx.identity),
+    engine.listImages(ownerFilters(ctx.user, loaded.config.name)),
+    import('./gpu-lease.js').then(({ readGpuLedger }) => readGpuLedger(host, ctx.identity.containerName)),
+  ]);
+  const env = container
+    ? container.running
+      ? 'running'
+      : 'stopped'
+    : images.length > 0
+      ? 'image'
+      : 'absent';
+  const fits = request.kind === 'none' || chooseGpus({ request, slots: slots.slots, previous: [] }).ok;
+  return {
+    host: entry,
+    reachable: true,
+    env,
+    gpus: { total: slots.slots.length, free: slots.slots.filter(isFree).length },
+    fits,
+  };
+}
+
+async function runsCurrentConfig(host: HostContext, loaded: LoadedConfig): Promise<boolean> {
+  const ctx = envContextFor(host, loaded);
+  const container = await findEnvContainer(await host.engine(), ctx.identity).catch(() => null);
+  return Boolean(container?.running && container.labels[LABELS.configHash] === configHash(loaded.config));
+}
+
+function hostEndpoint(entry: string, env: NodeJS.ProcessEnv): EngineEndpoint {
+  return endpointOfHost(entry, `"hosts" entry ${entry}`, env);
+}
+
+/** After a start on a placed host: later commands of this env go there. */
+export function rememberPlacement(io: Io, loaded: LoadedConfig, placement: PlacementDecision): void {
+  writePlacement(io.env, loaded.envRoot, loaded.config.name, placement.host);
+}
