@@ -89,7 +89,12 @@ class DialStdio extends Duplex {
 }
 
 /** Why the dial failed: ssh itself (exit 255), no docker there, no engine, or no right to its socket. */
-function dialFailure(target: SshTarget, hostName: string, code: number | null, stderr: string): DevenvError {
+export function dialFailure(
+  target: SshTarget,
+  hostName: string,
+  code: number | null,
+  stderr: string,
+): DevenvError {
   if (code === 255) return sshFailure(target, stderr);
   const account = target.user ?? 'your account';
   if (code === 127 || /command not found|docker: not found/i.test(stderr))

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DevenvError } from '../../src/core/errors.js';
-import { DEFAULT_SOCKET, resolveEndpoint } from '../../src/docker/endpoint.js';
+import { DEFAULT_SOCKET, endpointOfHost, resolveEndpoint } from '../../src/docker/endpoint.js';
 
 const HOME = '/home/alice';
 const contextId = (name: string) => createHash('sha256').update(name).digest('hex');
@@ -364,5 +364,120 @@ describe('resolveEndpoint: bad URLs', () => {
     expect(engineFailure(() => resolveEndpoint({ HOME }, 'broken', reader(files))).message).toBe(
       'cannot use Docker endpoint "nonsense" (from --context broken)',
     );
+  });
+});
+
+describe('endpointOfHost: a "hosts" entry or --on value', () => {
+  const configDir = `${HOME}/.docker`;
+  const files = {
+    [metaPath(configDir, 'gpu1')]: meta('ssh://alice@gpu-box:2200'),
+    [metaPath(configDir, 'tls-box')]: meta('tcp://tls-box:2376'),
+    [metaPath(configDir, 'local')]: meta('unix:///run/user/1000/docker.sock'),
+    [metaPath('/etc/docker-cfg', 'gpu1')]: meta('ssh://bob@other-box'),
+  };
+
+  it.each<{
+    label: string;
+    entry: string;
+    env?: NodeJS.ProcessEnv;
+    url: string;
+    hostName: string;
+    remote: boolean;
+    ssh: { host: string; user: string | null; port: number | null; display: string } | null;
+  }>([
+    {
+      label: 'an ssh:// URL with a user and a port',
+      entry: 'ssh://alice@gpu2:2222',
+      url: 'ssh://alice@gpu2:2222',
+      hostName: 'alice@gpu2:2222',
+      remote: true,
+      ssh: { host: 'gpu2', user: 'alice', port: 2222, display: 'alice@gpu2:2222' },
+    },
+    {
+      label: 'an ssh:// URL with the host alone',
+      entry: 'ssh://gpu2.example.com',
+      url: 'ssh://gpu2.example.com',
+      hostName: 'gpu2.example.com',
+      remote: true,
+      ssh: { host: 'gpu2.example.com', user: null, port: null, display: 'gpu2.example.com' },
+    },
+    {
+      label: 'a context on an ssh:// engine, named by the context',
+      entry: 'gpu1',
+      url: 'ssh://alice@gpu-box:2200',
+      hostName: 'gpu1',
+      remote: true,
+      ssh: { host: 'gpu-box', user: 'alice', port: 2200, display: 'alice@gpu-box:2200' },
+    },
+    {
+      label: 'a context read from $DOCKER_CONFIG',
+      entry: 'gpu1',
+      env: { HOME, DOCKER_CONFIG: '/etc/docker-cfg' },
+      url: 'ssh://bob@other-box',
+      hostName: 'gpu1',
+      remote: true,
+      ssh: { host: 'other-box', user: 'bob', port: null, display: 'bob@other-box' },
+    },
+    {
+      label: 'a context on a tcp engine',
+      entry: 'tls-box',
+      url: 'tcp://tls-box:2376',
+      hostName: 'tls-box',
+      remote: true,
+      ssh: null,
+    },
+    {
+      label: 'a context on a local socket',
+      entry: 'local',
+      url: 'unix:///run/user/1000/docker.sock',
+      hostName: 'this machine',
+      remote: false,
+      ssh: null,
+    },
+    {
+      label: 'the default context',
+      entry: 'default',
+      url: DEFAULT_SOCKET,
+      hostName: 'this machine',
+      remote: false,
+      ssh: null,
+    },
+    {
+      label: 'a context name, whatever DOCKER_HOST and DOCKER_CONTEXT say',
+      entry: 'gpu1',
+      env: { HOME, DOCKER_HOST: 'tcp://ignored:2375', DOCKER_CONTEXT: 'tls-box' },
+      url: 'ssh://alice@gpu-box:2200',
+      hostName: 'gpu1',
+      remote: true,
+      ssh: { host: 'gpu-box', user: 'alice', port: 2200, display: 'alice@gpu-box:2200' },
+    },
+  ])('$label', ({ entry, env, url, hostName, remote, ssh }) => {
+    const endpoint = endpointOfHost(entry, `host ${entry}`, env ?? { HOME }, reader(files));
+    expect(endpoint).toMatchObject({ url, hostName, remote, source: `host ${entry}` });
+    expect(endpoint.ssh).toEqual(ssh);
+  });
+
+  it('reads no file for an ssh:// URL', () => {
+    const asked: string[] = [];
+    endpointOfHost('ssh://alice@gpu2', 'host ssh://alice@gpu2', { HOME }, (file) => {
+      asked.push(file);
+      return reader(files)(file);
+    });
+    expect(asked).toEqual([]);
+  });
+
+  it('a context that does not exist is an engine error naming it and where it was named', () => {
+    const error = engineFailure(() => endpointOfHost('gpu9', '"hosts" entry gpu9', { HOME }, reader(files)));
+    expect(error.message).toBe(
+      `docker context "gpu9" (from "hosts" entry gpu9) was not found in ${configDir}/contexts`,
+    );
+    expect(error.hint).toContain('docker context ls');
+  });
+
+  it('an ssh:// URL with a path is an engine error naming it and where it was named', () => {
+    const error = engineFailure(() =>
+      endpointOfHost('ssh://gpu2/x', '--on ssh://gpu2/x', { HOME }, reader(files)),
+    );
+    expect(error.message).toBe('cannot use Docker endpoint "ssh://gpu2/x" (from --on ssh://gpu2/x)');
   });
 });

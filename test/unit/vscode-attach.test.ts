@@ -9,7 +9,9 @@ import {
   attachedContainerAuthority,
   attachedContainerUri,
   codeCommand,
+  type SshHostRef,
   shellQuote,
+  sshRemoteAuthority,
 } from '../../src/core/vscode-attach.js';
 import { localHost } from '../../src/host/local-host.js';
 import { nameConfigFiles, writeNameConfig } from '../../src/host/vscode-config.js';
@@ -214,5 +216,67 @@ describe('findOnPath (for code --open)', () => {
     expect(findOnPath('code', [a, b].join(':'))).toBeNull();
     expect(findOnPath('code', '')).toBeNull();
     expect(findOnPath('code', undefined)).toBeNull();
+  });
+});
+
+describe('VS Code over Remote-SSH', () => {
+  const hexJson = (authority: string) =>
+    JSON.parse(Buffer.from(authority.replace(/^ssh-remote\+/, ''), 'hex').toString('utf8')) as unknown;
+
+  it.each<{ ref: SshHostRef; authority: string }>([
+    { ref: { host: 'gpu-box', user: 'alice', port: null }, authority: 'ssh-remote+alice@gpu-box' },
+    { ref: { host: 'gpu-box', user: 'alice', port: 22 }, authority: 'ssh-remote+alice@gpu-box' },
+    { ref: { host: 'gpu-box', user: null, port: null }, authority: 'ssh-remote+gpu-box' },
+    { ref: { host: 'gpu1.example.com', user: null, port: 22 }, authority: 'ssh-remote+gpu1.example.com' },
+  ])('without a port other than 22: $authority', ({ ref, authority }) => {
+    expect(sshRemoteAuthority(ref)).toBe(authority);
+  });
+
+  it.each<{ ref: SshHostRef; json: Record<string, unknown> }>([
+    {
+      ref: { host: 'gpu-box', user: 'alice', port: 2222 },
+      json: { hostName: 'gpu-box', user: 'alice', port: 2222 },
+    },
+    { ref: { host: 'gpu-box', user: null, port: 2200 }, json: { hostName: 'gpu-box', port: 2200 } },
+    { ref: { host: '::1', user: 'alice', port: 2222 }, json: { hostName: '::1', user: 'alice', port: 2222 } },
+  ])('with port $ref.port: the hex of $json', ({ ref, json }) => {
+    const authority = sshRemoteAuthority(ref);
+    expect(authority).toMatch(/^ssh-remote\+[0-9a-f]+$/);
+    expect(hexJson(authority)).toEqual(json);
+  });
+
+  it('nests the attached container in the Remote-SSH connection', () => {
+    const host = { host: 'gpu-box', user: 'alice', port: null };
+    expect(attachedContainerUri('devenv-x-alice', '/home/alice/my repo', host)).toBe(
+      `vscode-remote://${attachedContainerAuthority('devenv-x-alice')}@ssh-remote+alice@gpu-box/home/alice/my%20repo`,
+    );
+  });
+
+  it('nests with the hex authority when the host has a port', () => {
+    const host = { host: 'gpu-box', user: 'alice', port: 2222 };
+    const uri = attachedContainerUri('devenv-x-alice', 'w', host);
+    const match = /^vscode-remote:\/\/attached-container\+([0-9a-f]+)@ssh-remote\+([0-9a-f]+)\/w$/.exec(uri);
+    expect(match).not.toBeNull();
+    const [, container, ssh] = match as unknown as [string, string, string];
+    expect(Buffer.from(container, 'hex').toString('utf8')).toBe('{"containerName":"/devenv-x-alice"}');
+    expect(JSON.parse(Buffer.from(ssh, 'hex').toString('utf8'))).toEqual({
+      hostName: 'gpu-box',
+      user: 'alice',
+      port: 2222,
+    });
+  });
+
+  it('is unchanged without an SSH host', () => {
+    expect(attachedContainerUri('c', '/w', undefined)).toBe(
+      `vscode-remote://${attachedContainerAuthority('c')}/w`,
+    );
+  });
+
+  it('opens the nested URI from the code command line', () => {
+    expect(codeCommand('c', '/w', { host: 'h', user: null, port: null })).toEqual([
+      'code',
+      '--folder-uri',
+      `vscode-remote://${attachedContainerAuthority('c')}@ssh-remote+h/w`,
+    ]);
   });
 });
