@@ -1,7 +1,7 @@
 // `npm run bench`: devenv's speed against the real engine, each figure as a ratio to its baseline
 // measured in the same run (see README "Performance"). Writes bench/results/latest.json.
 //
-//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,gpumap,cold,bump,context,running,requests]
+//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,gpumap,cold,bump,context,running,requests,remote]
 //                     [--repo DIR] [--keep]
 //
 // Needs: a Docker engine, the base image devenv-test-base:ready (bash .ci/engine.sh and the e2e
@@ -24,7 +24,7 @@ import { requestLines, startEngineProxy } from './engine-proxy.js';
 import { BASE_IMAGE, docker, dockerOk, makeBenchEnv, removeBenchEnv, removeLabelled } from './fixture.js';
 import { compare, median, round, timeCommand } from './measure.js';
 
-const GROUPS = ['startup', 'gpu', 'gpumap', 'cold', 'bump', 'context', 'running', 'requests'];
+const GROUPS = ['startup', 'gpu', 'gpumap', 'cold', 'bump', 'context', 'running', 'requests', 'remote'];
 const { values: opts } = parseArgs({
   options: {
     runs: { type: 'string', default: '10' },
@@ -478,6 +478,124 @@ async function benchRequests(env, proxy) {
   });
 }
 
+/**
+ * A remote env over ssh://, on the test server .ci/remote-hosts.sh provisions (r1: sshd on
+ * 127.0.0.1:2201, its own engine), as its test user devtest: `devenv exec` against
+ * `docker -H ssh://… exec` of the same command, and `ssh HOST true` for the set-up of one SSH
+ * connection. The budget: devenv adds at most one connection set-up over the docker CLI. Cold
+ * runs share no connection (DEVENV_SSH_MULTIPLEX=0); warm ones reuse devenv's ControlMaster.
+ */
+function benchRemote() {
+  const user = 'devtest';
+  const url = `ssh://${user}@127.0.0.1:2201`;
+  const home = `/home/${user}`;
+  const dir = spawnSync('runuser', ['-u', user, '--', 'mktemp', '-d', '/tmp/devenv-bench-remote-XXXXXX'], {
+    encoding: 'utf8',
+  }).stdout.trim();
+  if (!dir)
+    throw new Error(`cannot make a folder as ${user}: run bash .ci/remote-hosts.sh (or bash .ci/run) first`);
+  const name = `benchremote-${path.basename(dir).slice(-6).toLowerCase()}`;
+  const rc = { name, baseImage: BASE_IMAGE, aptPackages: [], torch: 'none', gpus: 'none' };
+  spawnSync('runuser', ['-u', user, '--', 'sh', '-c', `cat > ${dir}/.devenvrc`], {
+    input: JSON.stringify(rc),
+  });
+  const asUser = (cmd, args, extra = {}) => ({
+    cmd: 'runuser',
+    args: [
+      '-u',
+      user,
+      '--',
+      'env',
+      '-i',
+      `HOME=${home}`,
+      `USER=${user}`,
+      'PATH=/usr/local/bin:/usr/bin:/bin',
+      'LANG=C.UTF-8',
+      `DOCKER_HOST=${url}`,
+      ...Object.entries(extra).map(([k, v]) => `${k}=${v}`),
+      cmd,
+      ...args,
+    ],
+    cwd: dir,
+    env: { PATH: '/usr/sbin:/usr/bin:/bin' },
+  });
+  const devenvRemote = (args) => asUser(process.execPath, [BIN, ...args]);
+  try {
+    run(devenvRemote(['start', '--detach']));
+    const container = `devenv-${name}-${user}`;
+    const sshTrue = asUser('ssh', [
+      '-o',
+      'BatchMode=yes',
+      '-o',
+      'ControlPath=none',
+      '-p',
+      '2201',
+      `${user}@127.0.0.1`,
+      'true',
+    ]);
+    // Ends devenv's shared connection, so the next command opens its own (a cold start).
+    const endShared = asUser('ssh', [
+      '-o',
+      `ControlPath=${home}/.local/state/devenv/ssh/%C`,
+      '-O',
+      'exit',
+      '-p',
+      '2201',
+      `${user}@127.0.0.1`,
+    ]);
+    for (const [id, label, cold] of [
+      ['remote-exec-cold', 'no connection open yet', true],
+      ['remote-exec', "devenv's connection still open from the last command", false],
+    ]) {
+      const measured = compare({
+        a: () => run(devenvRemote(['exec', '--', 'true'])),
+        b: () => run(asUser('docker', ['exec', container, 'true'])),
+        before: (which) => {
+          if (cold && which === 'a')
+            spawnSync(endShared.cmd, endShared.args, { env: endShared.env, stdio: 'ignore' });
+        },
+        warmup: 2,
+        runs: RUNS * 2,
+      });
+      const setup = compare({ a: () => run(sshTrue), b: () => run(sshTrue), warmup: 1, runs: RUNS });
+      const setupMs = (setup.a.medianMs + setup.b.medianMs) / 2;
+      const added = measured.a.medianMs - measured.b.medianMs;
+      addFigure({
+        id,
+        figure: `devenv exec -- true vs docker -H ssh:// exec C true (${label})`,
+        devenv: `${round(measured.a.medianMs)} ms`,
+        baseline: `${round(measured.b.medianMs)} ms`,
+        result: `${round(measured.a.medianMs / measured.b.medianMs, 2)}x; adds ${round(added)} ms, one ssh set-up ${round(setupMs)} ms`,
+        value: round(added / setupMs, 3),
+        budget: 'adds <= one ssh set-up',
+        pass: added <= setupMs,
+        samples: { devenvMs: measured.a.samplesMs, baselineMs: measured.b.samplesMs },
+      });
+    }
+  } finally {
+    spawnSync(
+      'runuser',
+      [
+        '-u',
+        user,
+        '--',
+        'env',
+        `HOME=${home}`,
+        `DOCKER_HOST=${url}`,
+        process.execPath,
+        BIN,
+        'prune',
+        '--yes',
+      ],
+      {
+        cwd: dir,
+        stdio: 'ignore',
+      },
+    );
+    spawnSync('rm', ['-rf', dir]);
+  }
+}
+
 // ---- report ----------------------------------------------------------------------------------
 
 function table() {
@@ -534,6 +652,7 @@ async function main() {
     context: () => benchContext(env, proxy),
     running: () => benchRunning(env),
     requests: () => benchRequests(env, proxy),
+    remote: () => benchRemote(),
   };
   try {
     process.stderr.write(`bench: env ${env.dir} (${env.containerName}), devenv ${BIN}\n`);

@@ -61,24 +61,24 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
           code: 'engine',
         },
   );
-  if (ctx.endpoint.remote) {
+  if (ctx.host.remote) {
+    const { name, uid, gid } = ctx.host.account;
     checks.push({
-      name: 'remote',
-      status: 'warn',
-      detail: 'the engine is remote: mount sources and UIDs are those of the remote host',
+      name: 'host',
+      status: 'ok',
+      detail: `${ctx.host.name} over SSH as ${name} (uid ${uid}, gid ${gid}); the env's folders are in ${ctx.hostRoot} there`,
     });
-  } else {
-    try {
-      const fs = statfsSync(info.dockerRootDir);
-      checks.push(diskCheck(fs.bavail * fs.bsize, info.dockerRootDir));
-    } catch {
-      checks.push({
-        name: 'disk',
-        status: 'warn',
-        detail: `cannot read free space of ${info.dockerRootDir} (it may be root-only)`,
-      });
-    }
   }
+  const free = await freeBytes(ctx, info.dockerRootDir);
+  checks.push(
+    free === null
+      ? {
+          name: 'disk',
+          status: 'warn',
+          detail: `cannot read free space of ${info.dockerRootDir} (it may be root-only)`,
+        }
+      : diskCheck(free, info.dockerRootDir),
+  );
   const gpu = await gpuFacts(ctx).catch(() => null);
   if (!gpu) {
     checks.push({
@@ -133,11 +133,39 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
   }
 }
 
+/** Free bytes where the engine keeps its data, on its host; null when that cannot be read. */
+async function freeBytes(ctx: EnvContext, dir: string): Promise<number | null> {
+  if (!ctx.host.remote) {
+    try {
+      const fs = statfsSync(dir);
+      return fs.bavail * fs.bsize;
+    } catch {
+      return null;
+    }
+  }
+  const df = await ctx.host.run(['df', '-Pk', dir], { timeoutMs: 10_000 }).catch(() => null);
+  const available =
+    df?.outcome === 'exited' && df.code === 0 ? df.stdout.split('\n')[1]?.split(/\s+/)[3] : undefined;
+  return available && /^\d+$/.test(available) ? Number(available) * 1024 : null;
+}
+
+/** git where the clone runs: on the env's host. */
 async function gitCheck(ctx: EnvContext | null): Promise<Check> {
   const needed = Boolean(ctx?.loaded.config.repo);
   try {
-    const { stdout } = await promisify(execFile)('git', ['--version'], { timeout: 5000 });
-    return { name: 'git', status: 'ok', detail: stdout.trim() };
+    const version = ctx?.host.remote
+      ? await ctx.host.run(['git', '--version'], { timeoutMs: 5000 })
+      : {
+          outcome: 'exited' as const,
+          code: 0,
+          stdout: (await promisify(execFile)('git', ['--version'], { timeout: 5000 })).stdout,
+        };
+    if (version.outcome !== 'exited' || version.code !== 0) throw new Error('no git');
+    return {
+      name: 'git',
+      status: 'ok',
+      detail: `${version.stdout.trim()}${ctx?.host.remote ? ` on ${ctx.host.name}` : ''}`,
+    };
   } catch {
     return needed
       ? {

@@ -8,8 +8,8 @@ import { containerId, devenv, makeEnvDir, quickRc, removeEnvObjects, TEST_USER }
 
 /**
  * Which engine devenv talks to: DOCKER_HOST, docker contexts (made by hand, as `docker context
- * create` would), and a remote engine, here a TCP endpoint on another loopback address that
- * forwards to the local socket.
+ * create` would), and a remote tcp:// engine, here a TCP endpoint on another loopback address that
+ * forwards to the local socket, which devenv refuses: it reaches an engine's host only over SSH.
  */
 describe('engine endpoints: DOCKER_HOST, docker contexts, remote engines', () => {
   const container = 'devenv-dailyremote-devtest';
@@ -69,6 +69,7 @@ describe('engine endpoints: DOCKER_HOST, docker contexts, remote engines', () =>
     expect(result.stdout).toMatch(new RegExp(`^container: +${container} \\(running`, 'm'));
     const json = JSON.parse(run(['status', '--json'], { DOCKER_HOST: 'unix:///var/run/docker.sock' }).stdout);
     expect(json.engine).toEqual({ url: 'unix:///var/run/docker.sock', source: 'DOCKER_HOST', remote: false });
+    expect(json.host).toBe('this machine');
   });
 
   it("uses the docker CLI's current context from DOCKER_CONFIG/config.json", () => {
@@ -96,20 +97,23 @@ describe('engine endpoints: DOCKER_HOST, docker contexts, remote engines', () =>
     expect(lines[0]).toMatch(/^devenv: docker context "nosuch".*not found/);
   });
 
-  it('a remote engine: status marks it, start warns once that mount sources and UIDs are its host', () => {
-    const status = run(['status'], { DOCKER_HOST: remoteHost });
-    expect(status.code, status.stderr).toBe(0);
-    expect(engineLine(status.stdout)).toBe(`${remoteHost} (from DOCKER_HOST) [remote]`);
-
-    expect(run(['stop']).code).toBe(0);
-    const start = run(['start', '--detach'], { DOCKER_HOST: remoteHost });
-    expect(start.code, start.stderr).toBe(0);
-    const warnings = start.stderr.split('\n').filter((line) => line.includes('is remote'));
-    expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatch(
-      /^devenv: warning: the engine at tcp:\/\/127\.0\.0\.2:\d+ is remote: bind-mount sources are folders on that host, and UID 4242 there/,
+  it('a tcp:// engine on another machine is refused in one line (exit 4) pointing to ssh://, and nothing changes', () => {
+    const before = run(['status', '--json']);
+    expect(before.code, before.stderr).toBe(0);
+    for (const args of [['status'], ['start', '--detach'], ['stop']]) {
+      const result = run(args, { DOCKER_HOST: remoteHost });
+      expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(4);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        /^devenv: devenv cannot use the engine at tcp:\/\/127\.0\.0\.2:\d+ \(from DOCKER_HOST\): it reaches an engine's host only over SSH.* — use ssh:\/\/USER@127\.0\.0\.2 instead/,
+      );
+    }
+    // The env on the local engine is as it was: the refusal came before any engine request.
+    expect(JSON.parse(run(['status', '--json']).stdout).container).toEqual(
+      JSON.parse(before.stdout).container,
     );
-    expect(containerId(container)).not.toBeNull();
   });
 
   it('the local socket gives no remote warning', () => {
