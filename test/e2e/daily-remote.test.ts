@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirOwned } from './daily-kit.js';
-import { containerId, devenv, makeEnvDir, quickRc, removeEnvObjects, TEST_USER } from './harness.js';
+import { devenv, makeEnvDir, quickRc, removeEnvObjects, TEST_USER } from './harness.js';
 
 /**
  * Which engine devenv talks to: DOCKER_HOST, docker contexts (made by hand, as `docker context
