@@ -4,6 +4,8 @@ import {
   BASE_READY,
   BIG_USER,
   dockerOk,
+  ensureAgent,
+  ensureImageOnEngine,
   ensureImageOnGpuEngine,
   ensureTestImage,
   ensureTestUser,
@@ -11,6 +13,10 @@ import {
   gpuDocker,
   gpuDockerOk,
   OTHER_USER,
+  REMOTES,
+  remoteDocker,
+  remoteDockerOk,
+  remoteRun,
   TEST_USER,
 } from './harness.js';
 
@@ -18,7 +24,7 @@ import {
  * The e2e suite needs a real engine and real users. Anything missing fails the suite with a
  * clear message; it never skips (`bash .ci/run` provisions all of it).
  */
-export default function setup(): void {
+export default function setup(): () => void {
   if (process.getuid?.() !== 0) {
     throw new Error(
       'the e2e suite runs as root: it creates test users and runs devenv as them (use `bash .ci/run`)',
@@ -49,18 +55,65 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
 RUN groupadd -g ${TEST_USER.gid} ubuntu && useradd -m -u ${TEST_USER.uid} -g ${TEST_USER.gid} -s /bin/bash ubuntu && useradd -m -u 1000 -s /bin/bash ${BIG_USER.name}`,
   );
   ensureImageOnGpuEngine(BASE_READY);
-  checkGpuEngineWiresGpus();
+  checkGpuEngineWiresGpus((args) => gpuDocker(args), GPU_ENGINE);
+  const agents: number[] = [];
+  const stopAgents = () => {
+    for (const pid of agents.splice(0)) {
+      try {
+        process.kill(pid);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  try {
+    for (const user of [TEST_USER, OTHER_USER]) {
+      const pid = ensureAgent(user);
+      if (pid !== null) agents.push(pid);
+    }
+    checkRemoteServers();
+  } catch (error) {
+    stopAgents();
+    throw error;
+  }
+  return stopAgents;
 }
 
 /**
- * An engine answering on GPU_ENGINE but started without the stand-in hook would reject every GPU
- * request at start: check once that it wires requested GPUs into the container, as a real one does.
+ * The remote servers of `.ci/remote-hosts.sh` (issue 11): each answers ssh as devtest through the
+ * agent with that server's UID, and r1/r2's engines answer and hold the ready base.
  */
-function checkGpuEngineWiresGpus(): void {
+function checkRemoteServers(): void {
+  const fix = 'run `bash .ci/remote-hosts.sh` (or `bash .ci/run`) first';
+  for (const server of Object.values(REMOTES)) {
+    const result = remoteRun(TEST_USER, server, 'id -u');
+    const expected = String(server.uid(TEST_USER));
+    if (result.code !== 0 || result.stdout.trim() !== expected) {
+      throw new Error(
+        `remote server ${server.name} does not answer \`ssh -p ${server.port} ${TEST_USER.name}@127.0.0.1 id -u\` with ${expected} (got ${JSON.stringify(result.stdout.trim())}, exit ${result.code}: ${result.stderr.trim()}): ${fix}`,
+      );
+    }
+    if (server.socket === null) continue;
+    if (!remoteDockerOk(server, ['info'])) {
+      throw new Error(
+        `the engine of remote server ${server.name} does not answer at ${server.socket}: ${fix}`,
+      );
+    }
+    ensureImageOnEngine(BASE_READY, server.socket);
+  }
+  checkGpuEngineWiresGpus((args) => remoteDocker(REMOTES.r2, args), String(REMOTES.r2.socket));
+}
+
+/**
+ * An engine answering on GPU_ENGINE (or r2's) but started without the stand-in hook would reject
+ * every GPU request at start: check once that it wires requested GPUs into the container, as a
+ * real one does.
+ */
+function checkGpuEngineWiresGpus(run: (args: string[]) => string, engine: string): void {
   const wanted = 'GPU-aaaa,GPU-bbbb';
   let environ: string;
   try {
-    environ = gpuDocker([
+    environ = run([
       'run',
       '--rm',
       '--network',
@@ -73,12 +126,10 @@ function checkGpuEngineWiresGpus(): void {
     ]);
   } catch (error) {
     throw new Error(
-      `the engine at ${GPU_ENGINE} does not start a container with GPUs (was it started by \`bash .ci/gpu-engine.sh\`?): ${String(error)}`,
+      `the engine at ${engine} does not start a container with GPUs (was it started by \`bash .ci/gpu-engine.sh\` or \`bash .ci/remote-hosts.sh\`?): ${String(error)}`,
     );
   }
   if (!environ.split('\0').includes(`NVIDIA_VISIBLE_DEVICES=${wanted}`)) {
-    throw new Error(
-      `the engine at ${GPU_ENGINE} did not set NVIDIA_VISIBLE_DEVICES=${wanted} in the container`,
-    );
+    throw new Error(`the engine at ${engine} did not set NVIDIA_VISIBLE_DEVICES=${wanted} in the container`);
   }
 }

@@ -1,5 +1,14 @@
 import { execFileSync, type SpawnSyncReturns, spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 
 /** Test fixtures shared by the e2e files: users, images, and a way to run the real CLI as a user. */
@@ -310,4 +319,183 @@ export function gpuServerEnv(state?: string): Record<string, string> {
 export function clearGpuLedger(): void {
   const leftovers = gpuDocker(['ps', '-aq', '--filter', 'label=dev.devenv.managed-by=devenv']);
   if (leftovers !== '') gpuDocker(['rm', '-f', ...leftovers.split('\n')]);
+}
+
+/** One of the "remote servers" `.ci/remote-hosts.sh` provisions on this machine (issue 11). */
+export interface RemoteServer {
+  name: 'r1' | 'r2' | 'r3';
+  port: number;
+  /** Its engine, as root reaches it from outside (`remoteDocker`); null: the server has none. */
+  socket: string | null;
+  /** `ssh://<user>@127.0.0.1:<port>`: what DOCKER_HOST (or devenv's engine setting) takes. */
+  url(user: TestUser | string): string;
+  /** That user's home on the server, seen from outside: a folder made on the wrong host shows. */
+  home(user: TestUser | string): string;
+  /** That user's UID (= GID) on the server: never the local one. */
+  uid(user: TestUser | string): number;
+}
+
+function remoteServer(
+  name: RemoteServer['name'],
+  port: number,
+  uids: Record<string, number>,
+  engine: boolean,
+): RemoteServer {
+  const root = `/srv/devenv-${name}`;
+  const nameOf = (user: TestUser | string) => (typeof user === 'string' ? user : user.name);
+  const uid = (user: TestUser | string) => {
+    const found = uids[nameOf(user)];
+    if (found === undefined) throw new Error(`${nameOf(user)} has no account on ${name}`);
+    return found;
+  };
+  return {
+    name,
+    port,
+    socket: engine ? `unix://${root}/run/docker.sock` : null,
+    url: (user) => `ssh://${nameOf(user)}@127.0.0.1:${port}`,
+    home: (user) => {
+      uid(user);
+      return `${root}/home/${nameOf(user)}`;
+    },
+    uid,
+  };
+}
+
+/**
+ * Each server is an sshd (and a dockerd) in its own mount namespace with its own /home, accounts
+ * and /var/run, so it behaves like another host (NOTES.md, "A remote server on this machine").
+ * r1: a plain engine; devother is not in its docker group (permission denied on the socket).
+ * r2: a GPU-capable engine (stand-in NVIDIA hook) and, on the ssh PATH, the fake nvidia-smi
+ * playing GPU_SERVER_MACHINE with live usage from REMOTE_GPU_STATE. r3: no engine at all.
+ * The local users' keys are in every server's authorized_keys and every server's host key in
+ * every known_hosts (local and remote homes), so BatchMode ssh with `agentEnv` just works.
+ */
+export const REMOTES: Record<RemoteServer['name'], RemoteServer> = {
+  r1: remoteServer('r1', 2201, { devtest: 5242, devother: 5343 }, true),
+  r2: remoteServer('r2', 2202, { devtest: 6242, devother: 6343 }, true),
+  r3: remoteServer('r3', 2203, { devtest: 7242, devother: 7343 }, false),
+};
+
+function remoteEngineEnv(server: RemoteServer): NodeJS.ProcessEnv {
+  if (server.socket === null) throw new Error(`${server.name} has no Docker engine`);
+  return { ...process.env, DOCKER_HOST: server.socket };
+}
+
+/** `docker` as root against a remote server's engine, through its socket (not over ssh). */
+export function remoteDocker(server: RemoteServer, args: string[], input?: string): string {
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: remoteEngineEnv(server),
+  }).trim();
+}
+
+export function remoteDockerOk(server: RemoteServer, args: string[]): boolean {
+  return spawnSync('docker', args, { stdio: 'ignore', env: remoteEngineEnv(server) }).status === 0;
+}
+
+/** Copies `tag` from the default engine to the one at `dockerHost`, unless the same image is there. */
+export function ensureImageOnEngine(tag: string, dockerHost: string): void {
+  const idOf = (env: NodeJS.ProcessEnv) =>
+    spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], {
+      encoding: 'utf8',
+      env,
+    }).stdout.trim();
+  const wanted = idOf(process.env);
+  if (wanted === '') throw new Error(`image ${tag} is missing on the default engine`);
+  if (idOf({ ...process.env, DOCKER_HOST: dockerHost }) === wanted) return;
+  const copy = spawnSync(
+    'bash',
+    ['-c', 'set -o pipefail; docker save "$1" | DOCKER_HOST="$2" docker load -q', 'copy', tag, dockerHost],
+    { encoding: 'utf8' },
+  );
+  if (copy.status !== 0) throw new Error(`copying ${tag} to ${dockerHost} failed: ${copy.stderr}`);
+}
+
+/** Removes every devenv container on a remote server's engine (none on r3): a clean start. */
+export function clearRemoteEnvObjects(server: RemoteServer): void {
+  if (server.socket === null) return;
+  const leftovers = remoteDocker(server, ['ps', '-aq', '--filter', 'label=dev.devenv.managed-by=devenv']);
+  if (leftovers !== '') remoteDocker(server, ['rm', '-f', ...leftovers.split('\n')]);
+}
+
+/** The file r2's nvidia-smi reads its live usage from (FAKE_NVIDIA_SMI_STATE's format), if present. */
+export const REMOTE_GPU_STATE = '/srv/devenv-r2/gpu-state';
+
+/** Says what runs on r2's GPUs (`gpu <uuid> <MiB> <%>` / `app <pid> <uuid> <MiB>` lines); null: idle. */
+export function setRemoteGpuState(text: string | null): void {
+  if (text === null) {
+    rmSync(REMOTE_GPU_STATE, { force: true });
+    return;
+  }
+  // One rename: an nvidia-smi running over ssh meanwhile reads the old file or the new one.
+  const next = `${REMOTE_GPU_STATE}.${process.pid}`;
+  writeFileSync(next, text.endsWith('\n') ? text : `${text}\n`, { mode: 0o644 });
+  chmodSync(next, 0o644);
+  renameSync(next, REMOTE_GPU_STATE);
+}
+
+/** The ssh-agent of `user` that global setup starts (holding the user's key): devenv's ssh transport needs one. */
+export function agentEnv(user: TestUser): { SSH_AUTH_SOCK: string } {
+  return { SSH_AUTH_SOCK: `/tmp/devenv-e2e-agent-${user.name}.sock` };
+}
+
+/**
+ * Makes sure `user`'s agent answers with the user's key: reuses one that answers on the socket,
+ * else starts one (as the user). Returns the pid it started, for the teardown; null when reused.
+ */
+export function ensureAgent(user: TestUser): number | null {
+  const sock = agentEnv(user).SSH_AUTH_SOCK;
+  const key = `/home/${user.name}/.ssh/id_ed25519`;
+  const asIt = (command: string[]) =>
+    spawnSync(
+      'runuser',
+      ['-u', user.name, '--', 'env', '-i', ...userEnv(user, { SSH_AUTH_SOCK: sock }), ...command],
+      {
+        encoding: 'utf8',
+      },
+    );
+  if (!existsSync(key)) throw new Error(`${key} is missing: run \`bash .ci/remote-hosts.sh\``);
+  let started: number | null = null;
+  // ssh-add -l: 0 keys listed, 1 no keys, 2 no agent there.
+  let listed = asIt(['ssh-add', '-l']).status;
+  if (listed === 2) {
+    rmSync(sock, { force: true });
+    const agent = asIt(['ssh-agent', '-s', '-a', sock]);
+    const pid = /SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1];
+    if (agent.status !== 0 || pid === undefined)
+      throw new Error(`ssh-agent for ${user.name} failed: ${agent.stderr}`);
+    started = Number(pid);
+    listed = 1;
+  }
+  if (listed === 1) {
+    const add = asIt(['ssh-add', '-q', key]);
+    if (add.status !== 0) throw new Error(`ssh-add ${key} failed: ${add.stderr}`);
+  }
+  return started;
+}
+
+/** Runs a shell command on a remote server over ssh as `user`, with their agent, never prompting. */
+export function remoteRun(user: TestUser, server: RemoteServer, command: string): RunResult {
+  const result = spawnSync(
+    'runuser',
+    [
+      '-u',
+      user.name,
+      '--',
+      'env',
+      '-i',
+      ...userEnv(user, agentEnv(user)),
+      'ssh',
+      '-o',
+      'BatchMode=yes',
+      '-p',
+      String(server.port),
+      `${user.name}@127.0.0.1`,
+      command,
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
