@@ -82,6 +82,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       const ctx = await loadEnvContext(io, program.opts<GlobalOptions>(), {
         place: Boolean(options.place),
         ...(typeof opts.on === 'string' ? { on: opts.on } : {}),
+        // An invalid --gpus is refused by start itself, with its own message.
+        ...(typeof opts.gpus === 'string' && /^[1-9]\d*$/.test(opts.gpus) ? { gpus: Number(opts.gpus) } : {}),
+        waiting: opts.wait !== undefined,
       });
       setExit(await action(ctx, opts, command.args));
     });

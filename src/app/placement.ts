@@ -15,6 +15,10 @@ export interface HostChoice {
   on?: string;
   /** Place the env among "hosts" (start, rebuild, code); other verbs follow the last placement. */
   place?: boolean;
+  /** `start --gpus N`: the request to place by, instead of the config's. */
+  gpus?: number;
+  /** `start --wait`: when no host has room, place where waiting can succeed. */
+  waiting?: boolean;
 }
 
 /** Where an env's placement came from, for `start` to record once the env runs. */
@@ -55,7 +59,9 @@ export async function hostContextForEnv(
     if (host && (await runsCurrentConfig(host, loaded)))
       return { host, placement: { host: known, explanation: null } };
   }
-  return placeAmong(io, ui, loaded, known);
+  const request =
+    choice.gpus === undefined ? loaded : { ...loaded, config: { ...loaded.config, gpus: choice.gpus } };
+  return placeAmong(io, ui, request, known, Boolean(choice.waiting));
 }
 
 /** Surveys every entry of "hosts" at once and opens the chosen one. */
@@ -64,6 +70,7 @@ async function placeAmong(
   ui: Ui,
   loaded: LoadedConfig,
   lastPlaced: string | null,
+  waiting: boolean,
 ): Promise<{ host: HostContext; placement: PlacementDecision }> {
   const { hosts } = loaded.config;
   const request = leaseRequestOf(loaded.config.gpus);
@@ -79,7 +86,7 @@ async function placeAmong(
       }
     }),
   );
-  const chosen = choosePlacement({ request, surveys: opened.map((o) => o.survey), lastPlaced });
+  const chosen = choosePlacement({ request, surveys: opened.map((o) => o.survey), lastPlaced, waiting });
   const host = opened.find((o) => o.entry === chosen.host)?.host as HostContext;
   ui.info(chosen.explanation);
   return { host, placement: { host: chosen.host, explanation: chosen.explanation } };

@@ -36,14 +36,23 @@ export function choosePlacement(input: {
   request: LeaseRequest;
   surveys: HostSurvey[];
   lastPlaced: string | null;
+  /** `start --wait`: when no host has room now, the one to wait on (enough GPUs in all). */
+  waiting?: boolean;
 }): PlacementChoice {
   const { surveys, lastPlaced } = input;
-  const reachable = surveys.filter((s) => s.reachable);
+  const reachable = surveys.flatMap((s, index) => (s.reachable ? [{ ...s, index }] : []));
   const running = reachable.find((s) => s.env === 'running');
   if (running) return { host: running.host, explanation: `on ${running.host}, where the env runs` };
 
   const need = gpusNeeded(input.request);
   const fitting = reachable.filter((s) => s.fits);
+  const big = reachable.filter((s) => s.gpus.total >= Math.max(need, 1));
+  if (fitting.length === 0 && input.waiting && big.length > 0) {
+    const host = [...big].sort((a, b) =>
+      compareTuples(order(a, lastPlaced), order(b, lastPlaced)),
+    )[0] as Reached;
+    return { host: host.host, explanation: `placed on ${host.host} to wait for GPUs: ${freeText(host)}` };
+  }
   if (fitting.length === 0) {
     if (reachable.length === 0)
       throw new DevenvError(`no host in "hosts" answers: ${surveys.map(describeSurvey).join('; ')}`, {
@@ -58,22 +67,25 @@ export function choosePlacement(input: {
       },
     );
   }
-  const order = (s: Extract<HostSurvey, { reachable: true }>) => [
-    s.env === 'absent' ? 1 : 0,
-    s.host === lastPlaced ? 0 : 1,
-    -s.gpus.free,
-    surveys.indexOf(s),
-  ];
-  const best = [...fitting].sort((a, b) => compareTuples(order(a), order(b)))[0] as Extract<
-    HostSurvey,
-    { reachable: true }
-  >;
-  const free = `${best.gpus.free} of ${best.gpus.total} GPU${best.gpus.total === 1 ? '' : 's'} free`;
+  const best = [...fitting].sort((a, b) =>
+    compareTuples(order(a, lastPlaced), order(b, lastPlaced)),
+  )[0] as Reached;
   const why =
     best.env === 'absent'
-      ? free
-      : `the env's ${best.env === 'image' ? 'image' : 'container'} is there, ${free}`;
+      ? freeText(best)
+      : `the env's ${best.env === 'image' ? 'image' : 'container'} is there, ${freeText(best)}`;
   return { host: best.host, explanation: `placed on ${best.host}: ${why}` };
+}
+
+type Reached = Extract<HostSurvey, { reachable: true }> & { index: number };
+
+/** Preference among hosts with room: the env's objects there, its last host, most free GPUs, list order. */
+function order(s: Reached, lastPlaced: string | null): number[] {
+  return [s.env === 'absent' ? 1 : 0, s.host === lastPlaced ? 0 : 1, -s.gpus.free, s.index];
+}
+
+function freeText(s: Reached): string {
+  return `${s.gpus.free} of ${s.gpus.total} GPU${s.gpus.total === 1 ? '' : 's'} free`;
 }
 
 /** "gpu1: 2 of 8 GPUs free", "gpu3: unreachable (Connection refused)". */

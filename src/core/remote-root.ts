@@ -6,6 +6,7 @@ import path from 'node:path';
  */
 export function envRootOnHost(remoteRoot: string | null, envName: string, home: string): string {
   const root = remoteRoot ?? `~/devenv/${envName}`;
-  if (root === '~') return home;
-  return root.startsWith('~/') ? path.posix.join(home, root.slice(2)) : path.posix.normalize(root);
+  const full = root === '~' ? home : root.startsWith('~/') ? path.posix.join(home, root.slice(2)) : root;
+  // One spelling per folder: the env's root label must not differ by a trailing slash.
+  return path.posix.normalize(full).replace(/(.)\/+$/, '$1');
 }

@@ -69,7 +69,15 @@ export function endpointOfHost(
     return fromUrl(entry, source);
   }
   const configDir = env.DOCKER_CONFIG ?? path.join(env.HOME ?? '/', '.docker');
-  return fromContext(entry, source, configDir, read);
+  try {
+    return fromContext(entry, source, configDir, read);
+  } catch (error) {
+    if (!(error instanceof DevenvError)) throw error;
+    throw new DevenvError(error.message, {
+      hint: 'list contexts with `docker context ls`, or write the host as ssh://user@host',
+      code: 'engine',
+    });
+  }
 }
 
 function currentContext(configDir: string, read: ReadFile): string | undefined {

@@ -97,6 +97,7 @@ export function dialFailure(
 ): DevenvError {
   if (code === 255) return sshFailure(target, stderr);
   const account = target.user ?? 'your account';
+  const usermod = `sudo usermod -aG docker ${target.user ?? 'YOUR_USER'}`;
   if (code === 127 || /command not found|docker: not found/i.test(stderr))
     return new DevenvError(`no Docker engine on ${hostName}: the docker command is not installed there`, {
       hint: 'install Docker on that host, or choose another host (--on, "hosts")',
@@ -106,7 +107,7 @@ export function dialFailure(
     return new DevenvError(
       `${account} on ${hostName} may not use the Docker engine there (not in the docker group)`,
       {
-        hint: `ask an admin of ${hostName} to run \`sudo usermod -aG docker ${account}\`; it takes effect at the next login`,
+        hint: `ask an admin of ${hostName} to run \`${usermod}\`; it takes effect at the next login`,
         code: 'engine',
       },
     );

@@ -160,9 +160,10 @@ export function sshFailure(target: SshTarget, stderr: string): DevenvError {
   const said = sshSaid(stderr);
   const where = target.display;
   const port = target.port ?? 22;
+  const tryIt = `\`ssh ${target.port ? `-p ${target.port} ` : ''}${target.user ? `${target.user}@` : ''}${target.host}\``;
   if (/Permission denied \(|Too many authentication failures|no mutual signature/i.test(stderr))
     return new DevenvError(`${where} refused your SSH key (${said})`, {
-      hint: `load the key that host accepts into your agent with \`ssh-add\` (\`ssh-add -l\` lists what it holds), then try \`ssh -p ${port} ${where.replace(/:\d+$/, '')}\``,
+      hint: `load the key that host accepts into your agent with \`ssh-add\` (\`ssh-add -l\` lists what it holds), then try ${tryIt}`,
       code: 'engine',
     });
   if (
@@ -171,11 +172,11 @@ export function sshFailure(target: SshTarget, stderr: string): DevenvError {
     )
   )
     return new DevenvError(`the SSH host key of ${where} is not known or has changed`, {
-      hint: `connect once with \`ssh -p ${port} ${where.replace(/:\d+$/, '')}\` to check and accept its key`,
+      hint: `connect once with ${tryIt} to check and accept its key`,
       code: 'engine',
     });
   return new DevenvError(`cannot reach ${where} over SSH: ${said}`, {
-    hint: `check that the host is up and its sshd listens on port ${port}: \`ssh -p ${port} ${where.replace(/:\d+$/, '')}\``,
+    hint: `check that the host is up and its sshd listens on port ${port}: ${tryIt}`,
     code: 'engine',
   });
 }

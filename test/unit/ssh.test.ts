@@ -270,7 +270,7 @@ describe('sshFailure', () => {
       on: target({ user: 'alice', display: 'alice@gpu-box' }),
       stderr: 'alice@gpu-box: Permission denied (publickey,password).\r\n',
       message: 'alice@gpu-box refused your SSH key',
-      hint: 'ssh -p 22 alice@gpu-box',
+      hint: 'then try `ssh alice@gpu-box`',
     },
   ])('$label', ({ stderr, message, hint, on }) => {
     const error = sshFailure(on ?? ALICE, stderr);
