@@ -210,6 +210,9 @@ else
 fi
 exec $R/nvidia-smi/fake-nvidia-smi "\$@"
 EOF
+    # The NVIDIA Container Toolkit installs its hook for everyone, on every user's PATH too: that
+    # is how devenv tells, from a session there, that the engine can be given GPUs.
+    put "$R/games/nvidia-container-runtime-hook" 755 <"$R/hookbin/nvidia-container-runtime-hook"
   fi
 
   # Starts daemons inside the server's namespace: with --mounts in a fresh one (unshare), else in

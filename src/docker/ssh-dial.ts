@@ -49,7 +49,8 @@ class DialStdio extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, done: (error?: Error | null) => void): void {
-    if (this.child.stdin?.writable) this.child.stdin.write(chunk, done);
+    // A write to a dial that failed (EPIPE) is not the error to report: its exit, at 'close', is.
+    if (this.child.stdin?.writable) this.child.stdin.write(chunk, () => done());
     else done();
   }
 
