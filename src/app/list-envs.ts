@@ -37,6 +37,8 @@ export async function listEnvs(host: HostContext, options: { all?: boolean }): P
 /** Compares the env's image with what its .devenvrc would build now, as `status` does. */
 async function freshness(host: HostContext, engine: Engine, group: EnvObjects): Promise<ImageFreshness> {
   if (group.images.length === 0) return 'absent';
+  // An env on a remote host has its root there, and its .devenvrc on some machine we cannot tell.
+  if (host.host.remote) return 'unknown';
   if (group.user !== host.user.name || group.uid !== host.user.uid || !existsSync(group.root))
     return 'unknown';
   try {
