@@ -592,6 +592,23 @@ function benchRemote() {
         stdio: 'ignore',
       },
     );
+    // prune keeps the env's folders (your files); the bench's own are removed on the server too.
+    spawnSync(
+      'runuser',
+      [
+        '-u',
+        user,
+        '--',
+        'ssh',
+        '-o',
+        'BatchMode=yes',
+        '-p',
+        '2201',
+        `${user}@127.0.0.1`,
+        `rm -rf ~/devenv/${name} ~/.vscode-server/data/User/globalStorage/ms-vscode-remote.remote-containers/nameConfigs/devenv-${name}-${user}.json`,
+      ],
+      { stdio: 'ignore' },
+    );
     spawnSync('rm', ['-rf', dir]);
   }
 }

@@ -102,7 +102,10 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         '--wait [duration]',
         'wait (as long as it takes, or e.g. 30m) for enough free GPUs instead of failing',
       )
-      .option('--on <host>', 'start on this engine: a "hosts" entry, a docker context or ssh://user@host'),
+      .option(
+        '--on <host>',
+        'start there: a "hosts" entry, a docker context or ssh://user@host; later commands follow',
+      ),
     async (ctx, opts) =>
       (await import('./commands/start.js')).runStart(ctx, {
         detach: Boolean(opts.detach),

@@ -40,7 +40,7 @@ export interface EnvContext extends HostContext {
   hostRoot: string;
   identity: EnvIdentity;
   containerUser: ContainerUser;
-  /** Set when "hosts" or --on chose the host: recorded once the env runs there. */
+  /** Set when the env's placement ("hosts", --on, the record) chose the host; start records it once the env runs there. */
   placement?: PlacementDecision | null;
 }
 

@@ -52,4 +52,8 @@ export async function pruneEnv(ctx: EnvContext): Promise<void> {
       await engine.removeImage(image.id);
     await removeDanglingEnvImages(engine, ctx.identity);
   });
+  if (ctx.placement) {
+    const { forgetPlacement } = await import('./placement.js');
+    forgetPlacement(ctx.io, ctx.loaded, ctx.placement);
+  }
 }

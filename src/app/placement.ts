@@ -6,7 +6,7 @@ import { LABELS, ownerFilters } from '../core/identity.js';
 import { choosePlacement, type HostSurvey } from '../core/placement.js';
 import { type EngineEndpoint, endpointOfHost, resolveEndpoint } from '../docker/endpoint.js';
 import type { LoadedConfig } from '../host/config-file.js';
-import { readPlacement, writePlacement } from '../host/placement-store.js';
+import { readPlacement, removePlacement, writePlacement } from '../host/placement-store.js';
 import type { Ui } from '../ui/ui.js';
 import { envContextFor, type GlobalOptions, type HostContext, type Io, openHostContext } from './context.js';
 
@@ -29,8 +29,8 @@ export interface PlacementDecision {
 
 /**
  * The host an env's command goes to. `--on`, `--context` and DOCKER_HOST say it outright;
- * otherwise, with "hosts", the env's last placement (start re-places it when it does not run
- * there); otherwise the docker CLI's choice.
+ * otherwise the env's last placement (by "hosts" or `start --on`; with "hosts", start re-places
+ * it when it does not run there), else the first of "hosts"; otherwise the docker CLI's choice.
  */
 export async function hostContextForEnv(
   io: Io,
@@ -40,28 +40,38 @@ export async function hostContextForEnv(
   choice: HostChoice,
 ): Promise<{ host: HostContext; placement: PlacementDecision | null }> {
   const { hosts, name } = loaded.config;
+  const last = readPlacement(io.env, loaded.envRoot, name)?.host ?? null;
   if (choice.on) {
+    if (choice.place && last !== null && last !== choice.on)
+      ui.warn(
+        `the env was on ${last}; if it still runs there it keeps running (and holds its GPUs): stop it with \`${commandOn(last, 'stop')}\``,
+      );
     const host = await openHostContext(io, ui, endpointOfHost(choice.on, `--on ${choice.on}`, io.env));
     return { host, placement: { host: choice.on, explanation: null } };
   }
-  if (globals.context || io.env.DOCKER_HOST || hosts.length === 0)
+  if (globals.context || io.env.DOCKER_HOST || (hosts.length === 0 && last === null))
     return { host: await openHostContext(io, ui, resolveEndpoint(io.env, globals.context)), placement: null };
 
-  const last = readPlacement(io.env, loaded.envRoot, name)?.host ?? null;
-  const known = last !== null && hosts.includes(last) ? last : null;
-  if (!choice.place) {
-    const entry = known ?? (hosts[0] as string);
-    return { host: await openHostContext(io, ui, hostEndpoint(entry, io.env)), placement: null };
+  if (!choice.place || hosts.length === 0) {
+    const entry = last ?? (hosts[0] as string);
+    const host = await openHostContext(io, ui, hostEndpoint(entry, io.env));
+    return { host, placement: { host: entry, explanation: null } };
   }
-  if (known) {
+  if (last !== null) {
     // The common case costs one host: the env runs where it was placed, with the current config.
-    const host = await openHostContext(io, ui, hostEndpoint(known, io.env)).catch(() => null);
+    const host = await openHostContext(io, ui, hostEndpoint(last, io.env)).catch(() => null);
     if (host && (await runsCurrentConfig(host, loaded)))
-      return { host, placement: { host: known, explanation: null } };
+      return { host, placement: { host: last, explanation: null } };
   }
   const request =
     choice.gpus === undefined ? loaded : { ...loaded, config: { ...loaded.config, gpus: choice.gpus } };
-  return placeAmong(io, ui, request, known, Boolean(choice.waiting));
+  return placeAmong(
+    io,
+    ui,
+    request,
+    last !== null && hosts.includes(last) ? last : null,
+    Boolean(choice.waiting),
+  );
 }
 
 /** Surveys every entry of "hosts" at once and opens the chosen one. */
@@ -124,6 +134,13 @@ async function runsCurrentConfig(host: HostContext, loaded: LoadedConfig): Promi
   return Boolean(container?.running && container.labels[LABELS.configHash] === configHash(loaded.config));
 }
 
+/** `devenv VERB` pointed at one host, the way the docker CLI is: a context flag or DOCKER_HOST. */
+function commandOn(entry: string, verb: string): string {
+  return /^[a-z]+:\/\//i.test(entry)
+    ? `DOCKER_HOST=${entry} devenv ${verb}`
+    : `devenv --context ${entry} ${verb}`;
+}
+
 function hostEndpoint(entry: string, env: NodeJS.ProcessEnv): EngineEndpoint {
   return endpointOfHost(entry, `"hosts" entry ${entry}`, env);
 }
@@ -131,4 +148,11 @@ function hostEndpoint(entry: string, env: NodeJS.ProcessEnv): EngineEndpoint {
 /** After a start on a placed host: later commands of this env go there. */
 export function rememberPlacement(io: Io, loaded: LoadedConfig, placement: PlacementDecision): void {
   writePlacement(io.env, loaded.envRoot, loaded.config.name, placement.host);
+}
+
+/** After a prune there: the env is gone, so it is placed nowhere (and --all-hosts stops asking there). */
+export function forgetPlacement(io: Io, loaded: LoadedConfig, placement: PlacementDecision): void {
+  const { envRoot, config } = loaded;
+  if (readPlacement(io.env, envRoot, config.name)?.host === placement.host)
+    removePlacement(io.env, envRoot, config.name);
 }

@@ -63,8 +63,8 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
     { ensureImage, removeDanglingEnvImages, removeImageIfUnused },
     { checkLeaseRace, LostRace, leaseGpus, rememberLease },
   ] = await Promise.all([import('./env-plan.js'), import('../core/image-ops.js'), import('./gpu-lease.js')]);
-  let lease = await leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude: [] });
-  let plan = await planEnv(ctx, lease?.uuids);
+  let lease = await namingHost(ctx, () => leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude: [] }));
+  let plan = await namingHost(ctx, () => planEnv(ctx, lease?.uuids));
   const extraMounts = plan.mounts.mounts.slice(2);
   const kinds = await ctx.host.kinds(extraMounts.map((m) => m.Source));
   const missing = extraMounts.find((_, i) => kinds[i] === null);
@@ -112,8 +112,8 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
       // Another env leased some of these GPUs a moment earlier: pick again without them.
       exclude.push(...error.taken);
       ctx.ui.detail(`${error.message}; picking again`);
-      lease = await leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude });
-      plan = await planEnv(ctx, lease?.uuids);
+      lease = await namingHost(ctx, () => leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude }));
+      plan = await namingHost(ctx, () => planEnv(ctx, lease?.uuids));
       if (lease) ctx.ui.info(lease.explanation);
     }
   }
@@ -159,6 +159,21 @@ async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
     (progress as Progress | null)?.succeed(`cloned ${config.repo} into ${dest}${onHost(ctx)}`);
   if (state === 'not-git')
     ctx.ui.warn(`${dest}${onHost(ctx)} exists but is not a git repository; devenv leaves it as it is`);
+}
+
+/** The GPU planning speaks of "this host"; on a remote host its messages name it. */
+async function namingHost<T>(ctx: EnvContext, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!ctx.host.remote || !(error instanceof DevenvError)) throw error;
+    const named = (text: string) => text.replace(/\bthis host\b/g, ctx.host.name);
+    throw new DevenvError(named(error.message), {
+      ...(error.hint === undefined ? {} : { hint: named(error.hint) }),
+      exitCode: error.exitCode,
+      cause: error,
+    });
+  }
 }
 
 /** " on gpu1" for a remote host, so every path in a message says which machine it is on. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from './fs-ops.js';
 
@@ -36,6 +36,10 @@ export function writePlacement(env: NodeJS.ProcessEnv, envRoot: string, envName:
   const temp = `${file}.${process.pid}.tmp`;
   writeFileSync(temp, `${JSON.stringify({ host, at: new Date().toISOString() })}\n`);
   renameSync(temp, file);
+}
+
+export function removePlacement(env: NodeJS.ProcessEnv, envRoot: string, envName: string): void {
+  rmSync(recordFile(env, envRoot, envName), { force: true });
 }
 
 /** Every host some env of this user was placed on: for the whole-fleet views. */

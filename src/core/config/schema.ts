@@ -329,7 +329,7 @@ export function configSchema(host: DefaultsContext) {
       ),
       hosts: key(list(hostEntry, 'a list of docker context names or ssh:// URLs'), {
         default: [],
-        doc: '`devenv start` puts the env on the first of these engines with enough free GPUs for "gpus" (the one it is on, when it has room), and later commands follow it there. Docker context names or ssh://user@host URLs.',
+        doc: '`devenv start` puts the env on one of these engines: where it runs; else one with enough free GPUs for "gpus", preferring where its container or image is, then where it was last, then the most free GPUs, then this order. Later commands follow it there. Docker context names or ssh://user@host URLs.',
         example: ['gpu1', 'ssh://me@gpu2.example.com'],
       }),
       sshAgent: key(flag(), {
