@@ -499,3 +499,59 @@ export function remoteRun(user: TestUser, server: RemoteServer, command: string)
   );
   return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
 }
+
+/** Containers and images of `user`'s env `name` on a remote server's engine (none on r3). */
+export function remoteEnvObjects(
+  server: RemoteServer,
+  name: string,
+  user: TestUser = TEST_USER,
+): { containers: string; images: string } {
+  if (server.socket === null) return { containers: '', images: '' };
+  const filters = [
+    '--filter',
+    `label=dev.devenv.env=${name}`,
+    '--filter',
+    `label=dev.devenv.user=${user.name}`,
+  ];
+  return {
+    containers: remoteDocker(server, ['ps', '-aq', ...filters]),
+    images: remoteDocker(server, ['images', '-aq', ...filters]),
+  };
+}
+
+/** Where VS Code reads the attach file of `container`, under a home (local or a server's, from outside). */
+export function vscodeNameConfig(home: string, container: string): string {
+  return path.join(
+    home,
+    '.vscode-server/data/User/globalStorage/ms-vscode-remote.remote-containers/nameConfigs',
+    `${container}.json`,
+  );
+}
+
+/**
+ * Test clean-up of one env on one server: its containers and images (by its labels, never
+ * anyone else's), its folders under `remoteRoot` (default ~/devenv/<name>) and its VS Code attach
+ * file there. Others may be using the servers meanwhile; this leaves their objects alone.
+ */
+export function removeRemoteEnv(
+  server: RemoteServer,
+  name: string,
+  options: { user?: TestUser; remoteRoot?: string } = {},
+): void {
+  const user = options.user ?? TEST_USER;
+  const { containers, images } = remoteEnvObjects(server, name, user);
+  if (containers !== '')
+    spawnSync('docker', ['rm', '-f', ...containers.split('\n')], {
+      stdio: 'ignore',
+      env: remoteEngineEnv(server),
+    });
+  if (images !== '')
+    spawnSync('docker', ['rmi', '-f', ...new Set(images.split('\n'))], {
+      stdio: 'ignore',
+      env: remoteEngineEnv(server),
+    });
+  const home = server.home(user);
+  const root = (options.remoteRoot ?? `~/devenv/${name}`).replace(/^~\//, `${home}/`);
+  if (root.startsWith(`${home}/`)) rmSync(root, { recursive: true, force: true });
+  rmSync(vscodeNameConfig(home, `devenv-${name}-${user.name}`), { force: true });
+}
