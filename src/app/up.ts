@@ -132,7 +132,9 @@ async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
   const dest = repoDir(ctx);
   if (!config.repo || !dest) return;
   const projects = path.dirname(dest);
-  const [projectsKind] = await ctx.host.kinds([projects]);
+  // The folders this start makes (a remote env's root too): a failed clone takes them back.
+  const kinds = await ctx.host.kinds([ctx.hostRoot, projects]);
+  const made = [projects, ctx.hostRoot].filter((_, i) => kinds[1 - i] === null);
   await ctx.host.makeDirs([projects]);
   const cloning = `cloning ${config.repo}${onHost(ctx)}`;
   let progress: Progress | null = null;
@@ -152,7 +154,7 @@ async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
   } catch (error) {
     (progress as Progress | null)?.fail();
     // A failed first start leaves no empty folder behind (only an empty one can be removed).
-    if (projectsKind === null) await ctx.host.removeEmptyDir(projects);
+    for (const dir of made) await ctx.host.removeEmptyDir(dir);
     throw error;
   }
   if (state === 'cloned')

@@ -23,7 +23,7 @@ export async function runGpus(
     const reached = answers.filter((a) => a.ok);
     reached.forEach((answer, i) => {
       if (i > 0) ui.data('');
-      ui.data(`${answer.host} (${answer.engine})`);
+      ui.data(answer.host === answer.engine ? answer.host : `${answer.host} (${answer.engine})`);
       for (const line of renderGpuMap(answer.value)) ui.data(`  ${line}`);
     });
     return 0;

@@ -29,7 +29,8 @@ export function gpusNeeded(request: LeaseRequest): number {
 /**
  * Where the env goes. A host where it runs keeps it (it holds its GPUs there). Otherwise a host
  * where its GPU request fits: first one where the env already has a container or an image, then
- * the one it was last placed on, then the one with the most free GPUs, then the list's order.
+ * the one it was last placed on, then (unless it wants no GPU) the one with the most free GPUs,
+ * then the list's order.
  * Throws exit 8 naming each host's free count when none has room, exit 4 when none answers.
  */
 export function choosePlacement(input: {
@@ -45,11 +46,12 @@ export function choosePlacement(input: {
   if (running) return { host: running.host, explanation: `on ${running.host}, where the env runs` };
 
   const need = gpusNeeded(input.request);
+  const wantsGpus = input.request.kind !== 'none';
   const fitting = reachable.filter((s) => s.fits);
   const big = reachable.filter((s) => s.gpus.total >= Math.max(need, 1));
   if (fitting.length === 0 && input.waiting && big.length > 0) {
     const host = [...big].sort((a, b) =>
-      compareTuples(order(a, lastPlaced), order(b, lastPlaced)),
+      compareTuples(order(a, lastPlaced, wantsGpus), order(b, lastPlaced, wantsGpus)),
     )[0] as Reached;
     return { host: host.host, explanation: `placed on ${host.host} to wait for GPUs: ${freeText(host)}` };
   }
@@ -68,7 +70,7 @@ export function choosePlacement(input: {
     );
   }
   const best = [...fitting].sort((a, b) =>
-    compareTuples(order(a, lastPlaced), order(b, lastPlaced)),
+    compareTuples(order(a, lastPlaced, wantsGpus), order(b, lastPlaced, wantsGpus)),
   )[0] as Reached;
   const why =
     best.env === 'absent'
@@ -79,9 +81,13 @@ export function choosePlacement(input: {
 
 type Reached = Extract<HostSurvey, { reachable: true }> & { index: number };
 
-/** Preference among hosts with room: the env's objects there, its last host, most free GPUs, list order. */
-function order(s: Reached, lastPlaced: string | null): number[] {
-  return [s.env === 'absent' ? 1 : 0, s.host === lastPlaced ? 0 : 1, -s.gpus.free, s.index];
+/**
+ * Preference among hosts with room: the env's objects there, its last host, then (for an env
+ * that wants GPUs) the most free GPUs, then list order. An env with "gpus": "none" does not
+ * take the GPU server with the most free GPUs: it goes by the list.
+ */
+function order(s: Reached, lastPlaced: string | null, wantsGpus: boolean): number[] {
+  return [s.env === 'absent' ? 1 : 0, s.host === lastPlaced ? 0 : 1, wantsGpus ? -s.gpus.free : 0, s.index];
 }
 
 function freeText(s: Reached): string {

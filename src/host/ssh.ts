@@ -39,6 +39,8 @@ export function sshArgs(
   env: NodeJS.ProcessEnv,
   options: { forwardAgent?: boolean } = {},
 ): string[] {
+  // A shared connection forwards the agent of the command that opened it, or none: a step that
+  // needs the agent (the clone) gets a connection of its own, with this command's agent.
   const args = [
     '-o',
     'BatchMode=yes',
@@ -46,9 +48,10 @@ export function sshArgs(
     'ConnectTimeout=10',
     '-o',
     'ServerAliveInterval=15',
-    ...controlOptions(env),
+    ...(options.forwardAgent
+      ? ['-o', 'ControlMaster=no', '-o', 'ControlPath=none', '-A']
+      : controlOptions(env)),
   ];
-  if (options.forwardAgent) args.push('-A');
   if (target.port) args.push('-p', String(target.port));
   if (target.user) args.push('-l', target.user);
   args.push('--', target.host);

@@ -176,6 +176,20 @@ describe('choosePlacement: which host', () => {
       explanation: 'placed on gpu2: 5 of 8 GPUs free',
     },
     {
+      label: '"none" goes by the list: it does not take the GPU server with the most free GPUs',
+      request: leaseRequestOf('none'),
+      surveys: [up('cpu-box', 0, 0), up('gpu2', 8)],
+      host: 'cpu-box',
+      explanation: 'placed on cpu-box: 0 of 0 GPUs free',
+    },
+    {
+      label: '"none" still prefers where its image is',
+      request: leaseRequestOf('none'),
+      surveys: [up('gpu1', 8), up('gpu2', 0, 8, { env: 'image' })],
+      host: 'gpu2',
+      explanation: "placed on gpu2: the env's image is there, 0 of 8 GPUs free",
+    },
+    {
       label: '"none" goes on a host without GPUs too',
       request: leaseRequestOf('none'),
       surveys: [down('gpu1'), up('cpu-box', 0, 0)],
@@ -232,5 +246,33 @@ describe('choosePlacement: no host', () => {
     expect(() => choosePlacement({ request: TWO, surveys: [down('gpu1')], lastPlaced: 'gpu1' })).toThrow(
       /no host in "hosts" answers/,
     );
+  });
+});
+
+describe('choosePlacement: start --wait', () => {
+  it('with no host free now, places where waiting can succeed: enough GPUs in all, its image first', () => {
+    const surveys = [
+      up('small', 0, 2, { fits: false }),
+      up('big', 0, 8, { fits: false }),
+      up('bigger', 1, 8, { fits: false, env: 'image' }),
+    ];
+    expect(choosePlacement({ request: leaseRequestOf(4), surveys, lastPlaced: null, waiting: true })).toEqual(
+      {
+        host: 'bigger',
+        explanation: 'placed on bigger to wait for GPUs: 1 of 8 GPUs free',
+      },
+    );
+  });
+
+  it('a host with room now still wins over waiting', () => {
+    const surveys = [up('busy', 0, 8, { fits: false }), up('free', 4)];
+    expect(choosePlacement({ request: TWO, surveys, lastPlaced: null, waiting: true }).host).toBe('free');
+  });
+
+  it('when no host has that many GPUs at all, waiting cannot help: exit 8', () => {
+    const surveys = [up('a', 0, 2, { fits: false }), up('b', 1, 2, { fits: false })];
+    expect(() =>
+      choosePlacement({ request: leaseRequestOf(4), surveys, lastPlaced: null, waiting: true }),
+    ).toThrow(/no host has 4 free GPUs: a: 0 of 2 GPUs free; b: 1 of 2 GPUs free/);
   });
 });

@@ -71,6 +71,13 @@ describe('sshArgs', () => {
     expect(args.slice(0, -2).includes('-A')).toBe(A);
   });
 
+  it('agent forwarding uses a connection of its own: a shared one forwards only the agent of its opener', () => {
+    const args = sshArgs(ALICE, { XDG_STATE_HOME: stateHome() }, { forwardAgent: true });
+    expect(optionsOf(args)).toEqual(expect.arrayContaining(['ControlMaster=no', 'ControlPath=none']));
+    expect(optionsOf(args).some((o) => o.startsWith('ControlPersist'))).toBe(false);
+    expect(optionsOf(sshArgs(ALICE, { XDG_STATE_HOME: stateHome() }))).toContain('ControlMaster=auto');
+  });
+
   it('puts a host that looks like an option after --, where ssh takes it as the destination', () => {
     const args = sshArgs(target({ host: '-oProxyCommand=touch /tmp/pwned' }), {
       XDG_STATE_HOME: stateHome(),
