@@ -88,6 +88,8 @@ describe('a dropped SSH session while attached', () => {
       .trim()
       .split('\n')[0];
     process.kill(Number(pid), 'SIGHUP');
+    // Typed only once the host shell is back: keys typed earlier may still reach the container.
+    await term.waitFor(/HOST\$\s*$/, 30_000);
     term.type('echo "hup-exit=$?"');
     await term.waitFor(/hup-exit=129/, 30_000);
     term.type('stty -a | grep -c -- -icanon; echo CHECKED');
