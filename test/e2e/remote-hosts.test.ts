@@ -559,7 +559,8 @@ describe('whole-fleet views: gpus --all-hosts and ls --all-hosts', () => {
     expect(result.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(R3_WARNING)]);
     const sections = result.stdout.trimEnd().split('\n\n');
     // A host named by its URL is headed by it once: `ssh://devtest@127.0.0.1:2202`, then its map.
-    const section = (server: RemoteServer) => sections.find((s) => s.startsWith(`${server.url(TEST_USER)}\n`));
+    const section = (server: RemoteServer) =>
+      sections.find((s) => s.startsWith(`${server.url(TEST_USER)}\n`));
     const r2Rows = (section(r2) ?? '').split('\n').filter((line) => /^ {2}\d+ +NVIDIA H100/.test(line));
     expect(r2Rows).toHaveLength(8);
     expect(r2Rows[lease[0] as number]).toMatch(new RegExp(`devtest \\(env ${name}, ${containerOf(name)}\\)`));
