@@ -2,8 +2,10 @@ import { type DevenvConfig, parseSize } from './config/schema.js';
 import type { ContainerUser } from './container-user.js';
 import { leaseLabels } from './gpu/leased.js';
 import { stableHash } from './hash.js';
+import { type ContainerHealthcheck, healthcheckBody } from './health.js';
 import { type EnvIdentity, LABELS, ownerLabels } from './identity.js';
 import type { BindMount } from './mounts.js';
+import { type PortMapping, parsePortSpec, portBindings } from './published-ports.js';
 
 export interface DeviceRequest {
   Driver: string;
@@ -30,10 +32,13 @@ export interface ContainerCreateBody {
   Entrypoint?: string[];
   Cmd?: string[];
   Tty: boolean;
+  Healthcheck?: ContainerHealthcheck;
+  ExposedPorts?: Record<string, Record<string, never>>;
   HostConfig: {
     Init: boolean;
     Mounts: BindMount[];
     NetworkMode: string;
+    PortBindings?: Record<string, Array<{ HostIp: string; HostPort: string }>>;
     ShmSize: number;
     DeviceRequests?: DeviceRequest[];
     Runtime?: string;
@@ -64,6 +69,9 @@ export function planContainer(input: {
     env.push(`SSH_AUTH_SOCK=${AGENT_SOCKET_TARGET}`);
   }
   const ownEntrypoint = config.entrypoint === 'devenv';
+  const healthcheck = healthcheckBody(config.healthcheck, config.entrypoint);
+  const ports = portMappings(config);
+  const published = ports.length > 0 ? portBindings(ports) : null;
   const body: ContainerCreateBody = {
     name: input.identity.containerName,
     Image: input.identity.imageRef,
@@ -74,17 +82,20 @@ export function planContainer(input: {
     WorkingDir: input.workdir,
     Env: env,
     Tty: false,
+    ...(healthcheck ? { Healthcheck: healthcheck } : {}),
+    ...(published ? { ExposedPorts: published.ExposedPorts } : {}),
     HostConfig: {
       Init: ownEntrypoint,
       Mounts: mounts,
       NetworkMode: config.network,
+      ...(published ? { PortBindings: published.PortBindings } : {}),
       ShmSize: parseSize(config.shmSize) ?? 0,
       ...(gpu.deviceRequests.length > 0 ? { DeviceRequests: gpu.deviceRequests } : {}),
       ...(gpu.runtime ? { Runtime: gpu.runtime } : {}),
       RestartPolicy: { Name: 'no' },
     },
   };
-  const settingsHash = stableHash({ ...body, buildHash: input.buildHash });
+  const settingsHash = stableHash({ ...hashedBody(body, ownEntrypoint), buildHash: input.buildHash });
   body.Labels = {
     ...ownerLabels(input.identity),
     [LABELS.buildHash]: input.buildHash,
@@ -94,6 +105,22 @@ export function planContainer(input: {
     ...leaseLabels(gpu.lease),
   };
   return { body, settingsHash };
+}
+
+/** The "ports" mappings (validated with the config, so every entry parses). */
+export function portMappings(config: DevenvConfig): PortMapping[] {
+  return config.ports.map(parsePortSpec).filter((m): m is PortMapping => m !== null);
+}
+
+/**
+ * The body as the settings hash sees it. Under devenv's own entrypoint an unset healthcheck is
+ * "NONE" (health.ts says why); containers made before healthchecks existed had no such field, and
+ * leaving it out of the hash keeps them current rather than recreating every env once.
+ */
+function hashedBody(body: ContainerCreateBody, ownEntrypoint: boolean): ContainerCreateBody {
+  if (!ownEntrypoint || body.Healthcheck?.Test[0] !== 'NONE') return body;
+  const { Healthcheck: _none, ...rest } = body;
+  return rest;
 }
 
 /** How the container got its GPUs, for `status`: "none", "all" or the device IDs. */
@@ -106,5 +133,12 @@ export function describeWiring(gpu: GpuWiring): string {
 
 /** A hash of the effective config: a running env made from the same config needs no re-planning. */
 export function configHash(config: DevenvConfig): string {
-  return stableHash(config);
+  // Keys added later, left at their defaults, leave the hash as it was before they existed: an
+  // upgrade of devenv does not send every running env through a full start.
+  const { healthcheck, ports, ...rest } = config;
+  return stableHash({
+    ...rest,
+    ...(healthcheck === null ? {} : { healthcheck }),
+    ...(ports.length === 0 ? {} : { ports }),
+  });
 }

@@ -11,6 +11,14 @@ export function parseDuration(text: string): number | null {
   return Math.round(total);
 }
 
+/**
+ * Milliseconds in a duration written as Docker writes them ("2s", "1m30s", "500ms", "1.5h"):
+ * every number has its unit, as Go's time.ParseDuration wants; null when it is not one.
+ */
+export function parseDockerDuration(text: string): number | null {
+  return /^\s*\d+(\.\d+)?\s*$/.test(text) ? null : parseDuration(text);
+}
+
 /** "2m 5s", "45s", "1h 3m": for saying how long something waited. */
 export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);

@@ -62,6 +62,8 @@ describe('parseConfig: defaults', () => {
     remoteRoot: null,
     hosts: [],
     sshAgent: false,
+    healthcheck: null,
+    ports: [],
   };
 
   it.each([
@@ -580,6 +582,79 @@ describe('hosts', () => {
   it('takes context names and ssh:// URLs with a user and a port', () => {
     const hosts = ['gpu1', 'ssh://me@gpu2.example.com', 'ssh://me@10.0.0.7:2222', 'ssh://gpu3'];
     expect(parseConfig(JSON.stringify({ hosts }), FILE, ctx).hosts).toEqual(hosts);
+  });
+});
+
+describe('healthcheck and ports', () => {
+  it.each([
+    { raw: { healthcheck: 'none' }, value: 'none' },
+    {
+      raw: { healthcheck: { command: 'curl -f localhost:8888' } },
+      value: { command: 'curl -f localhost:8888' },
+    },
+    {
+      raw: {
+        healthcheck: { command: 'x', interval: '1m30s', timeout: '500ms', retries: 2, startPeriod: '1s' },
+      },
+      value: { command: 'x', interval: '1m30s', timeout: '500ms', retries: 2, startPeriod: '1s' },
+    },
+  ])('healthcheck $raw.healthcheck is accepted', ({ raw, value }) => {
+    expect(accepted(raw).healthcheck).toEqual(value);
+  });
+
+  it.each([
+    {
+      raw: { healthcheck: 'off' },
+      lines: [
+        '"healthcheck" must be "none" or {"command", "interval"?, "timeout"?, "retries"?, "startPeriod"?} (got "off")',
+      ],
+    },
+    {
+      raw: { healthcheck: {} },
+      lines: ['"healthcheck.command" is required (a shell command such as "curl -fsS localhost:8888/api")'],
+    },
+    {
+      raw: { healthcheck: { command: 'x', interval: '2' } },
+      lines: [
+        '"healthcheck.interval" must be a duration such as "2s", "1m30s" or "500ms", each number with its unit (ms, s, m, h) (got "2")',
+      ],
+    },
+    {
+      raw: { healthcheck: { command: 'x', timeout: '0s', retries: 0 } },
+      lines: [
+        '"healthcheck.timeout" must be at least 1ms (got "0s")',
+        '"healthcheck.retries" must be a whole number of failed probes in a row, 1 or more (got 0)',
+      ],
+    },
+    {
+      raw: { healthcheck: { command: 'x', start_period: '5s' } },
+      lines: ['"healthcheck.start_period" is not a known key (did you mean "startPeriod"?)'],
+    },
+    {
+      raw: { ports: ['8888:8888'] },
+      lines: [
+        '"ports" cannot be used with "network": "host" (the default: the container shares the host\'s ports already) — set "network" to a bridge network (e.g. one made with `docker network create`), or remove "ports"',
+      ],
+    },
+    {
+      raw: { network: 'svcnet', ports: ['8888'] },
+      lines: [
+        '"ports[0]" must name the host port too, as "8888:8888" does (got "8888"): devenv publishes only the ports you choose',
+      ],
+    },
+    {
+      raw: { network: 'svcnet', ports: ['8888:80', '127.0.0.1:8888:81'] },
+      lines: ['"ports[1]" publishes the same host port as "ports[0]" (got "127.0.0.1:8888:81")'],
+    },
+  ])('$raw is refused, each problem at its own key', ({ raw, lines }) => {
+    expect(rejected(raw).message.split('\n')).toEqual(lines.map((line) => `${FILE}: ${line}`));
+  });
+
+  it('ports with a bridge network are accepted', () => {
+    expect(accepted({ network: 'svcnet', ports: ['8888:8888', '127.0.0.1:9000:8000/udp'] }).ports).toEqual([
+      '8888:8888',
+      '127.0.0.1:9000:8000/udp',
+    ]);
   });
 });
 

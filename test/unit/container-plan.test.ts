@@ -12,6 +12,7 @@ import {
 } from '../../src/core/container-plan.js';
 import { containerUserFor } from '../../src/core/container-user.js';
 import { DevenvError } from '../../src/core/errors.js';
+import { stableHash } from '../../src/core/hash.js';
 import { envIdentity, LABELS, ownerLabels } from '../../src/core/identity.js';
 import { type BindMount, planMounts } from '../../src/core/mounts.js';
 
@@ -319,6 +320,11 @@ describe('planContainer: hash and labels', () => {
     { label: 'the GPUs', input: { gpu: ALL_GPUS } },
     { label: 'the SSH agent', input: { sshAgentDir: '/tmp/devenv-agent-1234' } },
     { label: 'the image build', input: { buildHash: 'b2' } },
+    { label: 'a healthcheck', input: { config: config({ healthcheck: { command: 'true' } }) } },
+    {
+      label: 'ports',
+      input: { config: config({ network: 'svcnet', ports: ['8888:8888'] }) },
+    },
   ])('changes with $label', ({ input }) => {
     expect(container(input).settingsHash).not.toBe(reference.settingsHash);
   });
@@ -327,6 +333,94 @@ describe('planContainer: hash and labels', () => {
     expect(container({ config: config({ env: { A: '1' } }) }).settingsHash).not.toBe(
       container({ config: config({ env: { A: '2' } }) }).settingsHash,
     );
+  });
+});
+
+describe('planContainer: healthcheck and ports', () => {
+  it("turns the healthcheck into the engine's HealthConfig, durations in nanoseconds", () => {
+    const healthcheck = {
+      command: 'curl -fsS localhost:8888/api',
+      interval: '2s',
+      timeout: '500ms',
+      retries: 5,
+      startPeriod: '1m30s',
+    };
+    expect(container({ config: config({ healthcheck }) }).body.Healthcheck).toEqual({
+      Test: ['CMD-SHELL', 'curl -fsS localhost:8888/api'],
+      Interval: 2_000_000_000,
+      Timeout: 500_000_000,
+      Retries: 5,
+      StartPeriod: 90_000_000_000,
+    });
+  });
+
+  it("leaves out the fields not given: the image's, else Docker's defaults", () => {
+    expect(container({ config: config({ healthcheck: { command: 'true' } }) }).body.Healthcheck).toEqual({
+      Test: ['CMD-SHELL', 'true'],
+    });
+  });
+
+  it.each([
+    { label: '"none"', healthcheck: 'none' as const, entrypoint: 'base' as const, body: { Test: ['NONE'] } },
+    { label: 'unset, entrypoint "base"', healthcheck: null, entrypoint: 'base' as const, body: undefined },
+    {
+      label: 'unset, entrypoint "devenv" (the base\'s services never start)',
+      healthcheck: null,
+      entrypoint: 'devenv' as const,
+      body: { Test: ['NONE'] },
+    },
+  ])('$label', ({ healthcheck, entrypoint, body }) => {
+    expect(container({ config: config({ healthcheck, entrypoint }) }).body.Healthcheck).toEqual(body);
+  });
+
+  it('a healthcheck is never a build input', () => {
+    const build = (cfg: DevenvConfig) =>
+      planBuild({
+        identity,
+        config: cfg,
+        user,
+        baseImage: 'ubuntu:24.04',
+        recipe: [],
+        python: { torch: null, files: [] },
+      });
+    expect(build(config({ healthcheck: { command: 'curl -f localhost:1' } })).hash).toBe(
+      build(config()).hash,
+    );
+    expect(build(config({ healthcheck: 'none' })).hash).toBe(build(config()).hash);
+  });
+
+  it('publishes the ports: each container port exposed and bound to its host ports', () => {
+    const { body } = container({
+      config: config({
+        network: 'svcnet',
+        ports: ['8888:8888', '127.0.0.1:9000:8000', '[::1]:9001:8000', '5353:53/udp'],
+      }),
+    });
+    expect(body.ExposedPorts).toEqual({ '8888/tcp': {}, '8000/tcp': {}, '53/udp': {} });
+    expect(body.HostConfig.PortBindings).toEqual({
+      '8888/tcp': [{ HostIp: '', HostPort: '8888' }],
+      '8000/tcp': [
+        { HostIp: '127.0.0.1', HostPort: '9000' },
+        { HostIp: '::1', HostPort: '9001' },
+      ],
+      '53/udp': [{ HostIp: '', HostPort: '5353' }],
+    });
+  });
+
+  it('sets neither field without ports', () => {
+    const { body } = container();
+    expect(body).not.toHaveProperty('ExposedPorts');
+    expect(body.HostConfig).not.toHaveProperty('PortBindings');
+  });
+
+  it('containers made before healthchecks and ports existed stay current: the defaults leave both hashes as they were', () => {
+    const { body, settingsHash } = container();
+    const { Healthcheck, Labels: _labels, ...before } = body;
+    expect(Healthcheck).toEqual({ Test: ['NONE'] });
+    expect(settingsHash).toBe(stableHash({ ...before, Labels: {}, buildHash: 'b1' }));
+    const { healthcheck: _h, ports: _p, ...keysBefore } = config();
+    expect(configHash(config())).toBe(stableHash(keysBefore));
+    expect(configHash(config({ healthcheck: 'none' }))).not.toBe(configHash(config()));
   });
 });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatDuration, parseDuration } from '../../src/core/duration.js';
+import { formatDuration, parseDockerDuration, parseDuration } from '../../src/core/duration.js';
 
 describe('parseDuration', () => {
   it.each([
@@ -16,6 +16,22 @@ describe('parseDuration', () => {
 
   it.each(['', 'soon', '5 m', '-5s', '5d', 'm5'])('%j is not a duration', (text) => {
     expect(parseDuration(text)).toBeNull();
+  });
+});
+
+describe('parseDockerDuration: every number with its unit, as Docker writes them', () => {
+  it.each([
+    ['2s', 2_000],
+    ['1m30s', 90_000],
+    ['500ms', 500],
+    ['1.5h', 5_400_000],
+    ['0s', 0],
+  ])('%j is %i ms', (text, ms) => {
+    expect(parseDockerDuration(text)).toBe(ms);
+  });
+
+  it.each(['2', '30', '', '2 s', '2d', 'soon', '-1s'])('%j is not one', (text) => {
+    expect(parseDockerDuration(text)).toBeNull();
   });
 });
 

@@ -1,4 +1,6 @@
 import * as z from 'zod/mini';
+import { parseDockerDuration } from '../duration.js';
+import { type PortMapping, parsePortSpec, portSpecProblem, samePublishedPort } from '../published-ports.js';
 import { allowedOf, choice, fields, flag, list, mapOf, oneOf, orNull, shown, text } from './values.js';
 
 /**
@@ -158,6 +160,48 @@ const gpuRequest = oneOf(
 );
 export type GpuRequest = z.output<typeof gpuRequest>;
 
+const DURATION = 'a duration such as "2s", "1m30s" or "500ms"';
+const dockerDuration = text(DURATION, (s) => {
+  const ms = parseDockerDuration(s);
+  if (ms === null) return `must be ${DURATION}, each number with its unit (ms, s, m, h) ${got(s)}`;
+  return ms < 1 ? `must be at least 1ms ${got(s)}` : null;
+});
+const RETRIES = 'a whole number of failed probes in a row, 1 or more';
+const retries = z.custom<number>(
+  (value) => typeof value === 'number' && Number.isInteger(value) && value >= 1,
+  {
+    abort: false,
+    error: (issue) => `must be ${RETRIES} (got ${shown(issue.input)})`,
+  },
+);
+const COMMAND = 'a shell command such as "curl -fsS localhost:8888/api"';
+// Checked without aborting, as gpuCountField is: a missing or bad command is reported at its own
+// path (with the object's other problems) rather than as the whole key.
+const healthCommand = z.custom<string>((value) => typeof value === 'string' && value.trim() !== '', {
+  abort: false,
+  error: (issue) =>
+    issue.input === undefined ? `is required (${COMMAND})` : `must be ${COMMAND} (got ${shown(issue.input)})`,
+});
+const healthcheckObject = fields(
+  {
+    command: healthCommand,
+    interval: z.optional(dockerDuration),
+    timeout: z.optional(dockerDuration),
+    retries: z.optional(retries),
+    startPeriod: z.optional(dockerDuration),
+  },
+  'an object such as {"command": "curl -fsS localhost:8888/api", "interval": "2s"}',
+);
+const healthcheck = oneOf(
+  [choice(['none']), healthcheckObject],
+  '"none" or {"command", "interval"?, "timeout"?, "retries"?, "startPeriod"?}',
+);
+export type HealthcheckSpec = z.output<typeof healthcheckObject>;
+
+const portSpec = text('a port mapping such as "8888:8888", "127.0.0.1:8888:8888" or "8888:8888/udp"', (s) =>
+  portSpecProblem(s),
+);
+
 /** What the docs, `devenv config` and `devenv init` say about a key. */
 export interface KeyDoc {
   /** In words, what the key may hold. */
@@ -231,8 +275,8 @@ export function configSchema(host: DefaultsContext) {
       }),
       network: key(text('"host", "bridge" or a Docker network name'), {
         default: 'host',
-        doc: '"host" makes servers started inside reachable as on the host; "bridge" or any network name also work.',
-        example: 'host',
+        doc: '"host" makes servers started inside reachable as on the host; "bridge" or any other network name gives the container its own ports, and "ports" publishes the ones to reach from the host.',
+        example: 'bridge',
       }),
       shmSize: key(shmSize, {
         default: '8g',
@@ -337,9 +381,60 @@ export function configSchema(host: DefaultsContext) {
         doc: "Forward the host's SSH agent (SSH_AUTH_SOCK) into the container, so git push inside uses your keys.",
         example: false,
       }),
+      healthcheck: key(orNull(healthcheck), {
+        default: null,
+        defaultDoc: 'the base image\'s own HEALTHCHECK with "entrypoint": "base"; none with "devenv"',
+        doc: 'The container\'s healthcheck: {"command"} is a shell command run inside, healthy when it exits 0; "interval", "timeout" and "startPeriod" are durations as Docker writes them ("2s", "1m30s"), "retries" the failures in a row that make it unhealthy (Docker\'s defaults: 30s, 30s, 0s, 3). "none" turns off the base image\'s own. `start` waits until it passes (see "Services and readiness" in the README). A change recreates the container at the next start; the image is not rebuilt.',
+        example: {
+          command: 'curl -fsS localhost:8888/api',
+          interval: '2s',
+          timeout: '5s',
+          retries: 3,
+          startPeriod: '30s',
+        },
+      }),
+      ports: key(list(portSpec), {
+        default: [],
+        doc: 'Host ports published to the container, as Docker\'s short syntax writes them ("[host IP:]host port:container port[/udp]"). Needs a bridge "network": with "host" the container already shares the host\'s ports. A host port already taken is refused before anything is created.',
+        example: ['127.0.0.1:8888:8888'],
+      }),
     },
     'a JSON object such as {"name": "myenv"}',
-  );
+  ).check(z.superRefine((config, ctx) => portsProblems(config, ctx)));
+}
+
+/** "ports" against "network", and one host port given twice: problems of the keys together. */
+function portsProblems(
+  config: { network: string; ports: string[] },
+  ctx: {
+    addIssue(issue: { code: 'custom'; message: string; path: Array<string | number>; input: unknown }): void;
+  },
+): void {
+  if (config.ports.length === 0) return;
+  if (config.network === 'host') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['ports'],
+      input: config.ports,
+      message:
+        'cannot be used with "network": "host" (the default: the container shares the host\'s ports already) — set "network" to a bridge network (e.g. one made with `docker network create`), or remove "ports"',
+    });
+    return;
+  }
+  const seen: PortMapping[] = [];
+  config.ports.forEach((spec, i) => {
+    const mapping = parsePortSpec(spec);
+    if (!mapping) return;
+    const earlier = seen.findIndex((m) => samePublishedPort(m, mapping));
+    if (earlier >= 0)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ports', i],
+        input: spec,
+        message: `publishes the same host port as "ports[${earlier}]" ${got(spec)}`,
+      });
+    seen.push(mapping);
+  });
 }
 
 export type DevenvConfig = z.output<ReturnType<typeof configSchema>>;
