@@ -1,11 +1,11 @@
 import type { ContainerCreateBody } from './container-plan.js';
-import type { ContainerState, Engine } from './engine.js';
+import type { ContainerDetails, Engine } from './engine.js';
 import { ContainerNameTaken, DevenvError } from './errors.js';
 import { type EnvIdentity, isOwnedBy, LABELS } from './identity.js';
 import type { Reporter } from './ports.js';
 
 /** The env's container, or null; a same-named container devenv did not make is an error. */
-export async function findEnvContainer(engine: Engine, id: EnvIdentity): Promise<ContainerState | null> {
+export async function findEnvContainer(engine: Engine, id: EnvIdentity): Promise<ContainerDetails | null> {
   const container = await engine.inspectContainer(id.containerName);
   if (container && !isOwnedBy(container.labels, id.user, id.envName)) {
     throw new DevenvError(
@@ -36,7 +36,7 @@ export async function ensureContainer(
   },
   id: EnvIdentity,
   plan: { body: ContainerCreateBody; settingsHash: string },
-): Promise<{ container: ContainerState; outcome: ContainerOutcome }> {
+): Promise<{ container: ContainerDetails; outcome: ContainerOutcome }> {
   const { engine, ui } = deps;
   let existing = await findEnvContainer(engine, id);
   const outdated = existing !== null && existing.labels[LABELS.createHash] !== plan.settingsHash;
@@ -96,7 +96,7 @@ function nameRaceOr(error: unknown, id: EnvIdentity): unknown {
 }
 
 /** Stops and removes the env's container. Mounted folders are untouched. */
-export async function removeEnvContainer(engine: Engine, id: EnvIdentity): Promise<ContainerState | null> {
+export async function removeEnvContainer(engine: Engine, id: EnvIdentity): Promise<ContainerDetails | null> {
   const container = await findEnvContainer(engine, id);
   if (!container) return null;
   if (container.running) await engine.stopContainer(container.id);

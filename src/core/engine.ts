@@ -1,5 +1,7 @@
 import type { BuildPlan } from './build-plan.js';
 import type { ContainerCreateBody } from './container-plan.js';
+import type { HealthState, HealthTimes } from './health.js';
+import type { PortMapping, PublishedPort } from './published-ports.js';
 
 /** What devenv needs from a Docker engine. src/docker/ implements it; tests can fake it. */
 export interface ContainerState {
@@ -10,6 +12,16 @@ export interface ContainerState {
   labels: Record<string, string>;
   imageId: string;
   created: string;
+}
+
+/** What inspecting one container tells beyond the list: its health and what it publishes. */
+export interface ContainerDetails extends ContainerState {
+  /** Null when it has no healthcheck (none, or "NONE"). */
+  health: HealthState | null;
+  /** Its healthcheck's timing, the image's merged in; null without one. */
+  healthcheck: HealthTimes | null;
+  /** The host ports it publishes when it runs (HostConfig.PortBindings). */
+  ports: PortMapping[];
 }
 
 export interface ImageState {
@@ -48,8 +60,10 @@ export interface Engine {
   /** Refuses an engine too old for devenv (one request); called before creating anything. */
   checkCompatible?(): Promise<void>;
   info(): Promise<EngineInfo>;
-  inspectContainer(nameOrId: string): Promise<ContainerState | null>;
+  inspectContainer(nameOrId: string): Promise<ContainerDetails | null>;
   listContainers(labelFilters: string[]): Promise<ContainerState[]>;
+  /** The host ports every running container publishes, devenv's or not (one list request). */
+  listPublishedPorts(): Promise<PublishedPort[]>;
   inspectImage(ref: string): Promise<ImageState | null>;
   listImages(labelFilters: string[]): Promise<ImageState[]>;
   /**

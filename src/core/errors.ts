@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { describeHolder, freeHint, type PortHolder } from './published-ports.js';
 
 /**
  * Every failure a user can cause or fix is a DevenvError: one line saying what went wrong,
@@ -50,6 +51,25 @@ export class ImageInUse extends DevenvError {
   constructor(id: string, cause: unknown) {
     super(`image ${id} is still used by a container`, { code: 'conflict', cause });
     this.name = 'ImageInUse';
+  }
+}
+
+/**
+ * A host port in "ports" that something else holds: found by devenv before it creates anything,
+ * or said by the engine when the container starts (src/docker/ maps that text to this).
+ */
+export class HostPortTaken extends DevenvError {
+  constructor(
+    readonly address: string,
+    readonly holder: PortHolder,
+    cause?: unknown,
+  ) {
+    super(`host port ${address} is already taken (${describeHolder(holder)})`, {
+      hint: freeHint(holder),
+      code: 'conflict',
+      cause,
+    });
+    this.name = 'HostPortTaken';
   }
 }
 

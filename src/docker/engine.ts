@@ -3,6 +3,7 @@ import { type BuildPlan, contextWithLabels } from '../core/build-plan.js';
 import type { ContainerCreateBody } from '../core/container-plan.js';
 import type {
   BuildEvents,
+  ContainerDetails,
   ContainerState,
   Engine,
   EngineInfo,
@@ -13,11 +14,13 @@ import type {
   LogsOptions,
 } from '../core/engine.js';
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../core/errors.js';
+import { type HealthState, type HealthStatus, healthTimes } from '../core/health.js';
+import { mappingsFromBindings, type PortProtocol, type PublishedPort } from '../core/published-ports.js';
 import { buildOutputLines } from './build-output.js';
 import { contextTar } from './context-tar.js';
 import type { EngineEndpoint } from './endpoint.js';
 import { checkApiVersion } from './engine-version.js';
-import { engineError, engineMessage, noGpuDriver, statusOf } from './errors.js';
+import { engineError, engineMessage, hostPortTaken, noGpuDriver, statusOf } from './errors.js';
 import { runExec } from './exec.js';
 import { copyLogs } from './logs.js';
 
@@ -72,9 +75,11 @@ export class DockerodeEngine implements Engine {
     };
   }
 
-  async inspectContainer(nameOrId: string): Promise<ContainerState | null> {
+  async inspectContainer(nameOrId: string): Promise<ContainerDetails | null> {
     try {
       const c = await this.docker.getContainer(nameOrId).inspect();
+      const check = c.Config.Healthcheck;
+      const hasCheck = Boolean(check?.Test?.length) && check?.Test?.[0] !== 'NONE';
       return {
         id: c.Id,
         name: c.Name.replace(/^\//, ''),
@@ -83,6 +88,9 @@ export class DockerodeEngine implements Engine {
         labels: c.Config.Labels ?? {},
         imageId: c.Image,
         created: c.Created,
+        health: hasCheck ? healthOf(c.State.Health) : null,
+        healthcheck: hasCheck ? healthTimes(check) : null,
+        ports: mappingsFromBindings(c.HostConfig.PortBindings),
       };
     } catch (error) {
       if (statusOf(error) === 404) return null;
@@ -103,6 +111,23 @@ export class DockerodeEngine implements Engine {
       imageId: c.ImageID,
       created: new Date(c.Created * 1000).toISOString(),
     }));
+  }
+
+  async listPublishedPorts(): Promise<PublishedPort[]> {
+    const list = await this.call('listing published ports', () =>
+      this.docker.listContainers({ filters: { status: ['running'] } }),
+    );
+    return list.flatMap((c) =>
+      (c.Ports ?? [])
+        .filter((p) => p.PublicPort !== undefined && (p.Type === 'tcp' || p.Type === 'udp'))
+        .map((p) => ({
+          containerId: c.Id,
+          container: (c.Names[0] ?? c.Id.slice(0, 12)).replace(/^\//, ''),
+          hostIp: !p.IP || p.IP === '0.0.0.0' || p.IP === '::' ? null : p.IP,
+          hostPort: p.PublicPort,
+          protocol: p.Type as PortProtocol,
+        })),
+    );
   }
 
   async inspectImage(ref: string): Promise<ImageState | null> {
@@ -225,7 +250,7 @@ export class DockerodeEngine implements Engine {
     } catch (error) {
       if (statusOf(error) === 304) return;
       if (/could not select device driver/.test(engineMessage(error))) throw noGpuDriver(error);
-      throw engineError(error, this.endpoint, 'starting the container');
+      throw hostPortTaken(error) ?? engineError(error, this.endpoint, 'starting the container');
     }
   }
 
@@ -282,6 +307,20 @@ export class DockerodeEngine implements Engine {
     const kinds = ['changed', 'added', 'deleted'] as const;
     return (changes ?? []).map((c) => ({ path: c.Path, kind: kinds[c.Kind] ?? 'changed' }));
   }
+}
+
+/** The engine's State.Health, as devenv reads it; null when the engine has none to report yet. */
+function healthOf(
+  health: { Status?: string; Log?: Array<{ ExitCode?: number; Output?: string }> } | undefined,
+): HealthState | null {
+  const status = health?.Status;
+  if (status !== 'starting' && status !== 'healthy' && status !== 'unhealthy')
+    return status === undefined ? null : { status: 'starting', lastProbe: null };
+  const last = health?.Log?.at(-1);
+  return {
+    status: status as HealthStatus,
+    lastProbe: last ? { exitCode: last.ExitCode ?? -1, output: last.Output ?? '' } : null,
+  };
 }
 
 /** A build that the engine ran and that failed (a RUN step exited non-zero, a COPY failed…). */

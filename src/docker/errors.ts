@@ -1,4 +1,5 @@
-import { DevenvError } from '../core/errors.js';
+import { DevenvError, HostPortTaken } from '../core/errors.js';
+import { hostAddress } from '../core/published-ports.js';
 import { describeEndpoint, type EngineEndpoint } from './endpoint.js';
 
 interface EngineFailure {
@@ -32,6 +33,30 @@ export function noGpuDriver(error: unknown): DevenvError {
       cause: error,
     },
   );
+}
+
+// What the engine says when a published port is taken, at start (create succeeds): held by
+// another container ("Bind for 127.0.0.1:8888 failed: port is already allocated"), or by a host
+// process, through docker-proxy ("listen tcp4 127.0.0.1:8888: bind: address already in use").
+const ALLOCATED = /Bind for (\S+):(\d+) failed: port is already allocated/;
+const IN_USE = /listen (tcp|udp)[46]? (\S+):(\d+): bind: address already in use/;
+
+/** The engine's "port is already allocated" / "address already in use" as HostPortTaken; null for anything else. */
+export function hostPortTaken(error: unknown): HostPortTaken | null {
+  const message = engineMessage(error);
+  const allocated = ALLOCATED.exec(message);
+  const inUse = allocated ? null : IN_USE.exec(message);
+  const ip = allocated?.[1] ?? inUse?.[2];
+  const port = Number(allocated?.[2] ?? inUse?.[3]);
+  if (ip === undefined || !Number.isInteger(port)) return null;
+  const bare = ip.replace(/^\[|\]$/g, '');
+  const address = hostAddress({
+    hostIp: bare === '0.0.0.0' || bare === '::' || bare === '' ? null : bare,
+    hostPort: port,
+    protocol: inUse?.[1] === 'udp' ? 'udp' : 'tcp',
+  });
+  const says = allocated ? 'port is already allocated' : 'address already in use';
+  return new HostPortTaken(address, { kind: 'engine', says }, error);
 }
 
 /**

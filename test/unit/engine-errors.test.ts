@@ -1,7 +1,13 @@
 import type Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import type { ContainerCreateBody } from '../../src/core/container-plan.js';
-import { ContainerNameTaken, DevenvError, ImageInUse, signalExitCode } from '../../src/core/errors.js';
+import {
+  ContainerNameTaken,
+  DevenvError,
+  HostPortTaken,
+  ImageInUse,
+  signalExitCode,
+} from '../../src/core/errors.js';
 import { DEFAULT_SOCKET } from '../../src/docker/endpoint.js';
 import { DockerodeEngine } from '../../src/docker/engine.js';
 import { engineError, engineMessage, statusOf } from '../../src/docker/errors.js';
@@ -182,6 +188,39 @@ describe('DockerodeEngine: engine answers become typed errors', () => {
     const error = (await engine.startContainer('c1').catch((e) => e)) as DevenvError;
     expect(error.exitCode).toBe(8);
     expect(error.hint).toContain('nvidia-ctk runtime configure');
+  });
+
+  // What Docker 20.10 said here when a published port was taken (both at start, after create).
+  it.each([
+    {
+      label: 'held by another container',
+      says: 'driver failed programming external connectivity on endpoint devenv-svc-devtest (1f2e…): Bind for 127.0.0.1:18888 failed: port is already allocated',
+      message:
+        'host port 127.0.0.1:18888 is already taken (the Docker engine says: port is already allocated)',
+    },
+    {
+      label: 'held by a host process',
+      says: 'driver failed programming external connectivity on endpoint devenv-svc-devtest (9c0d…): Error starting userland proxy: listen tcp4 127.0.0.1:18889: bind: address already in use',
+      message: 'host port 127.0.0.1:18889 is already taken (the Docker engine says: address already in use)',
+    },
+    {
+      label: 'every address',
+      says: 'driver failed programming external connectivity on endpoint x (1): Bind for 0.0.0.0:8888 failed: port is already allocated',
+      message: 'host port 8888 is already taken (the Docker engine says: port is already allocated)',
+    },
+    {
+      label: 'UDP',
+      says: 'Error starting userland proxy: listen udp4 0.0.0.0:5353: bind: address already in use',
+      message: 'host port 5353/udp is already taken (the Docker engine says: address already in use)',
+    },
+  ])('a taken host port ($label) is HostPortTaken (exit 7), one line', async ({ says, message }) => {
+    const error = (await engineFailingWith(httpError(500, 'server error', says))
+      .startContainer('c1')
+      .catch((e) => e)) as DevenvError;
+    expect(error).toBeInstanceOf(HostPortTaken);
+    expect(error.message).toBe(message);
+    expect(error.exitCode).toBe(7);
+    expect(error.hint).toContain('choose another host port in "ports"');
   });
 
   it('an already started container is success', async () => {

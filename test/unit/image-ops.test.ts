@@ -75,10 +75,13 @@ class FakeEngine implements Engine {
   async inspectContainer(nameOrId: string) {
     const found =
       this.containers.get(nameOrId) ?? [...this.containers.values()].find((c) => c.name === nameOrId);
-    return found ? { ...found } : null;
+    return found ? { ...found, health: null, healthcheck: null, ports: [] } : null;
   }
   async listContainers() {
     return [...this.containers.values()];
+  }
+  async listPublishedPorts() {
+    return [];
   }
   async inspectImage(ref: string) {
     return this.images.get(ref) ?? null;
