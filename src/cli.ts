@@ -45,6 +45,12 @@ export function rewriteAliases(args: string[]): string[] {
   return args;
 }
 
+/** What start and rebuild do with a healthcheck, for their --help. */
+const HEALTH_HELP = `
+With a healthcheck (.devenvrc "healthcheck", or the base image's own with "entrypoint": "base"),
+it returns once the container is healthy, so exit 0 means ready. Unhealthy, or not healthy within
+the healthcheck's own timing plus a margin (at least 60s): exit ${ExitCode.unhealthy}, the container left running.`;
+
 /** Builds the commander program; each action loads its command module only when it runs. */
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = withGlobalOptions(
@@ -84,7 +90,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         ...(typeof opts.on === 'string' ? { on: opts.on } : {}),
         // An invalid --gpus is refused by start itself, with its own message.
         ...(typeof opts.gpus === 'string' && /^[1-9]\d*$/.test(opts.gpus) ? { gpus: Number(opts.gpus) } : {}),
-        waiting: opts.wait !== undefined,
+        // `start --wait` (waiting for GPUs); `--no-wait` and the default of a lone --no-wait are not.
+        waiting: command.getOptionValueSource('wait') === 'cli' && opts.wait !== false,
       });
       setExit(await action(ctx, opts, command.args));
     });
@@ -103,14 +110,20 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         'wait (as long as it takes, or e.g. 30m) for enough free GPUs instead of failing',
       )
       .option(
+        '--no-wait',
+        'return once the container runs, without waiting for its healthcheck to pass (nor for GPUs)',
+      )
+      .option(
         '--on <host>',
         'start there: a "hosts" entry, a docker context or ssh://user@host; later commands follow',
-      ),
+      )
+      .addHelpText('after', HEALTH_HELP),
     async (ctx, opts) =>
       (await import('./commands/start.js')).runStart(ctx, {
         detach: Boolean(opts.detach),
         gpus: opts.gpus as string | undefined,
         wait: opts.wait as string | boolean | undefined,
+        noWait: opts.wait === false,
       }),
     { place: true },
   );
@@ -119,12 +132,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .command('rebuild')
       .description('rebuild the image (even if up to date), recreate the container, open a shell')
       .option('--no-cache', 'rebuild every layer from scratch')
-      .option('-d, --detach', 'do not attach a shell'),
+      .option('-d, --detach', 'do not attach a shell')
+      .option('--no-wait', 'return once the container runs, without waiting for its healthcheck to pass')
+      .addHelpText('after', HEALTH_HELP),
     async (ctx, opts) =>
       (await import('./commands/start.js')).runStart(ctx, {
         rebuild: true,
         noCache: opts.cache === false,
         detach: Boolean(opts.detach),
+        noWait: opts.wait === false,
       }),
     { place: true },
   );
@@ -176,8 +192,13 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     program
       .command('code')
       .description("start the env if needed, set up VS Code's attach to it, print the `code` command")
-      .option('--open', 'run the `code` command instead of printing it'),
-    async (ctx, opts) => (await import('./commands/code.js')).runCode(ctx, { open: Boolean(opts.open) }),
+      .option('--open', 'run the `code` command instead of printing it')
+      .option('--no-wait', "do not wait for the container's healthcheck to pass"),
+    async (ctx, opts) =>
+      (await import('./commands/code.js')).runCode(ctx, {
+        open: Boolean(opts.open),
+        noWait: opts.wait === false,
+      }),
     { place: true },
   );
   withEnv(

@@ -18,6 +18,7 @@ import { dockerSafe, LABELS, MANAGED_BY } from '../core/identity.js';
 import type { Progress } from '../core/ports.js';
 import { stateDir } from '../host/fs-ops.js';
 import type { EnvContext, HostContext } from './context.js';
+import { sleep } from './sleep.js';
 
 /** The server's GPUs right now: each with who holds it, from the engine's container list (the ledger). */
 export interface GpuLedger {
@@ -148,21 +149,6 @@ export async function leaseGpus(
 export type GpuChoiceMade = Extract<GpuChoice, { ok: true }>;
 
 const WAIT_POLL_MS = 2_000;
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /**
  * Between create and start: re-reads the ledger until the race over these GPUs is decided (see

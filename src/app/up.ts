@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
 import { configHash } from '../core/container-plan.js';
-import type { ContainerState, Engine } from '../core/engine.js';
+import type { ContainerDetails, ContainerState, Engine } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
 import type { RepoState } from '../core/host.js';
 import { LABELS } from '../core/identity.js';
@@ -20,6 +20,8 @@ export interface UpOptions {
   recreate?: boolean;
   /** Wait this long (ms; Infinity: no limit) for enough free GPUs instead of failing; null: do not wait. */
   waitMs?: number | null;
+  /** Return once the container runs, without waiting for its healthcheck to pass. */
+  noWait?: boolean;
 }
 
 export interface UpResult {
@@ -29,32 +31,43 @@ export interface UpResult {
 
 /**
  * `start` and `rebuild` up to a running container: the repo, the image, the folders, the
- * container, VS Code's attach configuration. A running env with the current config costs one
- * engine request.
+ * container, VS Code's attach configuration; then, when the container has a healthcheck, until
+ * it passes. A running, healthy env with the current config costs one engine request.
  */
 export async function upEnv(ctx: EnvContext, options: UpOptions): Promise<UpResult> {
   const engine = await ctx.engine();
-  if (!options.rebuild && isUpToDateAndRunning(ctx, await findEnvContainer(engine, ctx.identity)))
+  let container = await findEnvContainer(engine, ctx.identity);
+  if (!options.rebuild && container && isUpToDateAndRunning(ctx, container))
     ctx.ui.detail(`container ${ctx.identity.containerName} is already running`);
-  else await withLock(ctx, () => prepareEnv(ctx, engine, options));
+  else container = await withLock(ctx, () => prepareEnv(ctx, engine, options));
   if (ctx.placement) {
     const { rememberPlacement } = await import('./placement.js');
     rememberPlacement(ctx.io, ctx.loaded, ctx.placement);
   }
   await syncVscodeAttachConfig(ctx);
+  // Outside the lock: another start or a stop need not wait for this one's healthcheck.
+  if (!options.noWait && container.health && container.health.status !== 'healthy') {
+    const { waitUntilHealthy } = await import('./readiness.js');
+    await waitUntilHealthy(ctx, engine, container);
+  }
   return { workdir: workdirFor(ctx) };
 }
 
-function isUpToDateAndRunning(ctx: EnvContext, container: ContainerState | null): boolean {
-  return Boolean(container?.running && container.labels[LABELS.configHash] === configHash(ctx.loaded.config));
+function isUpToDateAndRunning(ctx: EnvContext, container: ContainerState): boolean {
+  return container.running && container.labels[LABELS.configHash] === configHash(ctx.loaded.config);
 }
 
-/** Everything up to a running container. */
-async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): Promise<void> {
+/** Everything up to a running container, which it returns. */
+async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): Promise<ContainerDetails> {
   await engine.checkCompatible?.();
   // Another devenv may have made the env while this one waited for the lock.
   const existing = await findEnvContainer(engine, ctx.identity);
-  if (!options.rebuild && isUpToDateAndRunning(ctx, existing)) return;
+  if (!options.rebuild && existing && isUpToDateAndRunning(ctx, existing)) return existing;
+  // A container will be made or started: its host ports must be free, before anything is made.
+  if (!existing?.running || options.rebuild || options.recreate) {
+    const { checkHostPorts } = await import('./port-check.js');
+    await checkHostPorts(ctx, engine, existing);
+  }
 
   await cloneRepoIfMissing(ctx);
   // Loaded here, not at the top: `start` on a running env (the common case) never plans or builds.
@@ -92,10 +105,11 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
   // Made only now, so a start that fails before this point leaves no empty folders behind.
   await ctx.host.makeDirs(plan.mounts.hostDirs);
   const exclude: string[] = [];
+  let container: ContainerDetails;
   for (let attempt = 1; ; attempt++) {
     const leased = lease;
     try {
-      await ensureContainer(
+      ({ container } = await ensureContainer(
         {
           engine,
           ui: ctx.ui,
@@ -104,7 +118,7 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
         },
         ctx.identity,
         plan.container,
-      );
+      ));
       if (leased) rememberLease(ctx, leased.uuids);
       break;
     } catch (error) {
@@ -121,6 +135,7 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
   if (image.replaced) await removeImageIfUnused(engine, image.replaced);
   // What earlier failed builds of this env left behind is no use once a build succeeded.
   if (image.built) await removeDanglingEnvImages(engine, ctx.identity);
+  return container;
 }
 
 /** Two starts racing for the same GPUs settle in a round or two; more means something is wrong. */

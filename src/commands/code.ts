@@ -6,8 +6,11 @@ import { commandLine, findVscode, runVscode, vscodeCommand } from '../app/vscode
  * `devenv code [--open]`: starts the env if needed (which writes VS Code's attached-container
  * configuration), then prints (or runs) the `code` command that opens the workdir in it.
  */
-export async function runCode(ctx: EnvContext, options: { open?: boolean }): Promise<number> {
-  await upEnv(ctx, {});
+export async function runCode(
+  ctx: EnvContext,
+  options: { open?: boolean; noWait?: boolean },
+): Promise<number> {
+  await upEnv(ctx, { noWait: Boolean(options.noWait) });
   ctx.ui.info(`env ${ctx.identity.envName} is running`);
   const command = vscodeCommand(ctx);
   if (ctx.host.remote)

@@ -4,7 +4,7 @@ import { type UpOptions, upEnv } from '../app/up.js';
 import { parseDuration } from '../core/duration.js';
 import { DevenvError } from '../core/errors.js';
 
-export interface StartOptions extends Pick<UpOptions, 'rebuild' | 'noCache'> {
+export interface StartOptions extends Pick<UpOptions, 'rebuild' | 'noCache' | 'noWait'> {
   detach?: boolean;
   /** `--gpus N`: a lease of N GPUs for this start, overriding .devenvrc. */
   gpus?: string | undefined;

@@ -19,6 +19,7 @@ export const ExitCode = {
   git: 9,
   declined: 10,
   host: 11,
+  unhealthy: 12,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

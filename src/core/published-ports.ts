@@ -159,7 +159,10 @@ export function describeHolder(holder: PortHolder): string {
   }
 }
 
-/** How to free it: stop the container, or choose another host port. */
+/**
+ * How to free it: stop the container, or choose another host port. Found before anything was made,
+ * it says so; the engine's refusal comes after a build, with the container removed again.
+ */
 export function freeHint(holder: PortHolder): string {
   const stop =
     holder.kind === 'container'
@@ -167,5 +170,6 @@ export function freeHint(holder: PortHolder): string {
       : holder.kind === 'process'
         ? `stop ${holder.name} (pid ${holder.pid})`
         : 'stop what holds it';
-  return `${stop} or choose another host port in "ports"; nothing was created`;
+  const made = holder.kind === 'engine' ? 'the container was removed' : 'nothing was created';
+  return `${stop} or choose another host port in "ports"; ${made}`;
 }

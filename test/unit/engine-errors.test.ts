@@ -220,7 +220,9 @@ describe('DockerodeEngine: engine answers become typed errors', () => {
     expect(error).toBeInstanceOf(HostPortTaken);
     expect(error.message).toBe(message);
     expect(error.exitCode).toBe(7);
-    expect(error.hint).toContain('choose another host port in "ports"');
+    expect(error.hint).toBe(
+      'stop what holds it or choose another host port in "ports"; the container was removed',
+    );
   });
 
   it('an already started container is success', async () => {
