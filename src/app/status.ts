@@ -1,7 +1,10 @@
 import { findEnvContainer } from '../core/container-ops.js';
+import { portMappings } from '../core/container-plan.js';
 import { type LeasedGpu, leasedGpus } from '../core/gpu/leased.js';
+import type { HealthProbe, HealthStatus } from '../core/health.js';
 import { LABELS } from '../core/identity.js';
 import { imageStatus } from '../core/image-ops.js';
+import type { PortMapping } from '../core/published-ports.js';
 import type { EnvContext } from './context.js';
 import { envMounts } from './env-paths.js';
 import { buildPlanFor, gpuFacts } from './env-plan.js';
@@ -34,6 +37,12 @@ export interface EnvStatus {
     /** The GPUs leased to the running container, by index and UUID. */
     lease: LeasedGpu[];
   };
+  /** The container's healthcheck verdict; null without a container or a healthcheck. */
+  health: HealthStatus | null;
+  /** The last probe's exit code and output, when one ran. */
+  lastProbe: HealthProbe | null;
+  /** Host ports published to the container: its own when it exists, else what "ports" asks for. */
+  ports: PortMapping[];
   mounts: Array<{ source: string; target: string; readonly: boolean; exists: boolean }>;
   gpus: {
     host: Array<{ index: number; name: string; memoryMiB: number | null }>;
@@ -80,6 +89,9 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       gpus: container ? (container.labels[LABELS.gpus] ?? 'none') : null,
       lease: container?.running ? leasedGpus(container.labels, gpu?.gpus.gpus ?? []) : [],
     },
+    health: container?.health?.status ?? null,
+    lastProbe: container?.health?.lastProbe ?? null,
+    ports: container ? container.ports : portMappings(ctx.loaded.config),
     mounts: mounts.map((m, i) => ({
       source: m.Source,
       target: m.Target,

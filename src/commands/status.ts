@@ -1,6 +1,8 @@
 import type { EnvContext } from '../app/context.js';
 import { collectStatus, type EnvStatus } from '../app/status.js';
 import { describeGpus } from '../core/gpu/describe.js';
+import { describeHealth } from '../core/health.js';
+import { describeMapping } from '../core/published-ports.js';
 import { describeEndpoint, LOCAL_HOST_NAME } from '../docker/endpoint.js';
 
 export function renderStatus(s: EnvStatus): string[] {
@@ -16,6 +18,8 @@ export function renderStatus(s: EnvStatus): string[] {
     `engine:    ${describeEndpoint(s.engine)}${s.engine.remote ? ' [remote]' : ''}`,
     `image:     ${imageLine}`,
     `container: ${s.container.name} (${s.container.state}${containerGpus(s)})`,
+    ...(s.health ? [`health:    ${describeHealth({ status: s.health, lastProbe: s.lastProbe })}`] : []),
+    ...(s.ports.length > 0 ? [`ports:     ${s.ports.map(describeMapping).join(', ')}`] : []),
     'mounts:',
     ...s.mounts.map(
       (m) =>
