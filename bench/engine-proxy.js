@@ -2,6 +2,9 @@
 // request to the real socket and records its method, path, status, request-body size and a
 // SHA-256 of the body. devenv is pointed at it with DOCKER_HOST=unix://<socket>.
 // Hijacked streams (exec/attach with `Connection: Upgrade`) are recorded, then piped raw.
+// It also records what a replay of the same requests needs (bench/floor.js): the URL as sent,
+// the body of small JSON requests, and the `Id` of JSON answers (an exec's, a created
+// container's), so that later paths naming that object can be pointed at the replay's own.
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import http from 'node:http';
@@ -23,6 +26,7 @@ export async function startEngineProxy({
     const [path, query = ''] = (req.url ?? '').split('?');
     const entry = {
       method: req.method,
+      url: req.url ?? '',
       path: path.replace(/^\/v\d+(\.\d+)?/, ''),
       query: Object.fromEntries(new URLSearchParams(query)),
       status: null,
@@ -47,6 +51,8 @@ export async function startEngineProxy({
       entry.bodyBytes = body.length;
       entry.bodySha256 = createHash('sha256').update(body).digest('hex');
       if (keepBody(entry)) entry.body = body;
+      if (isJson(req.headers) && body.length > 0 && body.length <= SMALL_JSON)
+        entry.json = body.toString('utf8');
       const upstreamReq = http.request(
         { socketPath: upstream, method: req.method, path: req.url, headers: req.headers, agent },
         (upstreamRes) => {
@@ -59,6 +65,7 @@ export async function startEngineProxy({
             ...headers
           } = upstreamRes.headers;
           res.writeHead(upstreamRes.statusCode ?? 502, headers);
+          if (isJson(upstreamRes.headers)) recordAnswerId(entry, upstreamRes);
           upstreamRes.pipe(res);
           upstreamRes.on('end', () => {
             entry.ms = Number(process.hrtime.bigint()) / 1e6 - entry.startedMs;
@@ -85,6 +92,7 @@ export async function startEngineProxy({
       if (head.length > 0) upstreamSocket.write(head);
       socket.pipe(upstreamSocket);
       upstreamSocket.pipe(socket);
+      recordUpgradeBody(entry, req, head, socket);
     });
     const close = () => {
       entry.ms ??= Number(process.hrtime.bigint()) / 1e6 - entry.startedMs;
@@ -116,6 +124,52 @@ export async function startEngineProxy({
       rmSync(socketPath, { force: true });
     },
   };
+}
+
+const SMALL_JSON = 64 * 1024;
+
+function isJson(headers) {
+  return /^application\/json\b/.test(headers['content-type'] ?? '');
+}
+
+/**
+ * Keeps the small JSON body of an upgraded request (an exec's start): in the head that came
+ * with the upgrade, or in the stream's first bytes (read beside the pipe, which is set up first).
+ */
+function recordUpgradeBody(entry, req, head, socket) {
+  const bodyBytes = Number(req.headers['content-length'] ?? 0);
+  if (!isJson(req.headers) || bodyBytes <= 0 || bodyBytes > SMALL_JSON) return;
+  let body = head;
+  const keep = () => {
+    if (body.length < bodyBytes) return false;
+    entry.json = body.subarray(0, bodyBytes).toString('utf8');
+    return true;
+  };
+  if (keep()) return;
+  const more = (chunk) => {
+    body = Buffer.concat([body, chunk]);
+    if (keep()) socket.off('data', more);
+  };
+  socket.on('data', more);
+}
+
+/** Keeps the `Id` of a small JSON answer, read beside the pipe to the client. */
+function recordAnswerId(entry, upstreamRes) {
+  const chunks = [];
+  let bytes = 0;
+  upstreamRes.on('data', (chunk) => {
+    bytes += chunk.length;
+    if (bytes <= SMALL_JSON) chunks.push(chunk);
+  });
+  upstreamRes.on('end', () => {
+    if (bytes > SMALL_JSON) return;
+    try {
+      const id = JSON.parse(Buffer.concat(chunks).toString('utf8'))?.Id;
+      if (typeof id === 'string') entry.answerId = id;
+    } catch {
+      // Not JSON after all: nothing for a replay to follow.
+    }
+  });
 }
 
 /** "GET /containers/x/json 200" lines, for reports. */

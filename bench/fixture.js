@@ -22,8 +22,31 @@ export function dockerOk(args) {
   return spawnSync('docker', args, { stdio: 'ignore' }).status === 0;
 }
 
-/** A temp env root with its .devenvrc; the env name is unique so parallel runs do not collide. */
-export function makeBenchEnv() {
+/**
+ * The account devenv runs as in the bench: `name` (a member of the docker group) when the bench
+ * runs as root, as devenv's users do not; otherwise whoever runs the bench. Commands run as it
+ * through setpriv, which execs in place (no PAM session, no extra process), and costs every
+ * measured command, devenv, its floor and the docker CLI, the same.
+ */
+export function benchUser(name) {
+  const self = os.userInfo();
+  if (self.uid !== 0 || !name) return { name: self.username, uid: self.uid, gid: self.gid, wrap: null };
+  const id = (flag) => spawnSync('id', [flag, name], { encoding: 'utf8' });
+  const [uid, gid] = [id('-u'), id('-g')];
+  if (uid.status !== 0 || gid.status !== 0) throw new Error(`no user ${name} to run devenv as (--as USER)`);
+  const ids = { uid: Number(uid.stdout), gid: Number(gid.stdout) };
+  return {
+    name,
+    ...ids,
+    wrap: ['setpriv', `--reuid=${ids.uid}`, `--regid=${ids.gid}`, '--init-groups', '--'],
+  };
+}
+
+/**
+ * A temp env root with its .devenvrc, owned by `user`; the env name is unique so parallel runs
+ * do not collide.
+ */
+export function makeBenchEnv(user) {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'devenv-bench-'));
   const name = `bench-${path.basename(dir).slice('devenv-bench-'.length).toLowerCase()}`;
   mkdirSync(path.join(dir, 'wheels'));
@@ -44,8 +67,8 @@ export function makeBenchEnv() {
   const env = {
     dir,
     name,
-    // devenv names the container devenv-<env>-<user>; the bench runs as root.
-    containerName: `devenv-${name}-${os.userInfo().username}`,
+    // devenv names the container devenv-<env>-<user>.
+    containerName: `devenv-${name}-${user.name}`,
     wheels,
     setRequirements(keys) {
       const lines = keys.map((key) => `./wheels/${path.basename(wheels[key])}`);
@@ -53,6 +76,10 @@ export function makeBenchEnv() {
     },
   };
   env.setRequirements(['a']);
+  if (user.uid !== os.userInfo().uid) {
+    const chown = spawnSync('chown', ['-R', `${user.uid}:${user.gid}`, dir]);
+    if (chown.status !== 0) throw new Error(`chown of ${dir} to ${user.name} failed`);
+  }
   return env;
 }
 

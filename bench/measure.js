@@ -23,6 +23,41 @@ export function median(values) {
 }
 
 /**
+ * Times several commands against each other (devenv, its floor, the docker CLI), each a function
+ * returning ms: every round runs each once, the order rotating from round to round so drift hits
+ * all alike. Returns each one's samples and median, by key.
+ */
+export function compareAll({ commands, warmup = 1, runs = 10 }) {
+  const keys = Object.keys(commands);
+  const samples = Object.fromEntries(keys.map((k) => [k, []]));
+  for (let i = 0; i < warmup + runs; i++) {
+    const order = [...keys.slice(i % keys.length), ...keys.slice(0, i % keys.length)];
+    for (const key of i % 2 === 0 ? order : order.reverse()) {
+      const ms = commands[key]();
+      if (i >= warmup) samples[key].push(ms);
+    }
+  }
+  return Object.fromEntries(
+    keys.map((k) => [k, { medianMs: median(samples[k]), samplesMs: samples[k].map((v) => round(v)) }]),
+  );
+}
+
+const PEAK_RSS = `
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+`;
+
+/** A command's peak resident memory in KiB (getrusage of the waited-for child, through python3). */
+export function peakRssKiB({ cmd, args, cwd, env }) {
+  const result = spawnSync('python3', ['-c', PEAK_RSS, cmd, ...args], { cwd, env, encoding: 'utf8' });
+  const [code, kib] = result.stdout.trim().split(' ').map(Number);
+  if (result.status !== 0 || code !== 0)
+    throw new Error(`${[cmd, ...args].join(' ')} exited ${code} while its memory was measured`);
+  return kib;
+}
+
+/**
  * Times `a` (devenv) against `b` (the baseline), each a function returning ms, with an optional
  * `before(which)` that resets state and is not timed. Returns the samples and the medians.
  */

@@ -2,12 +2,18 @@
 // measured in the same run (see README "Performance"). Writes bench/results/latest.json.
 //
 //   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,gpumap,cold,bump,context,running,requests,remote]
-//                     [--repo DIR] [--keep]
+//                     [--repo DIR] [--as USER] [--keep]
+//
+// The commands on a running env are measured against their floors: the same engine requests,
+// recorded through the engine proxy as devenv made them, replayed by a bare node:http script
+// (bench/floor.cjs). devenv runs as a non-root user, as its users do: run as root, the bench runs
+// it as --as USER (devtest by default, the e2e tests' user).
 //
 // Needs: a Docker engine, the base image devenv-test-base:ready (bash .ci/engine.sh and the e2e
 // global setup make it), a built dist/ (npm run build), python3 (to make two tiny wheels).
 import { spawn, spawnSync } from 'node:child_process';
 import {
+  chownSync,
   existsSync,
   mkdirSync,
   readFileSync,
@@ -21,8 +27,17 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { requestLines, startEngineProxy } from './engine-proxy.js';
-import { BASE_IMAGE, docker, dockerOk, makeBenchEnv, removeBenchEnv, removeLabelled } from './fixture.js';
-import { compare, median, round, timeCommand } from './measure.js';
+import {
+  BASE_IMAGE,
+  benchUser,
+  docker,
+  dockerOk,
+  makeBenchEnv,
+  removeBenchEnv,
+  removeLabelled,
+} from './fixture.js';
+import { compare, compareAll, median, peakRssKiB, round, timeCommand } from './measure.js';
+import { replaySteps } from './replay.cjs';
 
 const GROUPS = ['startup', 'gpu', 'gpumap', 'cold', 'bump', 'context', 'running', 'requests', 'remote'];
 const { values: opts } = parseArgs({
@@ -31,6 +46,7 @@ const { values: opts } = parseArgs({
     'build-runs': { type: 'string', default: '3' },
     only: { type: 'string', default: GROUPS.join(',') },
     repo: { type: 'string', default: path.resolve(import.meta.dirname, '..') },
+    as: { type: 'string', default: 'devtest' },
     keep: { type: 'boolean', default: false },
   },
 });
@@ -41,6 +57,8 @@ const REPO = path.resolve(opts.repo);
 // The CLI as npm installs it: package.json's "bin".
 const BIN = path.join(REPO, binOf(REPO));
 const RESULTS = path.join(import.meta.dirname, 'results');
+const FLOOR = path.join(import.meta.dirname, 'floor.cjs');
+const USER = benchUser(opts.as);
 
 const figures = [];
 const requestLog = {};
@@ -76,7 +94,7 @@ function preflight() {
 function cleanEnv(env, extra = {}) {
   return {
     HOME: path.join(env.dir, 'home'),
-    USER: os.userInfo().username,
+    USER: USER.name,
     PATH: '/usr/local/bin:/usr/bin:/bin',
     LANG: 'C.UTF-8',
     XDG_STATE_HOME: path.join(env.dir, 'state'),
@@ -85,12 +103,28 @@ function cleanEnv(env, extra = {}) {
   };
 }
 
+/** `cmd args` in the bench env, as the bench user. */
+function userCmd(env, cmd, args, extraEnv) {
+  const [wrapper, ...wrapperArgs] = USER.wrap ?? [cmd];
+  return {
+    cmd: wrapper,
+    args: USER.wrap ? [...wrapperArgs, cmd, ...args] : args,
+    cwd: env.dir,
+    env: cleanEnv(env, extraEnv),
+  };
+}
+
 function devenvCmd(env, args, extraEnv) {
-  return { cmd: process.execPath, args: [BIN, ...args], cwd: env.dir, env: cleanEnv(env, extraEnv) };
+  return userCmd(env, process.execPath, [BIN, ...args], extraEnv);
 }
 
 function dockerCmd(env, args, extraEnv) {
-  return { cmd: 'docker', args, cwd: env.dir, env: cleanEnv(env, extraEnv) };
+  return userCmd(env, 'docker', args, extraEnv);
+}
+
+/** The floor of a command: its recorded engine requests, replayed by bench/floor.cjs. */
+function floorCmd(env, stepsFile, extraArgs = []) {
+  return userCmd(env, process.execPath, [FLOOR, stepsFile, ...extraArgs]);
 }
 
 function run(command) {
@@ -148,7 +182,7 @@ function ratioFigure(id, figure, measured, budget) {
 // ---- figures -------------------------------------------------------------------------------
 
 function benchStartup(env) {
-  const nodeNothing = { cmd: process.execPath, args: ['-e', '0'], cwd: env.dir, env: cleanEnv(env) };
+  const nodeNothing = userCmd(env, process.execPath, ['-e', '0']);
   for (const flag of ['--version', '--help']) {
     const measured = compare({
       a: () => run(devenvCmd(env, [flag])),
@@ -219,12 +253,7 @@ function benchGpuMap(env) {
     FAKE_NVIDIA_SMI_DIR: path.join(fixtures, 'nvidia-smi'),
     FAKE_NVIDIA_SMI_MACHINE: 'derived-server_h100-80gb-hbm3-x8_565.57.01',
   };
-  const floor = {
-    cmd: process.execPath,
-    args: [path.join(import.meta.dirname, 'gpus-floor.js')],
-    cwd: env.dir,
-    env: cleanEnv(env, server),
-  };
+  const floor = userCmd(env, process.execPath, [path.join(import.meta.dirname, 'gpus-floor.js')], server);
   const measured = compare({
     a: () => run(devenvCmd(env, ['gpus'], server)),
     b: () => run(floor),
@@ -289,7 +318,8 @@ async function benchCold(env, proxy) {
   const context = readFileSync(contextFile);
   const byHand = () => {
     const started = process.hrtime.bigint();
-    const result = spawnSync('docker', buildArgs, { cwd: env.dir, env: cleanEnv(env), input: context });
+    const build = dockerCmd(env, buildArgs);
+    const result = spawnSync(build.cmd, build.args, { cwd: build.cwd, env: build.env, input: context });
     if (result.status !== 0) throw new Error(`docker build failed: ${result.stderr}`);
     run(dockerCmd(env, runArgs));
     return Number(process.hrtime.bigint() - started) / 1e6;
@@ -409,39 +439,95 @@ function ensureRunning(env) {
   if (state !== 'true') throw new Error(`${env.containerName} is not running after start`);
 }
 
-function benchRunning(env) {
+/** Records `devenv ARGS`'s engine requests through the proxy and writes them as its floor's steps. */
+async function recordFloor(env, proxy, id, args) {
+  const requests = await proxied(proxy, devenvCmd(env, args));
+  const steps = replaySteps(requests);
+  const file = path.join(env.dir, `floor-${id}.json`);
+  writeFileSync(file, `${JSON.stringify(steps, null, 2)}\n`);
+  return { file, steps };
+}
+
+/** "3 requests", for the table: what the floor does. */
+function requestCount(steps, gpus) {
+  return `${steps.length} request${steps.length === 1 ? '' : 's'}${gpus ? ' + nvidia-smi' : ''}`;
+}
+
+/**
+ * The commands on a running env, each against its floor (budgeted) and the docker CLI command
+ * that does the same (for information), all three alternating in one loop; then exec's peak
+ * memory against its floor's.
+ */
+async function benchRunning(env, proxy) {
   ensureRunning(env);
   const c = env.containerName;
-  ratioFigure(
-    'exec',
-    'devenv exec -- true vs docker exec C true',
-    compare({
-      a: () => run(devenvCmd(env, ['exec', '--', 'true'])),
-      b: () => run(dockerCmd(env, ['exec', c, 'true'])),
+  const rc = JSON.parse(readFileSync(path.join(env.dir, '.devenvrc'), 'utf8'));
+  // status reads the host's GPUs when the env has some: its floor runs the same nvidia-smi queries.
+  const gpus = rc.gpus !== undefined && rc.gpus !== 'none';
+  const cases = [
+    { id: 'exec', args: ['exec', '--', 'true'], docker: ['exec', c, 'true'], budget: 1.1 },
+    { id: 'start-running', args: ['start', '--detach'], docker: ['start', c], budget: 1.15 },
+    { id: 'status', args: ['status'], docker: ['inspect', c], budget: 1.25, gpus },
+  ];
+  const floors = {};
+  for (const one of cases) {
+    const { file, steps } = await recordFloor(env, proxy, one.id, one.args);
+    const floor = floorCmd(env, file, one.gpus ? ['--nvidia-smi'] : []);
+    run(floor); // a floor that fails (a status it did not expect) fails here, not mid-measurement
+    floors[one.id] = floor;
+    const measured = compareAll({
+      commands: {
+        devenv: () => run(devenvCmd(env, one.args)),
+        floor: () => run(floor),
+        docker: () => run(dockerCmd(env, one.docker)),
+      },
+      warmup: 2,
       runs: RUNS,
-    }),
-    1.5,
-  );
-  ratioFigure(
-    'start-running',
-    'devenv start --detach (running) vs docker start C',
-    compare({
-      a: () => run(devenvCmd(env, ['start', '--detach'])),
-      b: () => run(dockerCmd(env, ['start', c])),
-      runs: RUNS,
-    }),
-    3,
-  );
-  ratioFigure(
-    'status',
-    'devenv status vs docker inspect C',
-    compare({
-      a: () => run(devenvCmd(env, ['status'])),
-      b: () => run(dockerCmd(env, ['inspect', c])),
-      runs: RUNS,
-    }),
-    3,
-  );
+    });
+    const { devenv, floor: floorMs, docker: dockerMs } = measured;
+    const ratio = devenv.medianMs / floorMs.medianMs;
+    const dockerRatio = devenv.medianMs / dockerMs.medianMs;
+    addFigure({
+      id: one.id,
+      figure: `devenv ${one.args.join(' ')}${one.id === 'start-running' ? ' (running)' : ''} vs its floor (${requestCount(steps, one.gpus)})`,
+      devenv: `${round(devenv.medianMs)} ms`,
+      baseline: `${round(floorMs.medianMs)} ms`,
+      result: `${round(ratio, 2)}x`,
+      value: round(ratio, 3),
+      budget: `<= ${one.budget}x`,
+      pass: ratio <= one.budget,
+      info: `docker ${one.docker[0]}: ${round(dockerMs.medianMs)} ms, devenv ${round(dockerRatio, 2)}x, floor ${round(floorMs.medianMs / dockerMs.medianMs, 2)}x`,
+      docker: {
+        command: `docker ${one.docker.join(' ')}`,
+        ms: round(dockerMs.medianMs),
+        ratio: round(dockerRatio, 3),
+        floorRatio: round(floorMs.medianMs / dockerMs.medianMs, 3),
+      },
+      floorRequests: steps.map((step) => `${step.method} ${step.url}`),
+      samples: { devenvMs: devenv.samplesMs, baselineMs: floorMs.samplesMs, dockerMs: dockerMs.samplesMs },
+    });
+  }
+  const rss = { devenv: [], floor: [] };
+  for (let i = 0; i < 1 + RUNS; i++) {
+    const devenvKiB = peakRssKiB(devenvCmd(env, ['exec', '--', 'true']));
+    const floorKiB = peakRssKiB(floors.exec);
+    if (i >= 1) {
+      rss.devenv.push(devenvKiB);
+      rss.floor.push(floorKiB);
+    }
+  }
+  const [devenvMiB, floorMiB] = [median(rss.devenv) / 1024, median(rss.floor) / 1024];
+  addFigure({
+    id: 'exec-memory',
+    figure: 'devenv exec -- true, peak memory (RSS) vs its floor',
+    devenv: `${round(devenvMiB)} MiB`,
+    baseline: `${round(floorMiB)} MiB`,
+    result: `${round(devenvMiB / floorMiB, 2)}x`,
+    value: round(devenvMiB / floorMiB, 3),
+    budget: '<= 1.3x',
+    pass: devenvMiB / floorMiB <= 1.3,
+    samples: { devenvKiB: rss.devenv, baselineKiB: rss.floor },
+  });
 }
 
 async function benchRequests(env, proxy) {
@@ -616,7 +702,7 @@ function benchRemote() {
 // ---- report ----------------------------------------------------------------------------------
 
 function table() {
-  const header = ['figure', 'devenv', 'baseline', 'result', 'budget', 'ok'];
+  const header = ['figure', 'devenv', 'baseline', 'result', 'budget', 'ok', 'for information'];
   const rows = figures.map((f) => [
     f.figure,
     f.devenv,
@@ -624,6 +710,7 @@ function table() {
     f.result,
     f.budget,
     f.pass ? 'yes' : 'NO',
+    f.info ?? '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
   const line = (cells) => `| ${cells.map((c, i) => String(c).padEnd(widths[i])).join(' | ')} |`;
@@ -640,11 +727,13 @@ function engineVersion() {
 
 async function main() {
   preflight();
-  const env = makeBenchEnv();
+  const env = makeBenchEnv(USER);
   const proxy = await startEngineProxy({
     socketPath: path.join(env.dir, 'engine.sock'),
     keepBody: (r) => r.method === 'POST' && (r.path === '/build' || r.path === '/containers/create'),
   });
+  // devenv reaches it as the bench user.
+  if (USER.wrap) chownSync(proxy.socketPath, USER.uid, USER.gid);
   let cleaned = false;
   const cleanUp = async () => {
     if (cleaned) return;
@@ -667,12 +756,12 @@ async function main() {
     cold: () => benchCold(env, proxy),
     bump: () => benchBump(env),
     context: () => benchContext(env, proxy),
-    running: () => benchRunning(env),
+    running: () => benchRunning(env, proxy),
     requests: () => benchRequests(env, proxy),
     remote: () => benchRemote(),
   };
   try {
-    process.stderr.write(`bench: env ${env.dir} (${env.containerName}), devenv ${BIN}\n`);
+    process.stderr.write(`bench: env ${env.dir} (${env.containerName}), devenv ${BIN} as ${USER.name}\n`);
     for (const [name, group] of Object.entries(groups)) {
       if (!ONLY.has(name)) continue;
       try {
@@ -697,6 +786,7 @@ async function main() {
     node: process.version,
     engine: engineVersion(),
     cpus: os.cpus().length,
+    user: { name: USER.name, uid: USER.uid },
     // Other work on the machine skews every figure: look here before comparing two runs.
     loadAverage: { before: loadBefore.map((v) => round(v, 2)), after: os.loadavg().map((v) => round(v, 2)) },
     runs: RUNS,

@@ -1,0 +1,64 @@
+// A floor: the engine requests a devenv command made (recorded by the engine proxy, turned into
+// steps by bench/replay.cjs) sent again from a bare script, in the same order, with node:http over
+// the engine socket and no libraries; a hijacked exec start is upgraded, its stdin closed and its
+// output read to the end. What any Node client must spend for the same work, and nothing else.
+// With --nvidia-smi it also runs the two nvidia-smi queries devenv makes for an env with GPUs,
+// beside the requests.
+//   usage: node bench/floor.cjs STEPS.json [--nvidia-smi]
+// CommonJS, as devenv's own entry is: Node's ES module loader costs a few ms more per process.
+'use strict';
+const { readFileSync } = require('node:fs');
+const http = require('node:http');
+const { rewriteIds } = require('./replay.cjs');
+
+const steps = JSON.parse(readFileSync(process.argv[2], 'utf8'));
+const socketPath = (process.env.DOCKER_HOST || 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+
+function send(step, ids) {
+  const body = step.body === undefined ? undefined : rewriteIds(step.body, ids);
+  const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
+  if (step.status === 'upgrade') Object.assign(headers, { Connection: 'Upgrade', Upgrade: 'tcp' });
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, method: step.method, path: rewriteIds(step.url, ids), headers });
+    req.on('error', reject);
+    req.on('upgrade', (_res, socket) => {
+      socket.on('error', reject);
+      socket.on('close', () => resolve({ status: 'upgrade' }));
+      socket.resume();
+      socket.end();
+    });
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.end(body);
+  });
+}
+
+async function replay() {
+  const ids = new Map();
+  for (const step of steps) {
+    const answer = await send(step, ids);
+    if (answer.status !== step.status)
+      throw new Error(`${step.method} ${step.url}: got ${answer.status}, recorded ${step.status}`);
+    if (step.answerId !== undefined) ids.set(step.answerId, JSON.parse(answer.text).Id);
+  }
+}
+
+function nvidiaSmi() {
+  const { execFile } = require('node:child_process');
+  const run = (args) => new Promise((resolve) => execFile('nvidia-smi', args, () => resolve()));
+  return Promise.all([
+    run([
+      '--query-gpu=index,uuid,name,pci.bus_id,memory.total,driver_version,compute_cap',
+      '--format=csv,noheader,nounits',
+    ]),
+    run([]),
+  ]);
+}
+
+Promise.all([replay(), process.argv.includes('--nvidia-smi') ? nvidiaSmi() : null]).catch((error) => {
+  process.stderr.write(`floor: ${error.message}\n`);
+  process.exitCode = 1;
+});
