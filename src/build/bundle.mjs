@@ -8,6 +8,9 @@
 // builder) and docker-modem's ssh transport (ssh2: only for ssh:// engines).
 import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
 /**
@@ -100,6 +103,53 @@ const deferHeavyRequires = {
   },
 };
 
+/**
+ * Node built-ins that devenv's sources use only on some paths (spawning a program, hashing, async
+ * file reads, questions) but that cost a few ms each to load (crypto, fs/promises, child_process
+ * with dgram): in the bundle, a source's import of one becomes a module of wrappers that require
+ * the built-in on their first call. Only functions can be imported this way: importing anything
+ * else from these fails the build, rather than quietly loading early.
+ */
+const LAZY_BUILTINS = /^node:(child_process|crypto|fs\/promises|readline\/promises)$/;
+
+function lazyBuiltinModule(id) {
+  const builtin = createRequire(import.meta.url)(id);
+  const lines = [
+    `const { promisify } = require('node:util');`,
+    `let builtin;`,
+    `const load = () => (builtin ??= require(${JSON.stringify(id)}));`,
+  ];
+  for (const [name, value] of Object.entries(builtin)) {
+    if (typeof value !== 'function' || !/^[A-Za-z_$][\w$]*$/.test(name)) continue;
+    lines.push(
+      `export function ${name}() {`,
+      `  const m = load();`,
+      `  return new.target ? Reflect.construct(m.${name}, arguments) : m.${name}.apply(m, arguments);`,
+      `}`,
+    );
+    // promisify(execFile) resolves to { stdout, stderr } through the built-in's own variant.
+    if (value[promisify.custom])
+      lines.push(
+        `Object.defineProperty(${name}, promisify.custom, { get: () => load().${name}[promisify.custom] });`,
+      );
+  }
+  return lines.join('\n');
+}
+
+const lazyBuiltins = {
+  name: 'lazy-builtins',
+  setup(esbuild) {
+    const sources = `${path.resolve('src')}${path.sep}`;
+    esbuild.onResolve({ filter: LAZY_BUILTINS }, (args) =>
+      args.importer.startsWith(sources) ? { path: args.path, namespace: 'lazy-builtin' } : undefined,
+    );
+    esbuild.onLoad({ filter: /.*/, namespace: 'lazy-builtin' }, (args) => ({
+      contents: lazyBuiltinModule(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 await build({
   entryPoints: ['src/cli.ts'],
@@ -111,7 +161,7 @@ await build({
   // import() of the packages left outside becomes require(): the bundle runs through vm.Script
   // (see bin/devenv.cjs), where a real dynamic import has no loader to call.
   supported: { 'dynamic-import': false },
-  plugins: [deferHeavyRequires],
+  plugins: [deferHeavyRequires, lazyBuiltins],
   // jsonc-parser's main build is UMD, whose inner require() calls esbuild cannot follow; its ES
   // module build bundles (and tree-shakes) like any other.
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
