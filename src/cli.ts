@@ -313,7 +313,11 @@ export async function main(argv: string[], processRef: NodeJS.Process = process)
   for (const s of signals) processRef.on(s, onSignal);
 
   const io: Io = {
-    stdin: processRef.stdin,
+    // On first use: making process.stdin a stream loads Node's file streams when it is a file or
+    // /dev/null, and only exec, shells and init's questions read it.
+    get stdin() {
+      return processRef.stdin;
+    },
     stdout: processRef.stdout,
     stderr: processRef.stderr,
     env: withHome(processRef.env),

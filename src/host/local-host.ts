@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { renameSync, statSync, writeFileSync } from 'node:fs';
-import { readdir, readFile, rmdir, stat } from 'node:fs/promises';
+import { readdir, readFile, renameSync, rmdir, type Stats, stat, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { DevenvError, signalExitCode } from '../core/errors.js';
 import type { CloneRequest, Host, HostAccount, HostRunResult, RepoState } from '../core/host.js';
@@ -23,41 +22,45 @@ export function localHost(env: NodeJS.ProcessEnv): Host {
         if (!statSync(dir).isDirectory()) throw notAFolder(dir);
       }
     },
-    removeEmptyDir: async (dir) => {
+    removeEmptyDir: (dir) =>
       // rmdir removes only an empty folder: nothing of the user's can go.
-      await rmdir(dir).catch(() => undefined);
-    },
+      new Promise((resolve) => rmdir(dir, () => resolve())),
     kinds: (paths) =>
       Promise.all(
-        paths.map((p) =>
-          stat(p).then(
-            (s) => (s.isDirectory() ? 'dir' : 'file') as 'dir' | 'file',
-            () => null,
-          ),
-        ),
+        paths.map(async (p) => {
+          const s = await statOrNull(p);
+          return s === null ? null : s.isDirectory() ? 'dir' : 'file';
+        }),
       ),
     readFile: (file) =>
-      readFile(file).catch((error: NodeJS.ErrnoException) => {
-        if (error.code === 'ENOENT') return null;
-        throw error;
-      }),
+      new Promise((resolve, reject) =>
+        readFile(file, (error, content) => {
+          if (error === null) resolve(content);
+          else if (error.code === 'ENOENT') resolve(null);
+          else reject(error);
+        }),
+      ),
     writeFile: async (file, content, mode) => {
       mkdirOwned(path.dirname(file), account);
       const temp = `${file}.devenv-${process.pid}.tmp`;
       // An existing file keeps its mode: the user may have made it private.
-      const kept = await stat(file).then(
-        (s) => s.mode & 0o777,
-        () => null,
-      );
+      const existing = await statOrNull(file);
+      const kept = existing === null ? null : existing.mode & 0o777;
       writeFileSync(temp, content, { mode: kept ?? mode ?? 0o644 });
       handOver(temp, account);
       renameSync(temp, file);
     },
-    listDir: (dir) => readdir(dir).catch(() => []),
+    listDir: (dir) => new Promise((resolve) => readdir(dir, (error, names) => resolve(error ? [] : names))),
     run: (argv, options) => runLocal(argv, env, options?.timeoutMs ?? 30_000),
     hasCommand: async (name) => findOnPath(name, env.PATH) !== null,
     cloneRepo: (request) => cloneLocally(request, env),
   };
+}
+
+// node:fs's callbacks rather than node:fs/promises: loading that module (file handles, and the
+// readline it brings) cost start and status more than the calls themselves.
+function statOrNull(file: string): Promise<Stats | null> {
+  return new Promise((resolve) => stat(file, (error, s) => resolve(error ? null : s)));
 }
 
 export function notAFolder(dir: string, where?: string): DevenvError {
