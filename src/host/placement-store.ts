@@ -20,6 +20,9 @@ export function readPlacement(
   envRoot: string,
   envName: string,
 ): PlacementRecord | null {
+  // Every command asks, and most envs were never placed: look for a record of this env name
+  // before hashing its root (loading node:crypto would cost each command a few ms).
+  if (!hasRecordNamed(env, envName)) return null;
   try {
     const record = JSON.parse(
       readFileSync(recordFile(env, envRoot, envName), 'utf8'),
@@ -27,6 +30,14 @@ export function readPlacement(
     return typeof record.host === 'string' ? { host: record.host, at: String(record.at ?? '') } : null;
   } catch {
     return null;
+  }
+}
+
+function hasRecordNamed(env: NodeJS.ProcessEnv, envName: string): boolean {
+  try {
+    return readdirSync(path.join(stateDir(env), 'placements')).some((name) => name.startsWith(`${envName}-`));
+  } catch {
+    return false;
   }
 }
 
