@@ -16,8 +16,8 @@ if (only === '--version' || only === '-V') {
 } else {
   // Library deprecation notices (docker-modem's ssh URL handling) are not the user's to act on.
   if (process.env.DEVENV_DEBUG !== '1') process.noDeprecation = true;
-  const { main, saveCache } = loadCli(path.join(__dirname, '..', 'dist', 'cli.cjs'));
-  main(args).then((code) => {
+  const { main, saveCache, build } = loadCli(path.join(__dirname, '..', 'dist', 'cli.cjs'));
+  main(args, process, build).then((code) => {
     process.exitCode = code;
     saveCache();
   });
@@ -35,7 +35,8 @@ function loadCli(file) {
   const stat = fs.statSync(file);
   const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
   const key = `${process.version}-${process.arch}-${stat.size}-${Math.round(stat.mtimeMs)}`;
-  const cacheFile = cacheHome ? path.join(cacheHome, 'devenv', `cli-${key}.v8`) : null;
+  const cacheDir = cacheHome ? path.join(cacheHome, 'devenv') : null;
+  const cacheFile = cacheDir ? path.join(cacheDir, `cli-${key}.v8`) : null;
   let cachedData;
   try {
     cachedData = cacheFile ? fs.readFileSync(cacheFile) : undefined;
@@ -47,6 +48,8 @@ function loadCli(file) {
   script.runInThisContext()(module.exports, Module.createRequire(file), module, file, path.dirname(file));
   return {
     main: module.exports.main,
+    // What the CLI's own caches (the checked configs) are kept for: this build, in this folder.
+    build: cacheDir ? { key, cacheDir } : undefined,
     saveCache() {
       if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
       try {

@@ -290,7 +290,11 @@ function formatCauseChain(error: Error): string {
   return parts.join('\n');
 }
 
-export async function main(argv: string[], processRef: NodeJS.Process = process): Promise<number> {
+export async function main(
+  argv: string[],
+  processRef: NodeJS.Process = process,
+  build?: Io['build'],
+): Promise<number> {
   const controller = new AbortController();
   const restores = new Set<() => void>();
   let signalled: NodeJS.Signals | null = null;
@@ -327,6 +331,7 @@ export async function main(argv: string[], processRef: NodeJS.Process = process)
       return () => restores.delete(restore);
     },
     signal: controller.signal,
+    build,
   };
   let exitCode = 0;
   try {

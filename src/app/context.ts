@@ -1,3 +1,4 @@
+import { configHash, rememberConfigHash } from '../core/container-plan.js';
 import { type ContainerUser, containerUserFor } from '../core/container-user.js';
 import type { Engine } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
@@ -6,10 +7,11 @@ import type { Host } from '../core/host.js';
 import { type EnvIdentity, envIdentity, type HostUser } from '../core/identity.js';
 import { envRootOnHost } from '../core/remote-root.js';
 import { describeEndpoint, type EngineEndpoint, resolveEndpoint } from '../docker/endpoint.js';
-import { type LoadedConfig, loadConfig } from '../host/config-file.js';
+import { openConfigCache } from '../host/config-cache.js';
+import { configOwnerUid, type LoadedConfig, readConfigSource } from '../host/config-file.js';
 import type { HostGpuDetection } from '../host/gpu.js';
 import { localHost } from '../host/local-host.js';
-import { currentHostUser, hostTimezone } from '../host/user.js';
+import { hostTimezone } from '../host/user.js';
 import { createUi, type Ui } from '../ui/ui.js';
 import type { HostChoice, PlacementDecision } from './placement.js';
 
@@ -31,6 +33,8 @@ export interface Io {
   onSignalRestore(restore: () => void): () => void;
   /** Aborted when the user interrupts (Ctrl-C, SIGTERM, SIGHUP). */
   signal: AbortSignal;
+  /** When devenv runs from its bundle: that build's key, and the user's folder for its caches. */
+  build?: { key: string; cacheDir: string } | undefined;
 }
 
 /** What a command knows about the env it acts on. Built once per command; the engine lazily. */
@@ -141,7 +145,7 @@ export async function loadEnvContext(
   choice: HostChoice = {},
 ): Promise<EnvContext> {
   // The config first: a bad .devenvrc is the error to report, whatever else is wrong.
-  const loaded = loadEnvConfig(io.env, io.cwd, globals.config);
+  const loaded = await loadCheckedConfig(io, globals.config);
   const { hostContextForEnv } = await import('./placement.js');
   const { host, placement } = await hostContextForEnv(
     io,
@@ -153,14 +157,24 @@ export async function loadEnvContext(
   return { ...envContextFor(host, loaded), placement };
 }
 
-/** Reads the .devenvrc found from `cwd` upward (or `explicitFile`), checked and with defaults. */
-export function loadEnvConfig(env: NodeJS.ProcessEnv, cwd: string, explicitFile?: string): LoadedConfig {
-  return loadConfig({
-    cwd,
-    explicitFile,
-    uid: process.getuid?.() ?? currentHostUser(env).uid,
-    hostTimezone: hostTimezone(env),
-  });
+/**
+ * The env's .devenvrc, checked and with defaults: from the config cache when this build checked
+ * the same text before, else checked by the schema (app/env-config.ts, loaded only then) and
+ * kept for the next command. Either way the file is found, read and its owner checked afresh.
+ */
+async function loadCheckedConfig(io: Io, explicitFile: string | undefined): Promise<LoadedConfig> {
+  const source = readConfigSource({ cwd: io.cwd, explicitFile, uid: configOwnerUid(io.env) });
+  const timezone = hostTimezone(io.env);
+  const cache = io.build ? openConfigCache(io.build.cacheDir, io.build.key, configOwnerUid(io.env)) : null;
+  const cached = cache?.lookup(source, timezone);
+  if (cached) {
+    rememberConfigHash(cached.config, cached.configHash);
+    return { envRoot: source.envRoot, file: source.file, config: cached.config };
+  }
+  const { checkConfig } = await import('./env-config.js');
+  const loaded = checkConfig(source, timezone);
+  cache?.store(source, timezone, { config: loaded.config, configHash: configHash(loaded.config) });
+  return loaded;
 }
 
 /** The one way to make an env's context: the host's, plus what its config decides. */

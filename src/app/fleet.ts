@@ -2,7 +2,8 @@ import { DevenvError } from '../core/errors.js';
 import { type EngineEndpoint, endpointOfHost, resolveEndpoint } from '../docker/endpoint.js';
 import { placedHosts } from '../host/placement-store.js';
 import type { Ui } from '../ui/ui.js';
-import { type GlobalOptions, type HostContext, type Io, loadEnvConfig, openHostContext } from './context.js';
+import { type GlobalOptions, type HostContext, type Io, openHostContext } from './context.js';
+import { loadEnvConfig } from './env-config.js';
 
 export interface FleetHost {
   /** As the user names it: a "hosts" entry, a context, or the current engine's host. */

@@ -11,7 +11,8 @@ import {
 import { LABELS, MANAGED_BY, ownerFilters } from '../core/identity.js';
 import { imageStatus } from '../core/image-ops.js';
 import { CONFIG_FILE_NAME } from '../host/config-file.js';
-import { envContextFor, type HostContext, loadEnvConfig } from './context.js';
+import { envContextFor, type HostContext } from './context.js';
+import { loadEnvConfig } from './env-config.js';
 import { buildPlanFor, gpuFacts } from './env-plan.js';
 
 /**

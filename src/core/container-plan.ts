@@ -1,4 +1,5 @@
-import { type DevenvConfig, parseSize } from './config/schema.js';
+import type { DevenvConfig } from './config/schema.js';
+import { parseSize } from './config/size.js';
 import type { ContainerUser } from './container-user.js';
 import { leaseLabels } from './gpu/leased.js';
 import { stableHash } from './hash.js';
@@ -131,14 +132,29 @@ export function describeWiring(gpu: GpuWiring): string {
   return (request.DeviceIDs ?? []).join(',') || 'none';
 }
 
+const configHashes = new WeakMap<DevenvConfig, string>();
+
 /** A hash of the effective config: a running env made from the same config needs no re-planning. */
 export function configHash(config: DevenvConfig): string {
-  // Keys added later, left at their defaults, leave the hash as it was before they existed: an
-  // upgrade of devenv does not send every running env through a full start.
-  const { healthcheck, ports, ...rest } = config;
-  return stableHash({
-    ...rest,
-    ...(healthcheck === null ? {} : { healthcheck }),
-    ...(ports.length === 0 ? {} : { ports }),
-  });
+  let hash = configHashes.get(config);
+  if (hash === undefined) {
+    // Keys added later, left at their defaults, leave the hash as it was before they existed: an
+    // upgrade of devenv does not send every running env through a full start.
+    const { healthcheck, ports, ...rest } = config;
+    hash = stableHash({
+      ...rest,
+      ...(healthcheck === null ? {} : { healthcheck }),
+      ...(ports.length === 0 ? {} : { ports }),
+    });
+    configHashes.set(config, hash);
+  }
+  return hash;
+}
+
+/**
+ * For a config from the config cache (host/config-cache.ts): its hash, computed by this build
+ * when the entry was written, so a start on a running env hashes nothing (nor loads node:crypto).
+ */
+export function rememberConfigHash(config: DevenvConfig, hash: string): void {
+  configHashes.set(config, hash);
 }

@@ -9,11 +9,11 @@ import {
   writeSync,
 } from 'node:fs';
 import path from 'node:path';
-import type { DefaultsContext, DevenvConfig } from '../core/config/schema.js';
-import { parseConfig } from '../core/config/validate.js';
+import type { DevenvConfig } from '../core/config/schema.js';
 import { DevenvError } from '../core/errors.js';
 import type { HostUser } from '../core/identity.js';
 import { handOverFd } from './ownership.js';
+import { currentHostUser } from './user.js';
 
 export const CONFIG_FILE_NAME = '.devenvrc';
 
@@ -41,6 +41,11 @@ export function findConfigFile(cwd: string): string | null {
   }
 }
 
+/** Who may own the .devenvrc (besides root): the user running devenv. */
+export function configOwnerUid(env: NodeJS.ProcessEnv): number {
+  return process.getuid?.() ?? currentHostUser(env).uid;
+}
+
 /**
  * A .devenvrc decides what gets mounted into a container that can run sudo, so like ssh with
  * its config we refuse one that another user could have written.
@@ -61,23 +66,27 @@ export function checkConfigOwnership(file: string, uid: number): void {
   }
 }
 
-export function loadConfig(options: {
+/** A .devenvrc as read: its text ('' when there is none and the defaults apply). */
+export interface ConfigSource {
+  envRoot: string;
+  file: string | null;
+  text: string;
+}
+
+/**
+ * Finds and reads the .devenvrc for `cwd` (or `explicitFile`), refusing one another user could
+ * have written. Checking its values is the schema's job (app/env-config.ts), or the config
+ * cache's when this build already checked the same text.
+ */
+export function readConfigSource(options: {
   cwd: string;
   explicitFile?: string | undefined;
   uid: number;
-  hostTimezone: string;
-}): LoadedConfig {
+}): ConfigSource {
   const file = options.explicitFile
     ? path.resolve(options.cwd, options.explicitFile)
     : findConfigFile(options.cwd);
-  if (file === null) {
-    const envRoot = path.resolve(options.cwd);
-    return {
-      envRoot,
-      file: null,
-      config: parseConfig('', '(defaults)', defaultsContext(envRoot, options.hostTimezone)),
-    };
-  }
+  if (file === null) return { envRoot: path.resolve(options.cwd), file: null, text: '' };
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -88,12 +97,7 @@ export function loadConfig(options: {
     throw new DevenvError(`config file ${file} ${why}`, { hint: 'check the --config path', code: 'config' });
   }
   checkConfigOwnership(file, options.uid);
-  const envRoot = path.dirname(file);
-  return { envRoot, file, config: parseConfig(text, file, defaultsContext(envRoot, options.hostTimezone)) };
-}
-
-function defaultsContext(envRoot: string, hostTimezone: string): DefaultsContext {
-  return { envRootName: path.basename(envRoot), hostTimezone };
+  return { envRoot: path.dirname(file), file, text };
 }
 
 function alreadyThere(file: string): DevenvError {

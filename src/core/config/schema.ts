@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { parseDockerDuration } from '../duration.js';
 import { type PortMapping, parsePortSpec, portSpecProblem, samePublishedPort } from '../published-ports.js';
+import { parseSize } from './size.js';
 import { allowedOf, choice, fields, flag, list, mapOf, oneOf, orNull, shown, text } from './values.js';
 
 /**
@@ -9,6 +10,8 @@ import { allowedOf, choice, fields, flag, list, mapOf, oneOf, orNull, shown, tex
  * DevenvConfig type all come from here; adding a key is one entry in `configSchema`.
  */
 
+export { parseSize };
+
 /** Facts from the host that some defaults depend on. */
 export interface DefaultsContext {
   envRootName: string;
@@ -16,15 +19,6 @@ export interface DefaultsContext {
 }
 
 const DOCKER_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-const SIZE = /^(\d+(?:\.\d+)?)([bkmg])?$/i;
-const UNITS: Record<string, number> = { b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
-
-/** Bytes in a Docker-style size ("512m", "8g", "1073741824"). */
-export function parseSize(text: string): number | null {
-  const match = SIZE.exec(text.trim());
-  if (!match) return null;
-  return Math.round(Number(match[1]) * (UNITS[(match[2] ?? 'b').toLowerCase()] ?? 1));
-}
 
 const MIN_SHM = 64 * 1024 ** 2;
 const MAX_SHM = 1024 ** 4;
