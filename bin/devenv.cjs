@@ -31,7 +31,9 @@ if (only === '--version' || only === '-V') {
 function loadCli(file) {
   const vm = require('node:vm');
   const Module = require('node:module');
-  const source = fs.readFileSync(file, 'utf8');
+  // The bundle is ASCII (esbuild escapes the rest) and already wrapped in its module function
+  // (src/build/bundle.mjs): read as one-byte text and compiled as it is, no copy of 1 MB is made.
+  const source = fs.readFileSync(file, 'latin1');
   const stat = fs.statSync(file);
   const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
   const key = `${process.version}-${process.arch}-${stat.size}-${Math.round(stat.mtimeMs)}`;
@@ -43,7 +45,7 @@ function loadCli(file) {
   } catch {
     cachedData = undefined;
   }
-  const script = new vm.Script(Module.wrap(source), { filename: file, cachedData });
+  const script = new vm.Script(source, { filename: file, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, Module.createRequire(file), module, file, path.dirname(file));
   return {

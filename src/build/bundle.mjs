@@ -176,7 +176,12 @@ await build({
   ],
   // The sources are ES modules that locate their package folder from import.meta.url.
   define: { 'import.meta.url': '__devenvModuleUrl' },
-  banner: { js: "const __devenvModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  banner: {
+    js: "(function (exports, require, module, __filename, __dirname) { const __devenvModuleUrl = require('node:url').pathToFileURL(__filename).href;",
+  },
+  // The module function bin/devenv.cjs calls: the file is compiled as it is read, not copied into
+  // Node's wrapper first.
+  footer: { js: '})' },
   logLevel: 'warning',
 });
 
