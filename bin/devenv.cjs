@@ -8,6 +8,8 @@ const fs = require('node:fs');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
+/** The everyday commands, whose code caches are kept apart (see loadCli). */
+const CACHED_APART = new Set(['exec', 'shell', 'start', 'status']);
 const only = args.length === 1 ? args[0] : null;
 if (only === '--version' || only === '-V') {
   process.stdout.write(`${require('../package.json').version}\n`);
@@ -38,7 +40,10 @@ function loadCli(file) {
   const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
   const key = `${process.version}-${process.arch}-${stat.size}-${Math.round(stat.mtimeMs)}`;
   const cacheDir = cacheHome ? path.join(cacheHome, 'devenv') : null;
-  const cacheFile = cacheDir ? path.join(cacheDir, `cli-${key}.v8`) : null;
+  // V8 caches the functions a run compiled, and exec, start and status run different code: each
+  // keeps a cache of its own, the other commands share one.
+  const verb = CACHED_APART.has(args[0]) ? args[0] : 'cli';
+  const cacheFile = cacheDir ? path.join(cacheDir, `cli-${key}-${verb}.v8`) : null;
   let cachedData;
   try {
     cachedData = cacheFile ? fs.readFileSync(cacheFile) : undefined;
@@ -58,7 +63,7 @@ function loadCli(file) {
         fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
         // Caches of earlier builds or Node versions will never match again.
         for (const old of fs.readdirSync(path.dirname(cacheFile))) {
-          if (old.startsWith('cli-') && old.endsWith('.v8'))
+          if (old.startsWith('cli-') && old.endsWith('.v8') && !old.startsWith(`cli-${key}-`))
             fs.rmSync(path.join(path.dirname(cacheFile), old), { force: true });
         }
         const staging = `${cacheFile}.${process.pid}`;
