@@ -1,5 +1,13 @@
 import { execFile } from 'node:child_process';
-import { readdir, readFile, renameSync, rmdir, type Stats, stat, statSync, writeFileSync } from 'node:fs';
+import {
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmdirSync,
+  type Stats,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { DevenvError, signalExitCode } from '../core/errors.js';
 import type { CloneRequest, Host, HostAccount, HostRunResult, RepoState } from '../core/host.js';
@@ -22,45 +30,59 @@ export function localHost(env: NodeJS.ProcessEnv): Host {
         if (!statSync(dir).isDirectory()) throw notAFolder(dir);
       }
     },
-    removeEmptyDir: (dir) =>
+    removeEmptyDir: async (dir) => {
       // rmdir removes only an empty folder: nothing of the user's can go.
-      new Promise((resolve) => rmdir(dir, () => resolve())),
-    kinds: (paths) =>
-      Promise.all(
-        paths.map(async (p) => {
-          const s = await statOrNull(p);
-          return s === null ? null : s.isDirectory() ? 'dir' : 'file';
-        }),
-      ),
-    readFile: (file) =>
-      new Promise((resolve, reject) =>
-        readFile(file, (error, content) => {
-          if (error === null) resolve(content);
-          else if (error.code === 'ENOENT') resolve(null);
-          else reject(error);
-        }),
-      ),
+      try {
+        rmdirSync(dir);
+      } catch {
+        // not empty, or already gone
+      }
+    },
+    kinds: async (paths) =>
+      paths.map((p) => {
+        const s = statOrNull(p);
+        return s === null ? null : s.isDirectory() ? 'dir' : 'file';
+      }),
+    readFile: async (file) => {
+      try {
+        return readFileSync(file);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+        throw error;
+      }
+    },
     writeFile: async (file, content, mode) => {
       mkdirOwned(path.dirname(file), account);
       const temp = `${file}.devenv-${process.pid}.tmp`;
       // An existing file keeps its mode: the user may have made it private.
-      const existing = await statOrNull(file);
+      const existing = statOrNull(file);
       const kept = existing === null ? null : existing.mode & 0o777;
       writeFileSync(temp, content, { mode: kept ?? mode ?? 0o644 });
       handOver(temp, account);
       renameSync(temp, file);
     },
-    listDir: (dir) => new Promise((resolve) => readdir(dir, (error, names) => resolve(error ? [] : names))),
+    listDir: async (dir) => {
+      try {
+        return readdirSync(dir);
+      } catch {
+        return [];
+      }
+    },
     run: (argv, options) => runLocal(argv, env, options?.timeoutMs ?? 30_000),
     hasCommand: async (name) => findOnPath(name, env.PATH) !== null,
     cloneRepo: (request) => cloneLocally(request, env),
   };
 }
 
-// node:fs's callbacks rather than node:fs/promises: loading that module (file handles, and the
-// readline it brings) cost start and status more than the calls themselves.
-function statOrNull(file: string): Promise<Stats | null> {
-  return new Promise((resolve) => stat(file, (error, s) => resolve(error ? null : s)));
+// Small local files and stats, done synchronously: node:fs/promises would load file handles and
+// readline, and the first asynchronous call starts libuv's thread pool, each costing start and
+// status more than the calls themselves.
+function statOrNull(file: string): Stats | null {
+  try {
+    return statSync(file);
+  } catch {
+    return null;
+  }
 }
 
 export function notAFolder(dir: string, where?: string): DevenvError {
