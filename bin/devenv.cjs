@@ -21,14 +21,21 @@ if (only === '--version' || only === '-V') {
   const { main, saveCache, build } = loadCli(path.join(__dirname, '..', 'dist', 'cli.cjs'));
   main(args, process, build).then((code) => {
     process.exitCode = code;
-    saveCache();
+    saveCache(code);
   });
 }
 
 /**
  * Loads the bundle like require() would, but through vm.Script with cached data kept per user
  * and per build: a missing, stale or rejected cache only means a normal compile, and the cache
- * is written again after the run (so it also holds the functions that run compiled).
+ * is written after the run, so that it holds the functions the run compiled.
+ *
+ * Which run writes it matters: a cache holds one run's code, and a run that took a rare path
+ * (the config checked by the schema, an image built, an error) would leave every later
+ * everyday run deserializing code it does not use, and compiling what it does (start on a
+ * running env: ~5 ms). Such a run keeps its cache apart (.rare.v8). An everyday run that used
+ * one removes it, so that the next run, compiling afresh, writes the everyday cache: a cache
+ * written after running from another still holds all of the other's code.
  */
 function loadCli(file) {
   const vm = require('node:vm');
@@ -40,35 +47,57 @@ function loadCli(file) {
   const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
   const key = `${process.version}-${process.arch}-${stat.size}-${Math.round(stat.mtimeMs)}`;
   const cacheDir = cacheHome ? path.join(cacheHome, 'devenv') : null;
-  // V8 caches the functions a run compiled, and exec, start and status run different code: each
-  // keeps a cache of its own, the other commands share one.
+  // exec, start and status run different code: each keeps a cache of its own, the others share one.
   const verb = CACHED_APART.has(args[0]) ? args[0] : 'cli';
-  const cacheFile = cacheDir ? path.join(cacheDir, `cli-${key}-${verb}.v8`) : null;
+  const everydayCache = cacheDir && path.join(cacheDir, `cli-${key}-${verb}.v8`);
+  const rareCache = cacheDir && path.join(cacheDir, `cli-${key}-${verb}.rare.v8`);
   let cachedData;
-  try {
-    cachedData = cacheFile ? fs.readFileSync(cacheFile) : undefined;
-  } catch {
-    cachedData = undefined;
+  let cachedFrom = null;
+  for (const candidate of cacheDir ? [everydayCache, rareCache] : []) {
+    try {
+      cachedData = fs.readFileSync(candidate);
+      cachedFrom = candidate;
+      break;
+    } catch {
+      // not made yet
+    }
   }
   const script = new vm.Script(source, { filename: file, cachedData });
   const module = { exports: {} };
   script.runInThisContext()(module.exports, Module.createRequire(file), module, file, path.dirname(file));
+  let rarePath = false;
   return {
     main: module.exports.main,
     // What the CLI's own caches (the checked configs) are kept for: this build, in this folder.
-    build: cacheDir ? { key, cacheDir } : undefined,
-    saveCache() {
-      if (!cacheFile || (cachedData && !script.cachedDataRejected)) return;
-      try {
-        fs.mkdirSync(path.dirname(cacheFile), { recursive: true, mode: 0o700 });
-        // Caches of earlier builds or Node versions will never match again.
-        for (const old of fs.readdirSync(path.dirname(cacheFile))) {
-          if (old.startsWith('cli-') && old.endsWith('.v8') && !old.startsWith(`cli-${key}-`))
-            fs.rmSync(path.join(path.dirname(cacheFile), old), { force: true });
+    build: cacheDir
+      ? {
+          key,
+          cacheDir,
+          tookRarePath: () => {
+            rarePath = true;
+          },
         }
-        const staging = `${cacheFile}.${process.pid}`;
+      : undefined,
+    saveCache(code) {
+      if (!cacheDir) return;
+      const everyday = code === 0 && !rarePath;
+      if (cachedFrom !== null && !script.cachedDataRejected) {
+        if (everyday && cachedFrom === rareCache) fs.rmSync(rareCache, { force: true });
+        return;
+      }
+      try {
+        fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+        // Caches of earlier builds or Node versions will never match again; a rejected one neither.
+        for (const old of fs.readdirSync(cacheDir)) {
+          if (old.startsWith('cli-') && old.endsWith('.v8') && !old.startsWith(`cli-${key}-`))
+            fs.rmSync(path.join(cacheDir, old), { force: true });
+        }
+        if (cachedFrom !== null && script.cachedDataRejected) fs.rmSync(cachedFrom, { force: true });
+        const target = everyday ? everydayCache : rareCache;
+        const staging = `${target}.${process.pid}`;
         fs.writeFileSync(staging, script.createCachedData());
-        fs.renameSync(staging, cacheFile);
+        fs.renameSync(staging, target);
+        if (everyday) fs.rmSync(rareCache, { force: true });
       } catch {
         // A read-only or full home only costs speed.
       }

@@ -33,8 +33,18 @@ export interface Io {
   onSignalRestore(restore: () => void): () => void;
   /** Aborted when the user interrupts (Ctrl-C, SIGTERM, SIGHUP). */
   signal: AbortSignal;
-  /** When devenv runs from its bundle: that build's key, and the user's folder for its caches. */
-  build?: { key: string; cacheDir: string } | undefined;
+  /** When devenv runs from its bundle: that build's key and the user's folder for its caches. */
+  build?: BuildInfo | undefined;
+}
+
+export interface BuildInfo {
+  key: string;
+  cacheDir: string;
+  /**
+   * Says this run took a path that most runs of its command do not (the config checked by the
+   * schema, an image built): bin/devenv.cjs then keeps the compiled code of a later run instead.
+   */
+  tookRarePath(): void;
 }
 
 /** What a command knows about the env it acts on. Built once per command; the engine lazily. */
@@ -171,6 +181,7 @@ async function loadCheckedConfig(io: Io, explicitFile: string | undefined): Prom
     rememberConfigHash(cached.config, cached.configHash);
     return { envRoot: source.envRoot, file: source.file, config: cached.config };
   }
+  io.build?.tookRarePath();
   const { checkConfig } = await import('./env-config.js');
   const loaded = checkConfig(source, timezone);
   cache?.store(source, timezone, { config: loaded.config, configHash: configHash(loaded.config) });

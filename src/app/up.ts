@@ -39,7 +39,10 @@ export async function upEnv(ctx: EnvContext, options: UpOptions): Promise<UpResu
   let container = await findEnvContainer(engine, ctx.identity);
   if (!options.rebuild && container && isUpToDateAndRunning(ctx, container))
     ctx.ui.detail(`container ${ctx.identity.containerName} is already running`);
-  else container = await withLock(ctx, () => prepareEnv(ctx, engine, options));
+  else {
+    ctx.io.build?.tookRarePath();
+    container = await withLock(ctx, () => prepareEnv(ctx, engine, options));
+  }
   if (ctx.placement) {
     const { rememberPlacement } = await import('./placement.js');
     rememberPlacement(ctx.io, ctx.loaded, ctx.placement);
