@@ -51,8 +51,32 @@ With a healthcheck (.devenvrc "healthcheck", or the base image's own with "entry
 it returns once the container is healthy, so exit 0 means ready. Unhealthy, or not healthy within
 the healthcheck's own timing plus a margin (at least 60s): exit ${ExitCode.unhealthy}, the container left running.`;
 
-/** Builds the commander program; each action loads its command module only when it runs. */
-export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+/** The commands run most, whose program is built alone (see buildProgram). */
+const EVERYDAY_VERBS = new Set(['exec', 'shell', 'start', 'status']);
+
+/** The verb of `args` when it is an everyday one: the first word that is not an option or its value. */
+export function everydayVerb(args: string[]): string | undefined {
+  const takesValue = new Set(
+    GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).flatMap((o) =>
+      o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-')),
+    ),
+  );
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--') return undefined;
+    if (takesValue.has(arg)) i++;
+    else if (!arg.startsWith('-')) return EVERYDAY_VERBS.has(arg) ? arg : undefined;
+  }
+  return undefined;
+}
+
+/**
+ * Builds the commander program; each action loads its command module only when it runs. With
+ * `only` (an everyday verb, see everydayVerb), the program has that one command: parsing its
+ * arguments needs no other, and building all of them cost each exec, start and status ~2 ms.
+ */
+export function buildProgram(io: Io, setExit: (code: number) => void, only?: string): Command {
+  const wanted = (name: string) => only === undefined || only === name;
   const program = withGlobalOptions(
     new Command('devenv')
       .description('Your GPU dev container on a shared server: your user, your repo, your GPUs, one command.')
@@ -96,160 +120,177 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       setExit(await action(ctx, opts, command.args));
     });
 
-  withEnv(
+  if (wanted('start'))
+    withEnv(
+      program
+        .command('start')
+        .description('build if needed, start the env and open a shell in it')
+        .option('-d, --detach', 'start without attaching a shell')
+        .option(
+          '--gpus <count>',
+          'lease this many free GPUs for this start (a new container), whatever .devenvrc says',
+        )
+        .option(
+          '--wait [duration]',
+          'wait (as long as it takes, or e.g. 30m) for enough free GPUs instead of failing',
+        )
+        .option(
+          '--no-wait',
+          'return once the container runs, without waiting for its healthcheck to pass (nor for GPUs)',
+        )
+        .option(
+          '--on <host>',
+          'start there: a "hosts" entry, a docker context or ssh://user@host; later commands follow',
+        )
+        .addHelpText('after', HEALTH_HELP),
+      async (ctx, opts) =>
+        (await import('./commands/start.js')).runStart(ctx, {
+          detach: Boolean(opts.detach),
+          gpus: opts.gpus as string | undefined,
+          wait: opts.wait as string | boolean | undefined,
+          noWait: opts.wait === false,
+        }),
+      { place: true },
+    );
+  if (wanted('rebuild'))
+    withEnv(
+      program
+        .command('rebuild')
+        .description('rebuild the image (even if up to date), recreate the container, open a shell')
+        .option('--no-cache', 'rebuild every layer from scratch')
+        .option('-d, --detach', 'do not attach a shell')
+        .option('--no-wait', 'return once the container runs, without waiting for its healthcheck to pass')
+        .addHelpText('after', HEALTH_HELP),
+      async (ctx, opts) =>
+        (await import('./commands/start.js')).runStart(ctx, {
+          rebuild: true,
+          noCache: opts.cache === false,
+          detach: Boolean(opts.detach),
+          noWait: opts.wait === false,
+        }),
+      { place: true },
+    );
+  if (wanted('stop'))
+    withEnv(
+      program.command('stop').description('stop and remove the container (your files stay)'),
+      async (ctx) => (await import('./commands/stop.js')).runStop(ctx),
+    );
+  if (wanted('prune'))
+    withEnv(
+      program
+        .command('prune')
+        .description('remove the container and the image (projects/ and the VS Code cache stay)')
+        .option('-y, --yes', 'do not ask for confirmation'),
+      async (ctx, opts) => (await import('./commands/prune.js')).runPrune(ctx, { yes: Boolean(opts.yes) }),
+    );
+  if (wanted('status'))
+    withEnv(
+      program
+        .command('status')
+        .description('show the env: image, container, mounts, GPUs')
+        .option('--json', 'print JSON'),
+      async (ctx, opts) =>
+        (await import('./commands/status.js')).runStatus(ctx, { json: Boolean(opts.json) }),
+    );
+  if (wanted('exec'))
+    withEnv(
+      program
+        .command('exec')
+        .description('run a command in the env as you, in ~/projects (use -- before the command)')
+        .argument('<command...>', 'the command and its arguments')
+        .passThroughOptions(),
+      async (ctx, _opts, args) => (await import('./commands/exec.js')).runExecCommand(ctx, args),
+    );
+  if (wanted('shell'))
+    withEnv(program.command('shell').description('open another shell in the running env'), async (ctx) =>
+      (await import('./commands/shell.js')).runShell(ctx),
+    );
+  if (wanted('config'))
     program
-      .command('start')
-      .description('build if needed, start the env and open a shell in it')
-      .option('-d, --detach', 'start without attaching a shell')
-      .option(
-        '--gpus <count>',
-        'lease this many free GPUs for this start (a new container), whatever .devenvrc says',
-      )
-      .option(
-        '--wait [duration]',
-        'wait (as long as it takes, or e.g. 30m) for enough free GPUs instead of failing',
-      )
-      .option(
-        '--no-wait',
-        'return once the container runs, without waiting for its healthcheck to pass (nor for GPUs)',
-      )
-      .option(
-        '--on <host>',
-        'start there: a "hosts" entry, a docker context or ssh://user@host; later commands follow',
-      )
-      .addHelpText('after', HEALTH_HELP),
-    async (ctx, opts) =>
-      (await import('./commands/start.js')).runStart(ctx, {
-        detach: Boolean(opts.detach),
-        gpus: opts.gpus as string | undefined,
-        wait: opts.wait as string | boolean | undefined,
-        noWait: opts.wait === false,
-      }),
-    { place: true },
-  );
-  withEnv(
+      .command('config')
+      .description('print the effective configuration (or, with --reference, every key documented)')
+      .option('--json', 'print JSON')
+      .option('--reference', 'print the .devenvrc reference as Markdown')
+      .action(async (opts: { json?: boolean; reference?: boolean }) => {
+        if (opts.reference) {
+          const { renderConfigReference } = await import('./core/config/reference.js');
+          io.stdout.write(renderConfigReference());
+          return;
+        }
+        const { loadEnvContext } = await import('./app/context.js');
+        const ctx = await loadEnvContext(io, program.opts<GlobalOptions>());
+        setExit(await (await import('./commands/config.js')).runConfig(ctx, { json: Boolean(opts.json) }));
+      });
+  if (wanted('code'))
+    withEnv(
+      program
+        .command('code')
+        .description("start the env if needed, set up VS Code's attach to it, print the `code` command")
+        .option('--open', 'run the `code` command instead of printing it')
+        .option('--no-wait', "do not wait for the container's healthcheck to pass"),
+      async (ctx, opts) =>
+        (await import('./commands/code.js')).runCode(ctx, {
+          open: Boolean(opts.open),
+          noWait: opts.wait === false,
+        }),
+      { place: true },
+    );
+  if (wanted('logs'))
+    withEnv(
+      program
+        .command('logs')
+        .description("print the container's output")
+        .option('-f, --follow', 'keep printing new output until Ctrl-C or the env stops'),
+      async (ctx, opts) =>
+        (await import('./commands/logs.js')).runLogs(ctx, { follow: Boolean(opts.follow) }),
+    );
+  if (wanted('ls'))
     program
-      .command('rebuild')
-      .description('rebuild the image (even if up to date), recreate the container, open a shell')
-      .option('--no-cache', 'rebuild every layer from scratch')
-      .option('-d, --detach', 'do not attach a shell')
-      .option('--no-wait', 'return once the container runs, without waiting for its healthcheck to pass')
-      .addHelpText('after', HEALTH_HELP),
-    async (ctx, opts) =>
-      (await import('./commands/start.js')).runStart(ctx, {
-        rebuild: true,
-        noCache: opts.cache === false,
-        detach: Boolean(opts.detach),
-        noWait: opts.wait === false,
-      }),
-    { place: true },
-  );
-  withEnv(
-    program.command('stop').description('stop and remove the container (your files stay)'),
-    async (ctx) => (await import('./commands/stop.js')).runStop(ctx),
-  );
-  withEnv(
+      .command('ls')
+      .description('list your envs on this engine: state, image freshness, root folder')
+      .option('--all', "every user's envs")
+      .option('--all-hosts', 'on every host: this engine, "hosts" and where your envs were placed')
+      .option('--json', 'print JSON')
+      .action(async (opts: { all?: boolean; json?: boolean; allHosts?: boolean }) => {
+        const { runLs } = await import('./commands/ls.js');
+        setExit(await runLs(io, program.opts<GlobalOptions>(), opts));
+      });
+  if (wanted('init'))
     program
-      .command('prune')
-      .description('remove the container and the image (projects/ and the VS Code cache stay)')
-      .option('-y, --yes', 'do not ask for confirmation'),
-    async (ctx, opts) => (await import('./commands/prune.js')).runPrune(ctx, { yes: Boolean(opts.yes) }),
-  );
-  withEnv(
+      .command('init')
+      .description('write a starting .devenvrc in the current folder (asks on a terminal)')
+      .action(async () => {
+        const { runInit } = await import('./commands/init.js');
+        setExit(await runInit(io, program.opts<GlobalOptions>()));
+      });
+  if (wanted('completion'))
     program
-      .command('status')
-      .description('show the env: image, container, mounts, GPUs')
-      .option('--json', 'print JSON'),
-    async (ctx, opts) => (await import('./commands/status.js')).runStatus(ctx, { json: Boolean(opts.json) }),
-  );
-  withEnv(
+      .command('completion')
+      .description('print the shell completion script (e.g. `source <(devenv completion bash)`)')
+      .addArgument(program.createArgument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
+      .action(async (shell: string) => {
+        const { runCompletion } = await import('./commands/completion.js');
+        setExit(runCompletion(program, shell, io));
+      });
+  if (wanted('gpus'))
     program
-      .command('exec')
-      .description('run a command in the env as you, in ~/projects (use -- before the command)')
-      .argument('<command...>', 'the command and its arguments')
-      .passThroughOptions(),
-    async (ctx, _opts, args) => (await import('./commands/exec.js')).runExecCommand(ctx, args),
-  );
-  withEnv(program.command('shell').description('open another shell in the running env'), async (ctx) =>
-    (await import('./commands/shell.js')).runShell(ctx),
-  );
-  program
-    .command('config')
-    .description('print the effective configuration (or, with --reference, every key documented)')
-    .option('--json', 'print JSON')
-    .option('--reference', 'print the .devenvrc reference as Markdown')
-    .action(async (opts: { json?: boolean; reference?: boolean }) => {
-      if (opts.reference) {
-        const { renderConfigReference } = await import('./core/config/reference.js');
-        io.stdout.write(renderConfigReference());
-        return;
-      }
-      const { loadEnvContext } = await import('./app/context.js');
-      const ctx = await loadEnvContext(io, program.opts<GlobalOptions>());
-      setExit(await (await import('./commands/config.js')).runConfig(ctx, { json: Boolean(opts.json) }));
-    });
-  withEnv(
+      .command('gpus')
+      .description("the server's GPUs: who holds which (user, env, since when), and what else runs on them")
+      .option('--all-hosts', 'every host: this engine, "hosts" and where your envs were placed')
+      .option('--json', 'print JSON')
+      .action(async (opts: { json?: boolean; allHosts?: boolean }) => {
+        const { runGpus } = await import('./commands/gpus.js');
+        setExit(await runGpus(io, program.opts<GlobalOptions>(), opts));
+      });
+  if (wanted('doctor'))
     program
-      .command('code')
-      .description("start the env if needed, set up VS Code's attach to it, print the `code` command")
-      .option('--open', 'run the `code` command instead of printing it')
-      .option('--no-wait', "do not wait for the container's healthcheck to pass"),
-    async (ctx, opts) =>
-      (await import('./commands/code.js')).runCode(ctx, {
-        open: Boolean(opts.open),
-        noWait: opts.wait === false,
-      }),
-    { place: true },
-  );
-  withEnv(
-    program
-      .command('logs')
-      .description("print the container's output")
-      .option('-f, --follow', 'keep printing new output until Ctrl-C or the env stops'),
-    async (ctx, opts) => (await import('./commands/logs.js')).runLogs(ctx, { follow: Boolean(opts.follow) }),
-  );
-  program
-    .command('ls')
-    .description('list your envs on this engine: state, image freshness, root folder')
-    .option('--all', "every user's envs")
-    .option('--all-hosts', 'on every host: this engine, "hosts" and where your envs were placed')
-    .option('--json', 'print JSON')
-    .action(async (opts: { all?: boolean; json?: boolean; allHosts?: boolean }) => {
-      const { runLs } = await import('./commands/ls.js');
-      setExit(await runLs(io, program.opts<GlobalOptions>(), opts));
-    });
-  program
-    .command('init')
-    .description('write a starting .devenvrc in the current folder (asks on a terminal)')
-    .action(async () => {
-      const { runInit } = await import('./commands/init.js');
-      setExit(await runInit(io, program.opts<GlobalOptions>()));
-    });
-  program
-    .command('completion')
-    .description('print the shell completion script (e.g. `source <(devenv completion bash)`)')
-    .addArgument(program.createArgument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
-    .action(async (shell: string) => {
-      const { runCompletion } = await import('./commands/completion.js');
-      setExit(runCompletion(program, shell, io));
-    });
-  program
-    .command('gpus')
-    .description("the server's GPUs: who holds which (user, env, since when), and what else runs on them")
-    .option('--all-hosts', 'every host: this engine, "hosts" and where your envs were placed')
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean; allHosts?: boolean }) => {
-      const { runGpus } = await import('./commands/gpus.js');
-      setExit(await runGpus(io, program.opts<GlobalOptions>(), opts));
-    });
-  program
-    .command('doctor')
-    .description('check everything `start` needs: Docker, disk, GPUs, git, the config, the env')
-    .option('--json', 'print JSON')
-    .action(async (opts: { json?: boolean }) => {
-      const { runDoctor } = await import('./commands/doctor.js');
-      setExit(await runDoctor(io, program.opts<GlobalOptions>(), opts));
-    });
+      .command('doctor')
+      .description('check everything `start` needs: Docker, disk, GPUs, git, the config, the env')
+      .option('--json', 'print JSON')
+      .action(async (opts: { json?: boolean }) => {
+        const { runDoctor } = await import('./commands/doctor.js');
+        setExit(await runDoctor(io, program.opts<GlobalOptions>(), opts));
+      });
   // `devenv status -q --config x` as well as `devenv -q --config x status`: every verb also takes
   // the global options, and whichever was given is what the command sees.
   for (const cmd of program.commands) withGlobalOptions(cmd);
@@ -335,10 +376,15 @@ export async function main(
   };
   let exitCode = 0;
   try {
-    const program = buildProgram(io, (code) => {
-      exitCode = code;
-    });
-    await program.parseAsync(rewriteAliases(argv), { from: 'user' });
+    const args = rewriteAliases(argv);
+    const program = buildProgram(
+      io,
+      (code) => {
+        exitCode = code;
+      },
+      everydayVerb(args),
+    );
+    await program.parseAsync(args, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       exitCode = error.exitCode === 0 ? 0 : ExitCode.usage;

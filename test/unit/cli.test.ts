@@ -1,5 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { reportError, rewriteAliases } from '../../src/cli.js';
+import type { CommanderError } from 'commander';
+import { describe, expect, it, vi } from 'vitest';
+import type { Io } from '../../src/app/context.js';
+import { buildProgram, everydayVerb, reportError, rewriteAliases } from '../../src/cli.js';
 import { DevenvError } from '../../src/core/errors.js';
 
 describe('rewriteAliases', () => {
@@ -123,5 +125,81 @@ describe('reportError', () => {
     const { stream, text } = capture();
     reportError(new DevenvError('x', { cause: new Error('inner') }), stream, { DEVENV_DEBUG: '0' });
     expect(text()).toBe('devenv: x\n');
+  });
+});
+
+describe('everydayVerb and the program built for it alone', () => {
+  it.each([
+    { args: ['exec', '--', 'true'], verb: 'exec' },
+    { args: ['-q', 'status'], verb: 'status' },
+    { args: ['-c', 'start', 'status', '--json'], verb: 'status' },
+    { args: ['--context', 'gpu1', 'start', '-d'], verb: 'start' },
+    { args: ['--config=./x', 'shell'], verb: 'shell' },
+    { args: ['stop'], verb: undefined },
+    { args: ['help', 'exec'], verb: undefined },
+    { args: ['--', 'exec'], verb: undefined },
+    { args: ['--version'], verb: undefined },
+    { args: [], verb: undefined },
+  ])('$args -> $verb', ({ args, verb }) => {
+    expect(everydayVerb(args)).toBe(verb);
+  });
+
+  class Parsed extends Error {}
+
+  /**
+   * What commander makes of `args`: the action it would run with its options and arguments, or
+   * its error and what it printed (help, the message and its suggestion).
+   */
+  async function parse(args: string[], only?: string) {
+    const output: string[] = [];
+    const capture = (text: string | Uint8Array) => {
+      output.push(String(text));
+      return true;
+    };
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
+    const program = buildProgram({} as Io, () => {}, only);
+    let seen: unknown;
+    program.hook('preAction', (_program, action) => {
+      seen = { verb: action.name(), opts: action.opts(), args: action.args, globals: program.opts() };
+      throw new Parsed();
+    });
+    try {
+      await program.parseAsync(args, { from: 'user' });
+    } catch (error) {
+      if (!(error instanceof Parsed)) seen = { error: (error as CommanderError).code, output };
+    } finally {
+      stdout.mockRestore();
+      stderr.mockRestore();
+    }
+    return seen;
+  }
+
+  it.each([
+    ['exec', '--', 'python', 'train.py', '--epochs', '3'],
+    ['exec', 'ls', '-la'],
+    ['-q', 'exec', '--', 'true'],
+    ['exec'],
+    ['exec', '--bogus', '--', 'true'],
+    ['start'],
+    ['start', '--detach'],
+    ['start', '-d', '--gpus', '2', '--wait', '30m'],
+    ['start', '--wait'],
+    ['start', '--on', 'ssh://me@gpu1'],
+    ['start', '--detatch'],
+    ['start', 'extra'],
+    ['start', '--help'],
+    ['status'],
+    ['status', '--json', '-v', '--config', './my.rc'],
+    ['--context', 'gpu1', 'status'],
+    ['status', '--jsn'],
+    ['shell'],
+    ['shell', '-q'],
+  ])('%j parses as with every command', async (...args) => {
+    const verb = everydayVerb(args);
+    expect(verb).toBeDefined();
+    const alone = await parse(args, verb);
+    expect(alone).toEqual(await parse(args));
+    expect(JSON.stringify(alone)).not.toBe('{"output":[]}');
   });
 });
