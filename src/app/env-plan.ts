@@ -7,8 +7,10 @@ import { chooseBaseImage } from '../core/gpu/base-image.js';
 import { type GpuPlan, planGpus } from '../core/gpu/gpu-plan.js';
 import { chooseTorchIndex, torchPipArgs } from '../core/gpu/torch-index.js';
 import type { MountPlan } from '../core/mounts.js';
+import { configOwnerUid } from '../host/config-file.js';
 import { readRecipe } from '../host/fs-ops.js';
 import type { HostGpuDetection } from '../host/gpu.js';
+import { memoizedStableHash } from '../host/hash-memo.js';
 import { requirementsContext, requirementsTextContext } from '../host/python-files.js';
 import { linkAgentSocket } from '../host/ssh-agent.js';
 import type { EnvContext } from './context.js';
@@ -95,6 +97,7 @@ export function baseImageFor(ctx: EnvContext, gpu: HostGpuFacts | null): string 
 }
 
 export async function buildPlanFor(ctx: EnvContext, gpu: HostGpuFacts | null): Promise<BuildPlan> {
+  const { build } = ctx.io;
   return planBuild({
     identity: ctx.identity,
     config: ctx.loaded.config,
@@ -102,6 +105,7 @@ export async function buildPlanFor(ctx: EnvContext, gpu: HostGpuFacts | null): P
     baseImage: baseImageFor(ctx, gpu),
     recipe: readRecipe(),
     python: await pythonInstall(ctx, gpu),
+    hash: build ? memoizedStableHash(build.cacheDir, build.key, configOwnerUid(ctx.io.env)) : undefined,
   });
 }
 

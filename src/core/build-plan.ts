@@ -44,6 +44,8 @@ export function planBuild(input: {
   baseImage: string;
   recipe: ContextFile[];
   python: PythonInstall;
+  /** stableHash, or one that remembers (host/hash-memo.ts). */
+  hash?: (value: unknown) => string;
 }): BuildPlan {
   const { config, user, python } = input;
   const usesPython = pythonLayerUsed(config, python);
@@ -68,7 +70,10 @@ export function planBuild(input: {
     PYTHON_PACKAGES: config.pythonPackages.join(' '),
   };
   const files = withPythonFolder([...input.recipe, ...python.files]);
-  const hash = stableHash({ buildArgs, files: files.map((f) => [f.path, f.mode ?? 0o644, f.content]) });
+  const hash = (input.hash ?? stableHash)({
+    buildArgs,
+    files: files.map((f) => [f.path, f.mode ?? 0o644, f.content]),
+  });
   return {
     imageRef: input.identity.imageRef,
     baseImage: input.baseImage,

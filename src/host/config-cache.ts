@@ -1,6 +1,6 @@
-import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { DevenvConfig } from '../core/config/schema.js';
+import { readCacheEntries, writeCacheEntries } from './cache-file.js';
 import type { ConfigSource } from './config-file.js';
 
 /**
@@ -29,24 +29,15 @@ interface Entry extends CachedConfig {
   hostTimezone: string;
 }
 
-interface CacheFile {
-  build: string;
-  entries: Entry[];
-}
-
 /** The envs a user works on at once: older entries make room. */
 const MAX_ENTRIES = 16;
 
-/**
- * The cache of build `build`, a file in `dir` (the user's cache folder, like the bundle's code
- * cache). A file another user could have written is not read: the config decides what is mounted
- * into a container that can run sudo, as with the .devenvrc itself.
- */
+/** The cache of build `build`, a file in `dir` (see host/cache-file.ts). */
 export function openConfigCache(dir: string, build: string, uid: number): ConfigCache {
   const file = path.join(dir, 'configs.json');
   let entries: Entry[] | null = null;
   const read = (): Entry[] => {
-    entries ??= readEntries(file, build, uid);
+    entries ??= readCacheEntries<Entry>(file, build, uid);
     return entries;
   };
   const matches = (entry: Entry, source: ConfigSource, hostTimezone: string) =>
@@ -63,38 +54,7 @@ export function openConfigCache(dir: string, build: string, uid: number): Config
       const entry: Entry = { ...source, hostTimezone, ...checked };
       const kept = read().filter((e) => !(e.file === source.file && e.envRoot === source.envRoot));
       entries = [entry, ...kept].slice(0, MAX_ENTRIES);
-      writeEntries(file, { build, entries });
+      writeCacheEntries(file, { build, entries });
     },
   };
-}
-
-function readEntries(file: string, build: string, uid: number): Entry[] {
-  let fd: number;
-  try {
-    fd = openSync(file, 'r');
-  } catch {
-    return [];
-  }
-  try {
-    const stat = fstatSync(fd);
-    if ((stat.uid !== uid && stat.uid !== 0) || (stat.mode & 0o022) !== 0) return [];
-    const cache = JSON.parse(readFileSync(fd, 'utf8')) as Partial<CacheFile>;
-    return cache.build === build && Array.isArray(cache.entries) ? cache.entries : [];
-  } catch {
-    // Half-written or not ours: the config is checked as if there were no cache.
-    return [];
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeEntries(file: string, cache: CacheFile): void {
-  try {
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-    const staging = `${file}.${process.pid}`;
-    writeFileSync(staging, JSON.stringify(cache), { mode: 0o600 });
-    renameSync(staging, file);
-  } catch {
-    // A read-only or full home only costs speed.
-  }
 }
