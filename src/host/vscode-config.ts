@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { applyEdits, modify, type ParseError, parse } from 'jsonc-parser';
+import type { ParseError } from 'jsonc-parser';
 import type { Host } from '../core/host.js';
 import {
   type AttachedConfig,
@@ -43,13 +43,14 @@ export async function writeNameConfig(host: Host, file: string, ours: AttachedCo
   const text = (await host.readFile(file))?.toString() ?? null;
   let existing: unknown;
   if (text !== null && text.trim() !== '') {
-    const errors: ParseError[] = [];
-    existing = parse(text, errors, { allowTrailingComma: true });
-    if (errors.length > 0) return 'unparsable';
+    const parsed = await parseJsonc(text);
+    if (parsed === null) return 'unparsable';
+    existing = parsed.value;
   }
   const changes = attachedConfigChanges(existing, ours);
   if (changes === null) return 'unparsable';
   if (changes.length === 0) return 'unchanged';
+  const { applyEdits, modify } = await import('jsonc-parser');
   // A new key goes first in its object, and a new list entry last, so that the user's own lines,
   // and the comments at their ends, stay as they were. Keys are added last-first to keep our order.
   const appended = (change: ConfigChange) => change.path.at(-1) === -1;
@@ -59,4 +60,20 @@ export async function writeNameConfig(host: Host, file: string, ours: AttachedCo
 
   await host.writeFile(file, next);
   return 'written';
+}
+
+/**
+ * The file's value, read as VS Code reads it (comments and trailing commas allowed), or null when
+ * it does not parse. The file devenv wrote last is plain JSON, read without loading jsonc-parser
+ * (whose tables cost start ~2 ms); anything else goes to jsonc-parser.
+ */
+async function parseJsonc(text: string): Promise<{ value: unknown } | null> {
+  try {
+    return { value: JSON.parse(text) };
+  } catch {
+    const { parse } = await import('jsonc-parser');
+    const errors: ParseError[] = [];
+    const value = parse(text, errors, { allowTrailingComma: true });
+    return errors.length > 0 ? null : { value };
+  }
 }
