@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // Entry point. CommonJS, and `--version`/`--help` answered from plain files (package.json and
 // dist/help.txt, which the build renders from the commander program), because both run on every
-// login shell or first try and should cost no more than Node itself. Everything else runs
-// dist/cli.cjs, compiled with V8's code cache (Node 20 has no module compile cache of its own).
+// login shell or first try and should cost no more than Node itself. The everyday commands (exec,
+// shell, start, status) in their plain forms run from dist/everyday.cjs, which has no commander
+// and no other command's code; everything else runs dist/cli.cjs. Both are compiled with V8's
+// code cache (Node 20 has no module compile cache of its own).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
-/** The everyday commands, whose code caches are kept apart (see loadCli). */
-const CACHED_APART = new Set(['exec', 'shell', 'start', 'status']);
+/** The everyday commands: their own bundle, and a code cache each (see loadBundle). */
+const EVERYDAY = new Set(['exec', 'shell', 'start', 'status']);
 const only = args.length === 1 ? args[0] : null;
 if (only === '--version' || only === '-V') {
   process.stdout.write(`${require('../package.json').version}\n`);
@@ -18,15 +20,29 @@ if (only === '--version' || only === '-V') {
 } else {
   // Library deprecation notices (docker-modem's ssh URL handling) are not the user's to act on.
   if (process.env.DEVENV_DEBUG !== '1') process.noDeprecation = true;
-  const { main, saveCache, build } = loadCli(path.join(__dirname, '..', 'dist', 'cli.cjs'));
-  main(args, process, build).then((code) => {
+  run().then(({ code, saveCache }) => {
     process.exitCode = code;
     saveCache(code);
   });
 }
 
+async function run() {
+  const dist = path.join(__dirname, '..', 'dist');
+  // One build writes both bundles: the whole CLI's size and time name it, for every cache.
+  const stat = fs.statSync(path.join(dist, 'cli.cjs'));
+  const key = `${process.version}-${process.arch}-${stat.size}-${Math.round(stat.mtimeMs)}`;
+  if (EVERYDAY.has(args[0])) {
+    const everyday = loadBundle(path.join(dist, 'everyday.cjs'), key);
+    const code = await everyday.main(args, process, everyday.build);
+    // Not one of its plain forms (nothing was done yet): the whole CLI runs it.
+    if (code !== null) return { code, saveCache: everyday.saveCache };
+  }
+  const cli = loadBundle(path.join(dist, 'cli.cjs'), key);
+  return { code: await cli.main(args, process, cli.build), saveCache: cli.saveCache };
+}
+
 /**
- * Loads the bundle like require() would, but through vm.Script with cached data kept per user
+ * Loads a bundle like require() would, but through vm.Script with cached data kept per user
  * and per build: a missing, stale or rejected cache only means a normal compile, and the cache
  * is written after the run, so that it holds the functions the run compiled.
  *
@@ -37,20 +53,18 @@ if (only === '--version' || only === '-V') {
  * one removes it, so that the next run, compiling afresh, writes the everyday cache: a cache
  * written after running from another still holds all of the other's code.
  */
-function loadCli(file) {
+function loadBundle(file, key) {
   const vm = require('node:vm');
   const Module = require('node:module');
   // The bundle is ASCII (esbuild escapes the rest) and already wrapped in its module function
   // (src/build/bundle.mjs): read as one-byte text and compiled as it is, no copy of 1 MB is made.
   const source = fs.readFileSync(file, 'latin1');
-  const stat = fs.statSync(file);
   const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
-  const key = `${process.version}-${process.arch}-${stat.size}-${Math.round(stat.mtimeMs)}`;
   const cacheDir = cacheHome ? path.join(cacheHome, 'devenv') : null;
   // exec, start and status run different code: each keeps a cache of its own, the others share one.
-  const verb = CACHED_APART.has(args[0]) ? args[0] : 'cli';
-  const everydayCache = cacheDir && path.join(cacheDir, `cli-${key}-${verb}.v8`);
-  const rareCache = cacheDir && path.join(cacheDir, `cli-${key}-${verb}.rare.v8`);
+  const name = `${path.basename(file, '.cjs')}-${key}-${EVERYDAY.has(args[0]) ? args[0] : 'cli'}`;
+  const everydayCache = cacheDir && path.join(cacheDir, `${name}.v8`);
+  const rareCache = cacheDir && path.join(cacheDir, `${name}.rare.v8`);
   let cachedData;
   let cachedFrom = null;
   for (const candidate of cacheDir ? [everydayCache, rareCache] : []) {
@@ -89,7 +103,7 @@ function loadCli(file) {
         fs.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
         // Caches of earlier builds or Node versions will never match again; a rejected one neither.
         for (const old of fs.readdirSync(cacheDir)) {
-          if (old.startsWith('cli-') && old.endsWith('.v8') && !old.startsWith(`cli-${key}-`))
+          if (old.endsWith('.v8') && !old.includes(`-${key}-`))
             fs.rmSync(path.join(cacheDir, old), { force: true });
         }
         if (cachedFrom !== null && script.cachedDataRejected) fs.rmSync(cachedFrom, { force: true });

@@ -1,8 +1,9 @@
-import { userInfo } from 'node:os';
 import { Command, CommanderError } from 'commander';
 import type { EnvContext, GlobalOptions, Io } from './app/context.js';
-import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
+import { ExitCode } from './core/errors.js';
+import { EVERYDAY } from './everyday.js';
 import { packageVersion } from './host/package-files.js';
+import { runMain } from './main.js';
 
 /** Options every command takes, before or after its verb; `GlobalOptions` names their values. */
 const GLOBAL_OPTIONS: Array<{ flags: string; about: string; key: keyof GlobalOptions }> = [
@@ -52,7 +53,7 @@ it returns once the container is healthy, so exit 0 means ready. Unhealthy, or n
 the healthcheck's own timing plus a margin (at least 60s): exit ${ExitCode.unhealthy}, the container left running.`;
 
 /** The commands run most, whose program is built alone (see buildProgram). */
-const EVERYDAY_VERBS = new Set(['exec', 'shell', 'start', 'status']);
+const EVERYDAY_VERBS = new Set(Object.keys(EVERYDAY));
 
 /** The verb of `args` when it is an everyday one: the first word that is not an option or its value. */
 export function everydayVerb(args: string[]): string | undefined {
@@ -143,14 +144,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
           'start there: a "hosts" entry, a docker context or ssh://user@host; later commands follow',
         )
         .addHelpText('after', HEALTH_HELP),
-      async (ctx, opts) =>
-        (await import('./commands/start.js')).runStart(ctx, {
-          detach: Boolean(opts.detach),
-          gpus: opts.gpus as string | undefined,
-          wait: opts.wait as string | boolean | undefined,
-          noWait: opts.wait === false,
-        }),
-      { place: true },
+      EVERYDAY.start.run,
+      { place: EVERYDAY.start.place },
     );
   if (wanted('rebuild'))
     withEnv(
@@ -189,8 +184,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
         .command('status')
         .description('show the env: image, container, mounts, GPUs')
         .option('--json', 'print JSON'),
-      async (ctx, opts) =>
-        (await import('./commands/status.js')).runStatus(ctx, { json: Boolean(opts.json) }),
+      EVERYDAY.status.run,
     );
   if (wanted('exec'))
     withEnv(
@@ -199,11 +193,12 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
         .description('run a command in the env as you, in ~/projects (use -- before the command)')
         .argument('<command...>', 'the command and its arguments')
         .passThroughOptions(),
-      async (ctx, _opts, args) => (await import('./commands/exec.js')).runExecCommand(ctx, args),
+      EVERYDAY.exec.run,
     );
   if (wanted('shell'))
-    withEnv(program.command('shell').description('open another shell in the running env'), async (ctx) =>
-      (await import('./commands/shell.js')).runShell(ctx),
+    withEnv(
+      program.command('shell').description('open another shell in the running env'),
+      EVERYDAY.shell.run,
     );
   if (wanted('config'))
     program
@@ -303,111 +298,18 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
   return program;
 }
 
-/** Prints an error once, as one line with its fix, and returns the exit code. */
-export function reportError(error: unknown, stderr: NodeJS.WriteStream, env: NodeJS.ProcessEnv): number {
-  const debug = env.DEVENV_DEBUG === '1';
-  if (error instanceof DevenvError) {
-    const lines = error.message.split('\n');
-    for (const [i, line] of lines.entries()) {
-      stderr.write(`devenv: ${line}${i === lines.length - 1 && error.hint ? ` — ${error.hint}` : ''}\n`);
-    }
-    if (debug) stderr.write(`${formatCauseChain(error)}\n`);
-    return error.exitCode;
-  }
-  stderr.write(
-    `devenv: unexpected error: ${(error as Error)?.message ?? String(error)} — run again with DEVENV_DEBUG=1 for details, and report it\n`,
-  );
-  if (debug) stderr.write(`${(error as Error)?.stack ?? ''}\n`);
-  return ExitCode.internal;
-}
-
-function formatCauseChain(error: Error): string {
-  const parts: string[] = [error.stack ?? error.message];
-  let cause = error.cause as Error | undefined;
-  while (cause) {
-    parts.push(`caused by: ${cause.stack ?? String(cause)}`);
-    cause = cause.cause as Error | undefined;
-  }
-  return parts.join('\n');
-}
-
-export async function main(
+export function main(
   argv: string[],
   processRef: NodeJS.Process = process,
   build?: Io['build'],
 ): Promise<number> {
-  const controller = new AbortController();
-  const restores = new Set<() => void>();
-  let signalled: NodeJS.Signals | null = null;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (signalled) return;
-    signalled = signal;
-    for (const restore of restores) restore();
-    controller.abort(new DevenvError(`interrupted by ${signal}`, { exitCode: signalExitCode(signal) }));
-    // Give the command a moment to abort the engine request and clean up, then go.
-    setTimeout(() => processRef.exit(signalExitCode(signal)), 10_000).unref();
-  };
-  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  // A reader that went away (`devenv ls | head`, a dropped SSH session) is not an error to report.
-  for (const stream of [processRef.stdout, processRef.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE' || error.code === 'EIO') return;
-      throw error;
-    });
-  }
-  for (const s of signals) processRef.on(s, onSignal);
-
-  const io: Io = {
-    // On first use: making process.stdin a stream loads Node's file streams when it is a file or
-    // /dev/null, and only exec, shells and init's questions read it.
-    get stdin() {
-      return processRef.stdin;
-    },
-    stdout: processRef.stdout,
-    stderr: processRef.stderr,
-    env: withHome(processRef.env),
-    cwd: processRef.cwd(),
-    onSignalRestore: (restore) => {
-      restores.add(restore);
-      return () => restores.delete(restore);
-    },
-    signal: controller.signal,
+  return runMain(
+    processRef,
     build,
-  };
-  let exitCode = 0;
-  try {
-    const args = rewriteAliases(argv);
-    const program = buildProgram(
-      io,
-      (code) => {
-        exitCode = code;
-      },
-      everydayVerb(args),
-    );
-    await program.parseAsync(args, { from: 'user' });
-  } catch (error) {
-    if (error instanceof CommanderError) {
-      exitCode = error.exitCode === 0 ? 0 : ExitCode.usage;
-    } else if (signalled) {
-      exitCode = signalExitCode(signalled);
-      processRef.stderr.write(`devenv: interrupted by ${signalled}\n`);
-    } else {
-      exitCode = reportError(error, processRef.stderr, processRef.env);
-    }
-  } finally {
-    for (const s of signals) processRef.off(s, onSignal);
-  }
-  // Killed by a signal: report it as shells do (128+n), whatever the interrupted step returned.
-  if (signalled) exitCode = signalExitCode(signalled);
-  return exitCode;
-}
-
-/** HOME, filled from the passwd entry when unset (`env -i`, cron), so every part sees the same home. */
-function withHome(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  if (env.HOME) return env;
-  try {
-    return { ...env, HOME: userInfo().homedir };
-  } catch {
-    return env;
-  }
+    async (io, setExit) => {
+      const args = rewriteAliases(argv);
+      await buildProgram(io, setExit, everydayVerb(args)).parseAsync(args, { from: 'user' });
+    },
+    (error) => (error instanceof CommanderError ? (error.exitCode === 0 ? 0 : ExitCode.usage) : undefined),
+  );
 }

@@ -1,8 +1,9 @@
-// Builds dist/cli.cjs: the whole CLI as one CommonJS file. One file means no module resolution and
-// no ES module graph to link on every run (commands and heavy libraries are still evaluated only
-// when used: esbuild wraps each module in a lazy initialiser), and bin/devenv.cjs keeps V8's
-// compiled code for it in a cache, which removes most of the parse and compile cost; measured in
-// bench/. Bundling also lets the heavy parts of dockerode
+// Builds dist/cli.cjs, the whole CLI as one CommonJS file, and dist/everyday.cjs, the same for the
+// everyday commands alone (src/everyday.ts: no commander, no other command). One file means no
+// module resolution and no ES module graph to link on every run (commands and heavy libraries are
+// still evaluated only when used: esbuild wraps each module in a lazy initialiser), and
+// bin/devenv.cjs keeps V8's compiled code for it in a cache, which removes most of the parse and
+// compile cost; measured in bench/. Bundling also lets the heavy parts of dockerode
 // that devenv rarely needs stay out of the bundle, loaded from node_modules on first use:
 // BuildKit sessions and BuildKit's protobuf decoding (gRPC, protobufjs: devenv uses the classic
 // builder) and docker-modem's ssh transport (ssh2: only for ssh:// engines).
@@ -152,12 +153,16 @@ const lazyBuiltins = {
 
 rmSync('dist', { recursive: true, force: true });
 await build({
-  entryPoints: ['src/cli.ts'],
+  // Two bundles: the whole CLI, and the everyday commands' own (src/everyday.ts), which exec,
+  // start on a running env and status load instead (see bin/devenv.cjs): no commander, no other
+  // command's code to read, compile from the cache and set up on every run.
+  entryPoints: { cli: 'src/cli.ts', everyday: 'src/everyday.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.cjs' },
   bundle: true,
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  outfile: 'dist/cli.cjs',
   // import() of the packages left outside becomes require(): the bundle runs through vm.Script
   // (see bin/devenv.cjs), where a real dynamic import has no loader to call.
   supported: { 'dynamic-import': false },

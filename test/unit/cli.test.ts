@@ -1,8 +1,10 @@
 import type { CommanderError } from 'commander';
 import { describe, expect, it, vi } from 'vitest';
 import type { Io } from '../../src/app/context.js';
-import { buildProgram, everydayVerb, reportError, rewriteAliases } from '../../src/cli.js';
+import { buildProgram, everydayVerb, rewriteAliases } from '../../src/cli.js';
 import { DevenvError } from '../../src/core/errors.js';
+import { everydayInvocation } from '../../src/everyday.js';
+import { reportError } from '../../src/main.js';
 
 describe('rewriteAliases', () => {
   it.each([
@@ -185,6 +187,7 @@ describe('everydayVerb and the program built for it alone', () => {
     ['start', '--detach'],
     ['start', '-d', '--gpus', '2', '--wait', '30m'],
     ['start', '--wait'],
+    ['start', '-d', '--no-wait'],
     ['start', '--on', 'ssh://me@gpu1'],
     ['start', '--detatch'],
     ['start', 'extra'],
@@ -201,5 +204,66 @@ describe('everydayVerb and the program built for it alone', () => {
     const alone = await parse(args, verb);
     expect(alone).toEqual(await parse(args));
     expect(JSON.stringify(alone)).not.toBe('{"output":[]}');
+  });
+});
+
+describe("everydayInvocation: the everyday commands' plain forms, run without commander", () => {
+  /** What commander makes of `args`, in the shape everydayInvocation gives, or null for anything else. */
+  async function byCommander(args: string[]) {
+    const program = buildProgram({} as Io, () => {});
+    let seen: unknown = null;
+    program.hook('preAction', (_program, action) => {
+      const globals = program.opts();
+      if (Object.keys(globals).length > 0) throw new Error(`global options: ${JSON.stringify(globals)}`);
+      seen = { verb: action.name(), opts: action.opts(), args: action.args };
+      throw new Parsed();
+    });
+    await program.parseAsync(args, { from: 'user' }).catch((error) => {
+      if (!(error instanceof Parsed)) throw error;
+    });
+    return seen;
+  }
+
+  class Parsed extends Error {}
+
+  it.each([
+    ['exec', '--', 'true'],
+    ['exec', '--', 'python', 'train.py', '--epochs', '3', '--', 'x'],
+    ['exec', '--', '-weird-name'],
+    ['exec', 'ls', '-la'],
+    ['exec', 'ls', '--', '-q', '--help'],
+    ['start'],
+    ['start', '-d'],
+    ['start', '--detach'],
+    ['status'],
+    ['status', '--json'],
+    ['shell'],
+  ])('%j is what commander makes of it', async (...args) => {
+    const invocation = everydayInvocation(args);
+    expect(invocation).not.toBeNull();
+    expect(invocation).toEqual(await byCommander(args));
+  });
+
+  it.each([
+    [],
+    ['exec'],
+    ['exec', '--'],
+    ['exec', '-q', '--', 'true'],
+    ['start', '--gpus', '2'],
+    ['start', '-d', '--wait'],
+    ['start', '--on', 'gpu1'],
+    ['start', '--no-wait'],
+    ['start', '-d', '-d'],
+    ['start', 'extra'],
+    ['start', '--help'],
+    ['status', '--jsn'],
+    ['status', '-v'],
+    ['shell', '--config', 'x'],
+    ['-q', 'status'],
+    ['--start'],
+    ['stop'],
+    ['ls'],
+  ])('%j goes to the whole CLI', (...args) => {
+    expect(everydayInvocation(args)).toBeNull();
   });
 });

@@ -1,0 +1,115 @@
+import { userInfo } from 'node:os';
+import type { Io } from './app/context.js';
+import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
+
+/**
+ * One run of devenv in this process: the terminal's streams and signals as an Io, then `run`,
+ * then the exit code. The only place that prints an error (once) and picks the exit code, for
+ * both ways in: the commander program (cli.ts) and the everyday commands' own entry
+ * (everyday.ts). `exitCodeOf` names the exit code of errors its caller knows (commander's usage
+ * errors), before the general rules.
+ */
+export async function runMain(
+  processRef: NodeJS.Process,
+  build: Io['build'],
+  run: (io: Io, setExit: (code: number) => void) => Promise<void>,
+  exitCodeOf: (error: unknown) => number | undefined = () => undefined,
+): Promise<number> {
+  const controller = new AbortController();
+  const restores = new Set<() => void>();
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = signal;
+    for (const restore of restores) restore();
+    controller.abort(new DevenvError(`interrupted by ${signal}`, { exitCode: signalExitCode(signal) }));
+    // Give the command a moment to abort the engine request and clean up, then go.
+    setTimeout(() => processRef.exit(signalExitCode(signal)), 10_000).unref();
+  };
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  // A reader that went away (`devenv ls | head`, a dropped SSH session) is not an error to report.
+  for (const stream of [processRef.stdout, processRef.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'EIO') return;
+      throw error;
+    });
+  }
+  for (const s of signals) processRef.on(s, onSignal);
+
+  const io: Io = {
+    // On first use: making process.stdin a stream loads Node's file streams when it is a file or
+    // /dev/null, and only exec, shells and init's questions read it.
+    get stdin() {
+      return processRef.stdin;
+    },
+    stdout: processRef.stdout,
+    stderr: processRef.stderr,
+    env: withHome(processRef.env),
+    cwd: processRef.cwd(),
+    onSignalRestore: (restore) => {
+      restores.add(restore);
+      return () => restores.delete(restore);
+    },
+    signal: controller.signal,
+    build,
+  };
+  let exitCode = 0;
+  try {
+    await run(io, (code) => {
+      exitCode = code;
+    });
+  } catch (error) {
+    const known = exitCodeOf(error);
+    if (known !== undefined) {
+      exitCode = known;
+    } else if (signalled) {
+      exitCode = signalExitCode(signalled);
+      processRef.stderr.write(`devenv: interrupted by ${signalled}\n`);
+    } else {
+      exitCode = reportError(error, processRef.stderr, processRef.env);
+    }
+  } finally {
+    for (const s of signals) processRef.off(s, onSignal);
+  }
+  // Killed by a signal: report it as shells do (128+n), whatever the interrupted step returned.
+  if (signalled) exitCode = signalExitCode(signalled);
+  return exitCode;
+}
+
+/** Prints an error once, as one line with its fix, and returns the exit code. */
+export function reportError(error: unknown, stderr: NodeJS.WriteStream, env: NodeJS.ProcessEnv): number {
+  const debug = env.DEVENV_DEBUG === '1';
+  if (error instanceof DevenvError) {
+    const lines = error.message.split('\n');
+    for (const [i, line] of lines.entries()) {
+      stderr.write(`devenv: ${line}${i === lines.length - 1 && error.hint ? ` — ${error.hint}` : ''}\n`);
+    }
+    if (debug) stderr.write(`${formatCauseChain(error)}\n`);
+    return error.exitCode;
+  }
+  stderr.write(
+    `devenv: unexpected error: ${(error as Error)?.message ?? String(error)} — run again with DEVENV_DEBUG=1 for details, and report it\n`,
+  );
+  if (debug) stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+  return ExitCode.internal;
+}
+
+function formatCauseChain(error: Error): string {
+  const parts: string[] = [error.stack ?? error.message];
+  let cause = error.cause as Error | undefined;
+  while (cause) {
+    parts.push(`caused by: ${cause.stack ?? String(cause)}`);
+    cause = cause.cause as Error | undefined;
+  }
+  return parts.join('\n');
+}
+
+/** HOME, filled from the passwd entry when unset (`env -i`, cron), so every part sees the same home. */
+function withHome(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  if (env.HOME) return env;
+  try {
+    return { ...env, HOME: userInfo().homedir };
+  } catch {
+    return env;
+  }
+}
