@@ -17,7 +17,6 @@ import { ContainerNameTaken, DevenvError, ImageInUse } from '../core/errors.js';
 import { type HealthState, type HealthStatus, healthTimes } from '../core/health.js';
 import { mappingsFromBindings, type PortProtocol, type PublishedPort } from '../core/published-ports.js';
 import { buildOutputLines } from './build-output.js';
-import { contextTar } from './context-tar.js';
 import type { EngineEndpoint } from './endpoint.js';
 import { checkApiVersion } from './engine-version.js';
 import { engineError, engineMessage, hostPortTaken, noGpuDriver, statusOf } from './errors.js';
@@ -186,6 +185,8 @@ export class DockerodeEngine implements Engine {
   ): Promise<string> {
     let imageId = '';
     let failure: string | null = null;
+    // Loaded here: tar-stream is for builds only.
+    const { contextTar } = await import('./context-tar.js');
     const stream = await this.call('starting the image build', () =>
       this.docker.buildImage(contextTar(contextWithLabels(plan)), {
         t: plan.imageRef,
