@@ -1,4 +1,6 @@
+import { fstatSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { Readable } from 'node:stream';
 import type { Io } from './app/context.js';
 import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
 
@@ -36,11 +38,13 @@ export async function runMain(
   }
   for (const s of signals) processRef.on(s, onSignal);
 
+  let stdin: NodeJS.ReadStream | undefined;
   const io: Io = {
     // On first use: making process.stdin a stream loads Node's file streams when it is a file or
     // /dev/null, and only exec, shells and init's questions read it.
     get stdin() {
-      return processRef.stdin;
+      stdin ??= processRef === process && stdinIsDevNull() ? endedInput() : processRef.stdin;
+      return stdin;
     },
     stdout: processRef.stdout,
     stderr: processRef.stderr,
@@ -74,6 +78,24 @@ export async function runMain(
   // Killed by a signal: report it as shells do (128+n), whatever the interrupted step returned.
   if (signalled) exitCode = signalExitCode(signalled);
   return exitCode;
+}
+
+/** Whether this process's stdin is /dev/null (cron, CI, `< /dev/null`, a service manager). */
+function stdinIsDevNull(): boolean {
+  try {
+    const input = fstatSync(0);
+    return input.isCharacterDevice() && input.rdev === statSync('/dev/null').rdev;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * What /dev/null gives, without making Node's file stream for it (~1 ms, the file streams module
+ * and what it loads): an input that ends at once.
+ */
+function endedInput(): NodeJS.ReadStream {
+  return Object.assign(Readable.from([]), { isTTY: false }) as unknown as NodeJS.ReadStream;
 }
 
 /** Prints an error once, as one line with its fix, and returns the exit code. */
