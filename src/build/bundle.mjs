@@ -39,7 +39,7 @@ const rewrites = [
   {
     file: /docker-modem[\\/]lib[\\/]modem\.js$/,
     from: "HttpDuplex = require('./http_duplex'),",
-    to: "HttpDuplex = function (req, res) { var Duplex = require('./http_duplex'); return new Duplex(req, res); },",
+    to: "HttpDuplex = function (req, res) { var Duplex = require('docker-modem/lib/http_duplex.js'); return new Duplex(req, res); },",
   },
   // `debug` (and the tty and supports-color it loads) only when DEBUG asks for some output.
   {
@@ -174,6 +174,12 @@ await build({
     'dockerode/lib/session.js',
     'dockerode/lib/buildkit.js',
     'docker-modem/lib/ssh.js',
+    // What dockerode and docker-modem require on paths devenv never takes (a build context made
+    // from a folder, an attach with stdin open, DEBUG's log): ~170 KB every command would read.
+    'docker-modem/lib/http_duplex.js',
+    'tar-fs',
+    '@balena/dockerignore',
+    'debug',
     // Large CommonJS packages used on rare paths (a GPU with no driver; a clone): required from
     // node_modules when used, rather than read and compiled with every command.
     'systeminformation',
