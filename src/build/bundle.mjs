@@ -151,6 +151,38 @@ const lazyBuiltins = {
   },
 };
 
+/**
+ * node:path and node:os as ES modules of the bundle: esbuild gives a default import of a module it
+ * sees as CommonJS a fresh copy of all its properties (__toESM), in every module that imports it
+ * (some 25 on a start, 450 getters); importing from one module it bundles costs nothing. Their
+ * exports are functions and constants, so binding them once is the same.
+ */
+const BUILTINS_AS_MODULES = /^node:(path|os)$/;
+
+function builtinModule(id) {
+  const builtin = createRequire(import.meta.url)(id);
+  const names = Object.keys(builtin).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default');
+  return [
+    `const builtin = require(${JSON.stringify(id)});`,
+    'export default builtin;',
+    `export const { ${names.join(', ')} } = builtin;`,
+  ].join('\n');
+}
+
+const builtinsAsModules = {
+  name: 'builtins-as-modules',
+  setup(esbuild) {
+    const sources = `${path.resolve('src')}${path.sep}`;
+    esbuild.onResolve({ filter: BUILTINS_AS_MODULES }, (args) =>
+      args.importer.startsWith(sources) ? { path: args.path, namespace: 'builtin-module' } : undefined,
+    );
+    esbuild.onLoad({ filter: /.*/, namespace: 'builtin-module' }, (args) => ({
+      contents: builtinModule(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 rmSync('dist', { recursive: true, force: true });
 await build({
   // Two bundles: the whole CLI, and the everyday commands' own (src/everyday.ts), which exec,
@@ -166,7 +198,7 @@ await build({
   // import() of the packages left outside becomes require(): the bundle runs through vm.Script
   // (see bin/devenv.cjs), where a real dynamic import has no loader to call.
   supported: { 'dynamic-import': false },
-  plugins: [deferHeavyRequires, lazyBuiltins],
+  plugins: [deferHeavyRequires, lazyBuiltins, builtinsAsModules],
   // jsonc-parser's main build is UMD, whose inner require() calls esbuild cannot follow; its ES
   // module build bundles (and tree-shakes) like any other.
   alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
