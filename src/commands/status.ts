@@ -41,7 +41,8 @@ export function renderStatus(s: EnvStatus): string[] {
 export async function runStatus(ctx: EnvContext, options: { json?: boolean }): Promise<number> {
   const status = await collectStatus(ctx);
   if (options.json) ctx.ui.data(JSON.stringify(status, null, 2));
-  else for (const line of renderStatus(status)) ctx.ui.data(line);
+  // One write: each is a system call and a round of the stream's bookkeeping.
+  else ctx.ui.data(renderStatus(status).join('\n'));
   return 0;
 }
 
