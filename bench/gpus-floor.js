@@ -11,7 +11,8 @@ const socketPath = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').re
 const filters = encodeURIComponent(JSON.stringify({ label: ['dev.devenv.managed-by=devenv'] }));
 const containers = new Promise((resolve, reject) => {
   http
-    .get({ socketPath, path: `/containers/json?all=1&filters=${filters}` }, (res) => {
+    // No TLS server name for a unix socket (see floor.cjs): devenv skips it too.
+    .get({ socketPath, servername: '', path: `/containers/json?all=1&filters=${filters}` }, (res) => {
       res.resume();
       res.on('end', resolve);
     })
