@@ -30,10 +30,57 @@ const rewrites = [
     from: "var buildkit = require('./buildkit');",
     to: "var buildkit = require('dockerode/lib/buildkit.js');",
   },
+  // The engine objects devenv never makes (volumes, networks, swarm): loaded on first `new`.
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "Volume = require('./volume'),",
+    to: "Volume = function () { var C = require('dockerode/lib/volume.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
+  },
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "Network = require('./network'),",
+    to: "Network = function () { var C = require('dockerode/lib/network.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
+  },
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "Service = require('./service'),",
+    to: "Service = function () { var C = require('dockerode/lib/service.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
+  },
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "Plugin = require('./plugin'),",
+    to: "Plugin = function () { var C = require('dockerode/lib/plugin.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
+  },
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "Secret = require('./secret'),",
+    to: "Secret = function () { var C = require('dockerode/lib/secret.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
+  },
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "Config = require('./config'),",
+    to: "Config = function () { var C = require('dockerode/lib/config.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
+  },
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "Task = require('./task'),",
+    to: "Task = function () { var C = require('dockerode/lib/task.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
+  },
+  {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: "Node = require('./node'),",
+    to: "Node = function () { var C = require('dockerode/lib/node.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
+  },
   {
     file: /docker-modem[\\/]lib[\\/]modem\.js$/,
     from: "ssh = require('./ssh'),",
     to: "ssh = function () { return require('docker-modem/lib/ssh.js').apply(this, arguments); },",
+  },
+  // node:os, which nothing else loads on a command's usual path, for a question process answers.
+  {
+    file: /docker-modem[\\/]lib[\\/]modem\.js$/,
+    from: "os = require('os'),\n  isWin = os.type() === 'Windows_NT',",
+    to: "os = { homedir: function () { return require('os').homedir(); } },\n  isWin = process.platform === 'win32',",
   },
   // The duplex of an attach with stdin open (readable-stream): not for exec's hijacked socket.
   {
@@ -115,11 +162,12 @@ const deferHeavyRequires = {
 /**
  * Node built-ins that devenv's sources use only on some paths (spawning a program, hashing, async
  * file reads, questions) but that cost a few ms each to load (crypto, fs/promises, child_process
- * with dgram): in the bundle, a source's import of one becomes a module of wrappers that require
- * the built-in on their first call. Only functions can be imported this way: importing anything
- * else from these fails the build, rather than quietly loading early.
+ * with dgram; os, which Node itself never loads): in the bundle, a source's import of one becomes a
+ * module of wrappers that require the built-in on their first call, and of objects (os.constants)
+ * that forward to the built-in's on their first read. Importing anything else (a string such as
+ * os.EOL) from these fails the build, rather than quietly loading early.
  */
-const LAZY_BUILTINS = /^node:(child_process|crypto|fs\/promises|readline\/promises)$/;
+const LAZY_BUILTINS = /^node:(child_process|crypto|fs\/promises|os|readline\/promises)$/;
 
 function lazyBuiltinModule(id) {
   const builtin = createRequire(import.meta.url)(id);
@@ -127,9 +175,22 @@ function lazyBuiltinModule(id) {
     `const { promisify } = require('node:util');`,
     `let builtin;`,
     `const load = () => (builtin ??= require(${JSON.stringify(id)}));`,
+    'const forward = (target) => new Proxy({}, {',
+    '  get: (_, key) => target()[key],',
+    '  has: (_, key) => key in target(),',
+    '  ownKeys: () => Reflect.ownKeys(target()),',
+    '  getOwnPropertyDescriptor: (_, key) => ({ ...Reflect.getOwnPropertyDescriptor(target(), key), configurable: true }),',
+    '});',
+    // `import os from 'node:os'`: the module itself, loaded on the first read of any of its names.
+    'export default forward(load);',
   ];
   for (const [name, value] of Object.entries(builtin)) {
-    if (typeof value !== 'function' || !/^[A-Za-z_$][\w$]*$/.test(name)) continue;
+    if (!/^[A-Za-z_$][\w$]*$/.test(name)) continue;
+    if (value !== null && typeof value === 'object') {
+      lines.push(`export const ${name} = forward(() => load().${name});`);
+      continue;
+    }
+    if (typeof value !== 'function') continue;
     lines.push(
       `export function ${name}() {`,
       `  const m = load();`,
@@ -160,12 +221,12 @@ const lazyBuiltins = {
 };
 
 /**
- * node:path and node:os as ES modules of the bundle: esbuild gives a default import of a module it
+ * node:path as an ES module of the bundle: esbuild gives a default import of a module it
  * sees as CommonJS a fresh copy of all its properties (__toESM), in every module that imports it
- * (some 25 on a start, 450 getters); importing from one module it bundles costs nothing. Their
+ * (some 25 on a start, 450 getters); importing from one module it bundles costs nothing. Its
  * exports are functions and constants, so binding them once is the same.
  */
-const BUILTINS_AS_MODULES = /^node:(path|os)$/;
+const BUILTINS_AS_MODULES = /^node:path$/;
 
 function builtinModule(id) {
   const builtin = createRequire(import.meta.url)(id);
@@ -191,12 +252,51 @@ const builtinsAsModules = {
   },
 };
 
-rmSync('dist', { recursive: true, force: true });
-await build({
-  // Two bundles: the whole CLI, and the everyday commands' own (src/everyday.ts), which exec,
-  // start on a running env and status load instead (see bin/devenv.cjs): no commander, no other
-  // command's code to read, compile from the cache and set up on every run.
-  entryPoints: { cli: 'src/cli.ts', everyday: 'src/everyday.ts' },
+/**
+ * ora's spinners: cli-spinners is some 80 animations in 49 KB of JSON, and ora uses two of them
+ * (dots, and line where the terminal has no Unicode) when given no spinner, as devenv does.
+ */
+const ORA_SPINNERS = ['dots', 'line'];
+const oraSpinners = {
+  name: 'ora-spinners',
+  setup(esbuild) {
+    esbuild.onResolve({ filter: /^cli-spinners$/ }, () => ({
+      path: 'cli-spinners',
+      namespace: 'ora-spinners',
+    }));
+    esbuild.onLoad({ filter: /.*/, namespace: 'ora-spinners' }, async () => {
+      const { default: all } = await import('cli-spinners');
+      return {
+        contents: `export default ${JSON.stringify(Object.fromEntries(ORA_SPINNERS.map((n) => [n, all[n]])))};`,
+        loader: 'js',
+      };
+    });
+  },
+};
+
+/** What both bundles leave in node_modules, required from there on first use. */
+const external = [
+  'dockerode/lib/session.js',
+  'dockerode/lib/buildkit.js',
+  'docker-modem/lib/ssh.js',
+  ...['volume', 'network', 'service', 'plugin', 'secret', 'config', 'task', 'node'].map(
+    (name) => `dockerode/lib/${name}.js`,
+  ),
+  // What dockerode and docker-modem require on paths devenv never takes (a build context made
+  // from a folder, an attach with stdin open, DEBUG's log): ~170 KB every command would read.
+  'docker-modem/lib/http_duplex.js',
+  'tar-fs',
+  '@balena/dockerignore',
+  'debug',
+  // Large CommonJS packages used on rare paths (a GPU with no driver; a clone; a build's
+  // context): required from node_modules when used, rather than read and compiled with every
+  // command.
+  'systeminformation',
+  'simple-git',
+  'tar-stream',
+];
+
+const common = {
   outdir: 'dist',
   outExtension: { '.js': '.cjs' },
   bundle: true,
@@ -206,35 +306,45 @@ await build({
   // import() of the packages left outside becomes require(): the bundle runs through vm.Script
   // (see bin/devenv.cjs), where a real dynamic import has no loader to call.
   supported: { 'dynamic-import': false },
-  plugins: [deferHeavyRequires, lazyBuiltins, builtinsAsModules],
-  // jsonc-parser's main build is UMD, whose inner require() calls esbuild cannot follow; its ES
-  // module build bundles (and tree-shakes) like any other.
-  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
-  external: [
-    'dockerode/lib/session.js',
-    'dockerode/lib/buildkit.js',
-    'docker-modem/lib/ssh.js',
-    // What dockerode and docker-modem require on paths devenv never takes (a build context made
-    // from a folder, an attach with stdin open, DEBUG's log): ~170 KB every command would read.
-    'docker-modem/lib/http_duplex.js',
-    'tar-fs',
-    '@balena/dockerignore',
-    'debug',
-    // Large CommonJS packages used on rare paths (a GPU with no driver; a clone): required from
-    // node_modules when used, rather than read and compiled with every command.
-    'systeminformation',
-    'simple-git',
-  ],
-  // The sources are ES modules that locate their package folder from import.meta.url.
-  define: { 'import.meta.url': '__devenvModuleUrl' },
+  plugins: [deferHeavyRequires, lazyBuiltins, builtinsAsModules, oraSpinners],
+  // The sources are ES modules that locate their package folder from import.meta.url, which is
+  // worked out on first read (node:url's pathToFileURL costs every command a little).
+  define: { 'import.meta.url': '__devenvModule.url' },
   banner: {
-    js: "(function (exports, require, module, __filename, __dirname) { const __devenvModuleUrl = require('node:url').pathToFileURL(__filename).href;",
+    js: "(function (exports, require, module, __filename, __dirname) { const __devenvModule = { get url() { return require('node:url').pathToFileURL(__filename).href; } };",
   },
   // The module function bin/devenv.cjs calls: the file is compiled as it is read, not copied into
   // Node's wrapper first.
   footer: { js: '})' },
+  // Minified: half the text to read and a smaller code cache on every run (measured in bench/:
+  // ~0.8 ms of a 40 ms start). Nothing in devenv or its bundled packages depends on a function's
+  // name. A stack trace (DEVENV_DEBUG=1) maps back to the sources through dist/*.cjs.map.
+  minify: true,
+  sourcemap: 'external',
   logLevel: 'warning',
-});
+};
+
+rmSync('dist', { recursive: true, force: true });
+await Promise.all([
+  build({
+    ...common,
+    entryPoints: { cli: 'src/cli.ts' },
+    // jsonc-parser's main build is UMD, whose inner require() calls esbuild cannot follow; its ES
+    // module build bundles (and tree-shakes) like any other.
+    alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
+    external,
+  }),
+  // The everyday commands' own bundle (src/everyday.ts), which exec, shell, start and status load
+  // instead (see bin/devenv.cjs): no commander, no other command's code to read, compile from the
+  // cache and set up on every run. What they need only on a rare run is left out too: the schema's
+  // zod (a .devenvrc changed since it was last checked) and jsonc-parser (a VS Code file that is
+  // not plain JSON).
+  build({
+    ...common,
+    entryPoints: { everyday: 'src/everyday.ts' },
+    external: [...external, 'zod', 'zod/*', 'jsonc-parser'],
+  }),
+]);
 
 // `devenv --help` is served from this file by bin/devenv.cjs: rendered by the program itself,
 // at the width commander uses without a terminal, so it cannot drift from the commands.
