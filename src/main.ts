@@ -29,13 +29,8 @@ export async function runMain(
     setTimeout(() => processRef.exit(signalExitCode(signal)), 10_000).unref();
   };
   const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-  // A reader that went away (`devenv ls | head`, a dropped SSH session) is not an error to report.
-  for (const stream of [processRef.stdout, processRef.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE' || error.code === 'EIO') return;
-      throw error;
-    });
-  }
+  const stdout = outputStream(processRef, 'stdout');
+  const stderr = outputStream(processRef, 'stderr');
   for (const s of signals) processRef.on(s, onSignal);
 
   let stdin: NodeJS.ReadStream | undefined;
@@ -46,8 +41,12 @@ export async function runMain(
       stdin ??= processRef === process && stdinIsDevNull() ? endedInput() : processRef.stdin;
       return stdin;
     },
-    stdout: processRef.stdout,
-    stderr: processRef.stderr,
+    get stdout() {
+      return stdout();
+    },
+    get stderr() {
+      return stderr();
+    },
     env: withHome(processRef.env),
     cwd: processRef.cwd(),
     onSignalRestore: (restore) => {
@@ -68,9 +67,9 @@ export async function runMain(
       exitCode = known;
     } else if (signalled) {
       exitCode = signalExitCode(signalled);
-      processRef.stderr.write(`devenv: interrupted by ${signalled}\n`);
+      stderr().write(`devenv: interrupted by ${signalled}\n`);
     } else {
-      exitCode = reportError(error, processRef.stderr, processRef.env);
+      exitCode = reportError(error, stderr(), processRef.env);
     }
   } finally {
     for (const s of signals) processRef.off(s, onSignal);
@@ -81,6 +80,24 @@ export async function runMain(
 }
 
 /** Whether this process's stdin is /dev/null (cron, CI, `< /dev/null`, a service manager). */
+/**
+ * process.stdout or process.stderr, made on first use: Node makes each stream when it is first
+ * read (~1 ms for the first), and a command that prints nothing on one never needs it. A reader
+ * that went away (`devenv ls | head`, a dropped SSH session) is not an error to report.
+ */
+function outputStream(processRef: NodeJS.Process, name: 'stdout' | 'stderr'): () => NodeJS.WriteStream {
+  let stream: NodeJS.WriteStream | undefined;
+  return () => {
+    if (stream) return stream;
+    stream = processRef[name];
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE' || error.code === 'EIO') return;
+      throw error;
+    });
+    return stream;
+  };
+}
+
 function stdinIsDevNull(): boolean {
   try {
     const input = fstatSync(0);

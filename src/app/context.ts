@@ -60,7 +60,10 @@ export interface EnvContext extends HostContext {
 
 export async function createUiFor(io: Io, globals: GlobalOptions): Promise<Ui> {
   return createUi({
-    stdout: io.stdout,
+    // Read when written to: a command that prints no data never makes process.stdout.
+    get stdout() {
+      return io.stdout;
+    },
     stderr: io.stderr,
     env: io.env,
     quiet: Boolean(globals.quiet),
