@@ -87,6 +87,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
     .showSuggestionAfterError(true)
     .exitOverride()
     .configureOutput({
+      // Through io: its streams are made on first use, with the guard for a reader that went away.
+      writeOut: (text) => io.stdout.write(text),
+      writeErr: (text) => io.stderr.write(text),
       outputError: (text, write) =>
         // One line: commander puts its "(Did you mean …?)" suggestion on a line of its own.
         write(
