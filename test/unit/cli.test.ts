@@ -1,5 +1,5 @@
 import type { CommanderError } from 'commander';
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Io } from '../../src/app/context.js';
 import { buildProgram, everydayVerb, rewriteAliases } from '../../src/cli.js';
 import { DevenvError } from '../../src/core/errors.js';
@@ -158,9 +158,8 @@ describe('everydayVerb and the program built for it alone', () => {
       output.push(String(text));
       return true;
     };
-    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(capture);
-    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(capture);
-    const program = buildProgram({} as Io, () => {}, only);
+    const io = { stdout: { write: capture }, stderr: { write: capture } } as unknown as Io;
+    const program = buildProgram(io, () => {}, only);
     let seen: unknown;
     program.hook('preAction', (_program, action) => {
       seen = { verb: action.name(), opts: action.opts(), args: action.args, globals: program.opts() };
@@ -170,9 +169,6 @@ describe('everydayVerb and the program built for it alone', () => {
       await program.parseAsync(args, { from: 'user' });
     } catch (error) {
       if (!(error instanceof Parsed)) seen = { error: (error as CommanderError).code, output };
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
     }
     return seen;
   }
