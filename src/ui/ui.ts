@@ -42,22 +42,12 @@ export async function createUi(options: UiOptions): Promise<Ui> {
     const chalk = new Chalk({ level: 1 });
     palette = { green: chalk.green, yellow: chalk.yellow, red: chalk.red, dim: chalk.dim };
   }
-  const oraFactory = animate && !options.quiet ? (await import('ora')).default : null;
   const err = (line: string) => options.stderr.write(`${line}\n`);
 
   return {
     progress(text) {
       if (options.quiet) return silentProgress;
-      if (oraFactory)
-        return oraProgress(
-          // ora colours its spinner through chalk, which ignores NO_COLOR: say it here.
-          oraFactory({
-            text,
-            stream: options.stderr,
-            discardStdin: false,
-            ...(color ? {} : { color: false }),
-          }).start(),
-        );
+      if (animate) return spinnerProgress(text, options.stderr, color, palette);
       err(`devenv: ${text}`);
       return plainProgress(options.verbose ? err : () => {}, err, palette, text);
     },
@@ -71,13 +61,46 @@ export async function createUi(options: UiOptions): Promise<Ui> {
 
 const silentProgress: Progress = { update() {}, succeed() {}, fail() {} };
 
-function oraProgress(spinner: Ora): Progress {
-  return {
-    update: (text) => {
-      spinner.text = text;
+/**
+ * On a terminal: ora's spinner. ora, and what it loads, cost a command some 30 ms on a terminal,
+ * so the first step that shows progress loads it, not every command; a step that ends before it
+ * is loaded prints its result line as ora would.
+ */
+function spinnerProgress(
+  text: string,
+  stream: NodeJS.WriteStream,
+  color: boolean,
+  palette: Palette,
+): Progress {
+  let spinner: Ora | null = null;
+  let latest = text;
+  let ended = false;
+  import('ora').then(
+    ({ default: ora }) => {
+      if (ended) return;
+      // ora colours its spinner through chalk, which ignores NO_COLOR: say it here.
+      spinner = ora({
+        text: latest,
+        stream,
+        discardStdin: false,
+        ...(color ? {} : { color: false }),
+      }).start();
     },
-    succeed: (text) => spinner.succeed(text),
-    fail: (text) => spinner.fail(text),
+    // Without ora the step still ends with its result line.
+    () => {},
+  );
+  const end = (method: 'succeed' | 'fail', symbol: string, final: string | undefined) => {
+    ended = true;
+    if (spinner) spinner[method](final);
+    else stream.write(`${symbol} ${final ?? latest}\n`);
+  };
+  return {
+    update: (next) => {
+      latest = next;
+      if (spinner) spinner.text = next;
+    },
+    succeed: (final) => end('succeed', palette.green('✔'), final),
+    fail: (final) => end('fail', palette.red('✖'), final),
   };
 }
 
