@@ -14,7 +14,11 @@ export interface UiOptions {
   verbose: boolean;
 }
 
-/** Spinners and colour only on a real terminal, without NO_COLOR/CI/TERM=dumb (see NOTES.md). */
+/**
+ * Spinners and colour only on a real terminal, without NO_COLOR/CI/TERM=dumb (see NOTES.md). No
+ * spinner on a terminal of no width (a pty nobody sized, as `script` makes without a terminal of
+ * its own): ora then clears ever more lines, forever, filling memory.
+ */
 export function terminalFeatures(
   stderr: NodeJS.WriteStream,
   env: NodeJS.ProcessEnv,
@@ -22,7 +26,10 @@ export function terminalFeatures(
   const tty = Boolean(stderr.isTTY) && env.TERM !== 'dumb';
   const ci = env.CI !== undefined && env.CI !== '' && env.CI !== 'false';
   const noColor = env.NO_COLOR !== undefined && env.NO_COLOR !== '';
-  return { animate: tty && !ci, color: tty && !ci && !noColor && env.FORCE_COLOR !== '0' };
+  return {
+    animate: tty && !ci && (stderr.columns ?? 0) > 0,
+    color: tty && !ci && !noColor && env.FORCE_COLOR !== '0',
+  };
 }
 
 type Paint = (text: string) => string;

@@ -44,10 +44,11 @@ export function devenvInPty(
   cwd: string,
   args: string[],
   env: Record<string, string> = {},
+  pty: { cols?: number; timeoutMs?: number } = {},
 ): PtyResult {
   const quoted = [process.execPath, BIN, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
   // `script` has no terminal of its own to copy a size from: give the pty a real one.
-  const command = `stty cols 120 rows 40; exec ${quoted}`;
+  const command = `stty cols ${pty.cols ?? 120} rows 40; exec ${quoted}`;
   const result = spawnSync(
     'runuser',
     [
@@ -62,7 +63,7 @@ export function devenvInPty(
       command,
       '/dev/null',
     ],
-    { cwd, input: '', encoding: 'utf8', timeout: 300_000, maxBuffer: 64 * 1024 * 1024 },
+    { cwd, input: '', encoding: 'utf8', timeout: pty.timeoutMs ?? 300_000, maxBuffer: 64 * 1024 * 1024 },
   );
   return { code: result.status, output: result.stdout };
 }

@@ -124,4 +124,14 @@ describe('output conventions: --quiet, --verbose, stdout/stderr, terminals', () 
     expect(noColor).toMatch(/stopped and removed devenv-dailyout-devtest/);
     expect(both({ TERM: 'dumb' })).not.toMatch(ANY_ESCAPE);
   });
+
+  it('on a terminal nobody sized (0 columns): no spinner, and the steps end', () => {
+    // ora on a 0-column terminal clears ever more lines and never ends: bounded here.
+    const pty = { cols: 0, timeoutMs: 60_000 };
+    const stop = devenvInPty(TEST_USER, dir, ['stop'], { HOME: home }, pty);
+    const start = devenvInPty(TEST_USER, dir, ['start', '--detach'], { HOME: home }, pty);
+    expect([stop.code, start.code], stop.output + start.output).toEqual([0, 0]);
+    expect(stop.output).toMatch(/stopped and removed devenv-dailyout-devtest/);
+    expect(stop.output + start.output).not.toMatch(/[\u2800-\u28ff]/); // the spinner's frames
+  });
 });
