@@ -30,7 +30,8 @@ export function execInEnv(
       env: execEnv(ctx, tty),
       tty,
     },
-    { stdin: ctx.io.stdin, stdout: ctx.io.stdout, stderr: ctx.io.stderr },
+    // The streams themselves, each made when the command first reads or writes it.
+    ctx.io,
     ctx.io.onSignalRestore,
   );
 }

@@ -71,7 +71,12 @@ export async function runExec(
       cleanups.push(() => io.stdout.off('resize', resize));
       stream.on('data', (chunk: Buffer) => io.stdout.write(chunk));
     } else {
-      docker.modem.demuxStream(stream, io.stdout, io.stderr);
+      // Each output stream is made by the first write to it: `exec -- true` writes to neither.
+      docker.modem.demuxStream(
+        stream,
+        writerTo(() => io.stdout),
+        writerTo(() => io.stderr),
+      );
     }
     const forward = (chunk: Buffer) => stream.write(chunk);
     const endInput = () => {
@@ -102,4 +107,9 @@ export async function runExec(
     // The container went away under us (stopped or removed): like docker, report a kill.
     return 137;
   }
+}
+
+/** What demuxStream writes to (its only call is write), for a stream got when first written. */
+function writerTo(stream: () => NodeJS.WriteStream): NodeJS.WritableStream {
+  return { write: (chunk: Uint8Array) => stream().write(chunk) } as unknown as NodeJS.WritableStream;
 }
