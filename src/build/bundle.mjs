@@ -14,6 +14,27 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 
+/** The engine objects devenv never makes (volumes, networks, swarm): required on first `new`. */
+const UNUSED_DOCKERODE_CLASSES = [
+  'volume',
+  'network',
+  'service',
+  'plugin',
+  'secret',
+  'config',
+  'task',
+  'node',
+];
+
+function lazyDockerodeClass(name) {
+  const className = name[0].toUpperCase() + name.slice(1);
+  return {
+    file: /dockerode[\\/]lib[\\/]docker\.js$/,
+    from: `${className} = require('./${name}'),`,
+    to: `${className} = function () { var C = require('dockerode/lib/${name}.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },`,
+  };
+}
+
 /**
  * Source rewrites: each turns an import-time require into one made on first use, or skips work
  * done on every request for a debug log nobody reads. Every command pays for what its libraries
@@ -30,47 +51,7 @@ const rewrites = [
     from: "var buildkit = require('./buildkit');",
     to: "var buildkit = require('dockerode/lib/buildkit.js');",
   },
-  // The engine objects devenv never makes (volumes, networks, swarm): loaded on first `new`.
-  {
-    file: /dockerode[\\/]lib[\\/]docker\.js$/,
-    from: "Volume = require('./volume'),",
-    to: "Volume = function () { var C = require('dockerode/lib/volume.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
-  },
-  {
-    file: /dockerode[\\/]lib[\\/]docker\.js$/,
-    from: "Network = require('./network'),",
-    to: "Network = function () { var C = require('dockerode/lib/network.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
-  },
-  {
-    file: /dockerode[\\/]lib[\\/]docker\.js$/,
-    from: "Service = require('./service'),",
-    to: "Service = function () { var C = require('dockerode/lib/service.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
-  },
-  {
-    file: /dockerode[\\/]lib[\\/]docker\.js$/,
-    from: "Plugin = require('./plugin'),",
-    to: "Plugin = function () { var C = require('dockerode/lib/plugin.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
-  },
-  {
-    file: /dockerode[\\/]lib[\\/]docker\.js$/,
-    from: "Secret = require('./secret'),",
-    to: "Secret = function () { var C = require('dockerode/lib/secret.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
-  },
-  {
-    file: /dockerode[\\/]lib[\\/]docker\.js$/,
-    from: "Config = require('./config'),",
-    to: "Config = function () { var C = require('dockerode/lib/config.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
-  },
-  {
-    file: /dockerode[\\/]lib[\\/]docker\.js$/,
-    from: "Task = require('./task'),",
-    to: "Task = function () { var C = require('dockerode/lib/task.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
-  },
-  {
-    file: /dockerode[\\/]lib[\\/]docker\.js$/,
-    from: "Node = require('./node'),",
-    to: "Node = function () { var C = require('dockerode/lib/node.js'); return new (Function.prototype.bind.apply(C, [null].concat(Array.prototype.slice.call(arguments))))(); },",
-  },
+  ...UNUSED_DOCKERODE_CLASSES.map(lazyDockerodeClass),
   {
     file: /docker-modem[\\/]lib[\\/]modem\.js$/,
     from: "ssh = require('./ssh'),",
@@ -279,9 +260,7 @@ const external = [
   'dockerode/lib/session.js',
   'dockerode/lib/buildkit.js',
   'docker-modem/lib/ssh.js',
-  ...['volume', 'network', 'service', 'plugin', 'secret', 'config', 'task', 'node'].map(
-    (name) => `dockerode/lib/${name}.js`,
-  ),
+  ...UNUSED_DOCKERODE_CLASSES.map((name) => `dockerode/lib/${name}.js`),
   // What dockerode and docker-modem require on paths devenv never takes (a build context made
   // from a folder, an attach with stdin open, DEBUG's log): ~170 KB every command would read.
   'docker-modem/lib/http_duplex.js',
