@@ -288,7 +288,7 @@ const common = {
   plugins: [deferHeavyRequires, lazyBuiltins, builtinsAsModules, oraSpinners],
   // The sources are ES modules that locate their package folder from import.meta.url, which is
   // worked out on first read (node:url's pathToFileURL costs every command a little).
-  define: { 'import.meta.url': '__devenvModule.url' },
+  define: { 'import.meta.url': '__devenvModule.url', 'import.meta.dirname': '__dirname' },
   banner: {
     js: "(function (exports, require, module, __filename, __dirname) { const __devenvModule = { get url() { return require('node:url').pathToFileURL(__filename).href; } };",
   },

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 let root: string | undefined;
 
@@ -10,13 +9,13 @@ let root: string | undefined;
  */
 export function packageRoot(): string {
   if (root) return root;
-  let dir = path.dirname(fileURLToPath(import.meta.url));
+  // This module's folder: import.meta.dirname, which the bundle defines as its own __dirname
+  // (node:url's round trip through a file URL cost status ~0.2 ms).
+  const here = import.meta.dirname;
+  let dir = here;
   while (!existsSync(path.join(dir, 'package.json')) || !existsSync(path.join(dir, 'images'))) {
     const parent = path.dirname(dir);
-    if (parent === dir)
-      throw new Error(
-        `devenv's package folder (with images/) was not found above ${fileURLToPath(import.meta.url)}`,
-      );
+    if (parent === dir) throw new Error(`devenv's package folder (with images/) was not found above ${here}`);
     dir = parent;
   }
   root = dir;
