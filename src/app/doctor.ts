@@ -11,7 +11,7 @@ import { chooseGpus, isFree, leaseRequestOf } from '../core/gpu/lease.js';
 import { imageStatus } from '../core/image-ops.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import { type EnvContext, type GlobalOptions, type Io, loadEnvContext } from './context.js';
-import { buildPlanFor, gpuFacts } from './env-plan.js';
+import { gpuFacts, planFactsFor } from './env-plan.js';
 import { previousLease, readGpuLedger } from './gpu-lease.js';
 
 /**
@@ -115,7 +115,7 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
   try {
     const [container, image] = await Promise.all([
       findEnvContainer(engine, ctx.identity),
-      buildPlanFor(ctx, gpu).then((plan) => imageStatus(engine, plan)),
+      planFactsFor(ctx, gpu).then((plan) => imageStatus(engine, plan)),
     ]);
     const imageText = image.image
       ? image.stale

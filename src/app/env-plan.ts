@@ -6,11 +6,13 @@ import { DevenvError } from '../core/errors.js';
 import { chooseBaseImage } from '../core/gpu/base-image.js';
 import { type GpuPlan, planGpus } from '../core/gpu/gpu-plan.js';
 import { chooseTorchIndex, torchPipArgs } from '../core/gpu/torch-index.js';
+import { contentKey } from '../core/hash.js';
 import type { MountPlan } from '../core/mounts.js';
 import { configOwnerUid } from '../host/config-file.js';
 import { readRecipe } from '../host/fs-ops.js';
 import type { HostGpuDetection } from '../host/gpu.js';
 import { memoizedStableHash } from '../host/hash-memo.js';
+import { openPlanMemo, type PlanFacts } from '../host/plan-memo.js';
 import { requirementsContext, requirementsTextContext } from '../host/python-files.js';
 import { linkAgentSocket } from '../host/ssh-agent.js';
 import type { EnvContext } from './context.js';
@@ -51,12 +53,11 @@ export async function gpuFacts(ctx: EnvContext, leased?: string[]): Promise<Host
  * The requirements to install, as build-context files: the configured file, else the cloned
  * repo's requirements.txt when it exists. Both are on the env's host, under its root.
  */
-async function requirementsFiles(ctx: EnvContext): Promise<ContextFile[]> {
-  const { config } = ctx.loaded;
-  const repo = repoDir(ctx);
-  const configured = config.requirements ? path.resolve(ctx.hostRoot, config.requirements) : null;
-  const file = configured ?? (repo ? path.join(repo, 'requirements.txt') : null);
+async function requirementsFiles(ctx: EnvContext, consulted?: string[]): Promise<ContextFile[]> {
+  const configured = configuredRequirements(ctx);
+  const file = requirementsFile(ctx);
   if (file === null) return [];
+  consulted?.push(file);
   const text = ctx.host.remote ? await ctx.host.readFile(file) : existsSync(file) ? true : null;
   if (text === null) {
     if (configured === null) return [];
@@ -69,11 +70,30 @@ async function requirementsFiles(ctx: EnvContext): Promise<ContextFile[]> {
     );
   }
   return text === true
-    ? requirementsContext(file)
+    ? requirementsContext(file, consulted)
     : requirementsTextContext(text.toString(), `${file} on ${ctx.host.name}`);
 }
 
-export async function pythonInstall(ctx: EnvContext, gpu: HostGpuFacts | null): Promise<PythonInstall> {
+function configuredRequirements(ctx: EnvContext): string | null {
+  const { requirements } = ctx.loaded.config;
+  return requirements ? path.resolve(ctx.hostRoot, requirements) : null;
+}
+
+/** The requirements file the build installs: the configured one, else the cloned repo's (which may not exist). */
+function requirementsFile(ctx: EnvContext): string | null {
+  const repo = repoDir(ctx);
+  return configuredRequirements(ctx) ?? (repo ? path.join(repo, 'requirements.txt') : null);
+}
+
+export async function pythonInstall(
+  ctx: EnvContext,
+  gpu: HostGpuFacts | null,
+  consulted?: string[],
+): Promise<PythonInstall> {
+  return { torch: torchInstall(ctx, gpu), files: await requirementsFiles(ctx, consulted) };
+}
+
+function torchInstall(ctx: EnvContext, gpu: HostGpuFacts | null): PythonInstall['torch'] {
   const { config } = ctx.loaded;
   const wired = gpu?.plan.kind === 'gpu';
   const index = wired
@@ -83,10 +103,7 @@ export async function pythonInstall(ctx: EnvContext, gpu: HostGpuFacts | null): 
         computeCaps: gpu.gpus.gpus.map((g) => g.computeCap).filter((c): c is string => c !== null),
       }).index
     : 'cpu';
-  return {
-    torch: config.torch === 'none' ? null : torchPipArgs(config.torch, index),
-    files: await requirementsFiles(ctx),
-  };
+  return config.torch === 'none' ? null : torchPipArgs(config.torch, index);
 }
 
 export function baseImageFor(ctx: EnvContext, gpu: HostGpuFacts | null): string {
@@ -96,17 +113,54 @@ export function baseImageFor(ctx: EnvContext, gpu: HostGpuFacts | null): string 
     .image;
 }
 
-export async function buildPlanFor(ctx: EnvContext, gpu: HostGpuFacts | null): Promise<BuildPlan> {
+/** The build plan; every file and folder it reads on this machine goes to `consulted`. */
+export async function buildPlanFor(
+  ctx: EnvContext,
+  gpu: HostGpuFacts | null,
+  consulted?: string[],
+): Promise<BuildPlan> {
   const { build } = ctx.io;
   return planBuild({
     identity: ctx.identity,
     config: ctx.loaded.config,
     user: ctx.containerUser,
     baseImage: baseImageFor(ctx, gpu),
-    recipe: readRecipe(),
-    python: await pythonInstall(ctx, gpu),
+    recipe: readRecipe(consulted),
+    python: await pythonInstall(ctx, gpu, consulted),
     hash: build ? memoizedStableHash(build.cacheDir, build.key, configOwnerUid(ctx.io.env)) : undefined,
   });
+}
+
+/**
+ * What status, ls and doctor show of the build plan. From the bundle, on this machine, it is
+ * remembered by what the plan read (host/plan-memo.ts): the recipe and the requirements are read
+ * and hashed again only when one of their files changed (~1.5 ms of every status).
+ */
+export async function planFactsFor(ctx: EnvContext, gpu: HostGpuFacts | null): Promise<PlanFacts> {
+  const { build } = ctx.io;
+  const memo =
+    build && !ctx.host.remote ? openPlanMemo(build.cacheDir, build.key, configOwnerUid(ctx.io.env)) : null;
+  const baseImage = baseImageFor(ctx, gpu);
+  const key = contentKey({
+    imageRef: ctx.identity.imageRef,
+    config: ctx.loaded.config,
+    user: ctx.containerUser,
+    baseImage,
+    torch: torchInstall(ctx, gpu),
+    requirements: requirementsFile(ctx),
+  });
+  const known = memo?.lookup(key);
+  if (known) return known;
+  const consulted: string[] = [];
+  const plan = await buildPlanFor(ctx, gpu, consulted);
+  const facts: PlanFacts = {
+    imageRef: plan.imageRef,
+    hash: plan.hash,
+    baseImage: plan.baseImage,
+    torchIndex: plan.buildArgs.TORCH_PACKAGES ? plan.buildArgs.TORCH_INDEX_URL || null : null,
+  };
+  memo?.store(key, consulted, facts);
+  return facts;
 }
 
 export async function planEnv(ctx: EnvContext, leased?: string[]): Promise<EnvPlan> {

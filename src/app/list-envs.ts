@@ -13,7 +13,7 @@ import { imageStatus } from '../core/image-ops.js';
 import { CONFIG_FILE_NAME } from '../host/config-file.js';
 import { envContextFor, type HostContext } from './context.js';
 import { loadEnvConfig } from './env-config.js';
-import { buildPlanFor, gpuFacts } from './env-plan.js';
+import { gpuFacts, planFactsFor } from './env-plan.js';
 
 /**
  * Every env of this user on this engine (every user's with `all`), found by label. Whether an
@@ -47,7 +47,7 @@ async function freshness(host: HostContext, engine: Engine, group: EnvObjects): 
     const loaded = loadEnvConfig(host.io.env, group.root, existsSync(file) ? file : undefined);
     if (loaded.envRoot !== group.root || loaded.config.name !== group.env) return 'unknown';
     const ctx = envContextFor(host, loaded);
-    const status = await imageStatus(engine, await buildPlanFor(ctx, await gpuFacts(ctx)));
+    const status = await imageStatus(engine, await planFactsFor(ctx, await gpuFacts(ctx)));
     if (!status.image) return 'absent';
     return status.stale ? 'stale' : 'fresh';
   } catch {

@@ -7,7 +7,7 @@ import { imageStatus } from '../core/image-ops.js';
 import type { PortMapping } from '../core/published-ports.js';
 import type { EnvContext } from './context.js';
 import { envMounts } from './env-paths.js';
-import { buildPlanFor, gpuFacts } from './env-plan.js';
+import { gpuFacts, planFactsFor } from './env-plan.js';
 
 export interface EnvStatus {
   env: string;
@@ -57,7 +57,7 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
   const engine = await ctx.engine();
   const { envRoot, file } = ctx.loaded;
   const [container, gpu] = await Promise.all([findEnvContainer(engine, ctx.identity), gpuFacts(ctx)]);
-  const build = await buildPlanFor(ctx, gpu);
+  const build = await planFactsFor(ctx, gpu);
   const image = await imageStatus(engine, build);
   const mounts = envMounts(ctx).mounts;
   const kinds = await ctx.host.kinds(mounts.map((m) => m.Source));
@@ -80,7 +80,7 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       created: image.image?.created ?? null,
       sizeBytes: image.image?.size ?? null,
       base: build.baseImage,
-      torchIndex: build.buildArgs.TORCH_PACKAGES ? build.buildArgs.TORCH_INDEX_URL || null : null,
+      torchIndex: build.torchIndex,
     },
     container: {
       name: ctx.identity.containerName,

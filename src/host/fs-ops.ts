@@ -66,14 +66,18 @@ export function openBuildLog(env: NodeJS.ProcessEnv, containerName: string): Bui
   };
 }
 
-/** The recipe in images/, shipped with devenv, as build-context files. */
-export function readRecipe(): ContextFile[] {
+/** The recipe in images/, shipped with devenv, as build-context files; its folder and files go to `consulted`. */
+export function readRecipe(consulted: string[] = []): ContextFile[] {
   const dir = path.join(packageRoot(), 'images');
+  consulted.push(dir);
   return readdirSync(dir)
     .sort()
-    .map((name) => ({
-      path: name,
-      content: readFileSync(path.join(dir, name)),
-      mode: name.endsWith('.sh') ? 0o755 : 0o644,
-    }));
+    .map((name) => {
+      consulted.push(path.join(dir, name));
+      return {
+        path: name,
+        content: readFileSync(path.join(dir, name)),
+        mode: name.endsWith('.sh') ? 0o755 : 0o644,
+      };
+    });
 }

@@ -19,8 +19,12 @@ const MAX_CONTEXT_BYTES = 256 * 1024 ** 2;
 /**
  * The requirements file and every local package or file it names, as context files under
  * python/ (python/requirements.txt first). Returns [] when there is no requirements file.
+ * Every file it reads and folder it lists is added to `consulted`.
  */
-export function requirementsContext(requirementsFile: string | null): ContextFile[] {
+export function requirementsContext(
+  requirementsFile: string | null,
+  consulted: string[] = [],
+): ContextFile[] {
   if (requirementsFile === null) return [];
   const files: ContextFile[] = [];
   let size = 0;
@@ -36,6 +40,7 @@ export function requirementsContext(requirementsFile: string | null): ContextFil
     files.push(file);
   };
   const visit = (file: string, contextPath: string) => {
+    consulted.push(file);
     const text = readFileSync(file, 'utf8');
     const dir = path.dirname(file);
     const rewritten = rewriteRequirements(text, (ref) => {
@@ -53,7 +58,7 @@ export function requirementsContext(requirementsFile: string | null): ContextFil
         return path.posix.relative('python', target);
       }
       const target = `python/local-${counter}/${path.basename(source)}`;
-      copyTree(source, target, add);
+      copyTree(source, target, add, consulted);
       return `./${path.posix.relative('python', target)}`;
     });
     add({ path: contextPath, content: Buffer.from(rewritten) });
@@ -82,7 +87,13 @@ export function requirementsTextContext(text: string, where: string): ContextFil
   return [{ path: 'python/requirements.txt', content: Buffer.from(rewritten) }];
 }
 
-function copyTree(source: string, target: string, add: (file: ContextFile) => void): void {
+function copyTree(
+  source: string,
+  target: string,
+  add: (file: ContextFile) => void,
+  consulted: string[],
+): void {
+  consulted.push(source);
   const stat = statSync(source);
   if (stat.isFile()) {
     add({ path: target, content: readFileSync(source), mode: stat.mode & 0o777 });
@@ -90,6 +101,6 @@ function copyTree(source: string, target: string, add: (file: ContextFile) => vo
   }
   for (const name of readdirSync(source).sort()) {
     if (SKIPPED_DIRS.has(name)) continue;
-    copyTree(path.join(source, name), `${target}/${name}`, add);
+    copyTree(path.join(source, name), `${target}/${name}`, add, consulted);
   }
 }
