@@ -1,7 +1,9 @@
 import { Command, CommanderError } from 'commander';
-import type { EnvContext, GlobalOptions, Io } from './app/context.js';
+import type { EnvContext } from './app/context.js';
 import { ExitCode } from './core/errors.js';
+import type { GlobalOptions, Io } from './core/io.js';
 import { EVERYDAY } from './everyday.js';
+import { type BuildInfo, type Caches, NO_CACHES } from './host/caches.js';
 import { packageVersion } from './host/package-files.js';
 import { runMain } from './main.js';
 
@@ -76,7 +78,12 @@ export function everydayVerb(args: string[]): string | undefined {
  * `only` (an everyday verb, see everydayVerb), the program has that one command: parsing its
  * arguments needs no other, and building all of them cost each exec, start and status ~2 ms.
  */
-export function buildProgram(io: Io, setExit: (code: number) => void, only?: string): Command {
+export function buildProgram(
+  io: Io,
+  setExit: (code: number) => void,
+  only?: string,
+  caches?: Caches,
+): Command {
   const wanted = (name: string) => only === undefined || only === name;
   const program = withGlobalOptions(
     new Command('devenv')
@@ -113,14 +120,21 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
       const command = received[received.length - 1] as Command;
       const opts = command.opts();
       const { loadEnvContext } = await import('./app/context.js');
-      const ctx = await loadEnvContext(io, program.opts<GlobalOptions>(), {
-        place: Boolean(options.place),
-        ...(typeof opts.on === 'string' ? { on: opts.on } : {}),
-        // An invalid --gpus is refused by start itself, with its own message.
-        ...(typeof opts.gpus === 'string' && /^[1-9]\d*$/.test(opts.gpus) ? { gpus: Number(opts.gpus) } : {}),
-        // `start --wait` (waiting for GPUs); `--no-wait` and the default of a lone --no-wait are not.
-        waiting: command.getOptionValueSource('wait') === 'cli' && opts.wait !== false,
-      });
+      const ctx = await loadEnvContext(
+        io,
+        program.opts<GlobalOptions>(),
+        {
+          place: Boolean(options.place),
+          ...(typeof opts.on === 'string' ? { on: opts.on } : {}),
+          // An invalid --gpus is refused by start itself, with its own message.
+          ...(typeof opts.gpus === 'string' && /^[1-9]\d*$/.test(opts.gpus)
+            ? { gpus: Number(opts.gpus) }
+            : {}),
+          // `start --wait` (waiting for GPUs); `--no-wait` and the default of a lone --no-wait are not.
+          waiting: command.getOptionValueSource('wait') === 'cli' && opts.wait !== false,
+        },
+        caches,
+      );
       setExit(await action(ctx, opts, command.args));
     });
 
@@ -216,7 +230,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
           return;
         }
         const { loadEnvContext } = await import('./app/context.js');
-        const ctx = await loadEnvContext(io, program.opts<GlobalOptions>());
+        const ctx = await loadEnvContext(io, program.opts<GlobalOptions>(), {}, caches);
         setExit(await (await import('./commands/config.js')).runConfig(ctx, { json: Boolean(opts.json) }));
       });
   if (wanted('code'))
@@ -251,7 +265,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
       .option('--json', 'print JSON')
       .action(async (opts: { all?: boolean; json?: boolean; allHosts?: boolean }) => {
         const { runLs } = await import('./commands/ls.js');
-        setExit(await runLs(io, program.opts<GlobalOptions>(), opts));
+        setExit(await runLs(io, program.opts<GlobalOptions>(), opts, caches ?? NO_CACHES));
       });
   if (wanted('init'))
     program
@@ -278,7 +292,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
       .option('--json', 'print JSON')
       .action(async (opts: { json?: boolean; allHosts?: boolean }) => {
         const { runGpus } = await import('./commands/gpus.js');
-        setExit(await runGpus(io, program.opts<GlobalOptions>(), opts));
+        setExit(await runGpus(io, program.opts<GlobalOptions>(), opts, caches ?? NO_CACHES));
       });
   if (wanted('doctor'))
     program
@@ -287,7 +301,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
       .option('--json', 'print JSON')
       .action(async (opts: { json?: boolean }) => {
         const { runDoctor } = await import('./commands/doctor.js');
-        setExit(await runDoctor(io, program.opts<GlobalOptions>(), opts));
+        setExit(await runDoctor(io, program.opts<GlobalOptions>(), opts, caches ?? NO_CACHES));
       });
   // `devenv status -q --config x` as well as `devenv -q --config x status`: every verb also takes
   // the global options, and whichever was given is what the command sees.
@@ -304,14 +318,14 @@ export function buildProgram(io: Io, setExit: (code: number) => void, only?: str
 export function main(
   argv: string[],
   processRef: NodeJS.Process = process,
-  build?: Io['build'],
+  build?: BuildInfo,
 ): Promise<number> {
   return runMain(
     processRef,
     build,
-    async (io, setExit) => {
+    async (io, setExit, caches) => {
       const args = rewriteAliases(argv);
-      await buildProgram(io, setExit, everydayVerb(args)).parseAsync(args, { from: 'user' });
+      await buildProgram(io, setExit, everydayVerb(args), caches).parseAsync(args, { from: 'user' });
     },
     (error) => (error instanceof CommanderError ? (error.exitCode === 0 ? 0 : ExitCode.usage) : undefined),
   );

@@ -1,4 +1,5 @@
-import type { EnvContext, Io } from './app/context.js';
+import type { EnvContext } from './app/context.js';
+import type { BuildInfo } from './host/caches.js';
 import { runMain } from './main.js';
 
 /**
@@ -81,15 +82,15 @@ export function everydayInvocation(argv: string[]): EverydayInvocation | null {
 export async function main(
   argv: string[],
   processRef: NodeJS.Process = process,
-  build?: Io['build'],
+  build?: BuildInfo,
 ): Promise<number | null> {
   const invocation = everydayInvocation(argv);
   if (!invocation) return null;
   const command: EverydayCommand = EVERYDAY[invocation.verb];
-  return runMain(processRef, build, async (io, setExit) => {
+  return runMain(processRef, build, async (io, setExit, caches) => {
     // The host, as cli.ts chooses it from the options: the plain forms name none and wait for no GPUs.
     const { loadEnvContext } = await import('./app/context.js');
-    const ctx = await loadEnvContext(io, {}, { place: command.place, waiting: false });
+    const ctx = await loadEnvContext(io, {}, { place: command.place, waiting: false }, caches);
     setExit(await command.run(ctx, invocation.opts, invocation.args));
   });
 }

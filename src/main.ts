@@ -1,8 +1,10 @@
 import { fstatSync, statSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import { Readable } from 'node:stream';
-import type { Io } from './app/context.js';
 import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
+import type { Io } from './core/io.js';
+import { type BuildInfo, bundleCaches, type Caches, NO_CACHES } from './host/caches.js';
+import { configOwnerUid } from './host/config-file.js';
 
 /**
  * One run of devenv in this process: the terminal's streams and signals as an Io, then `run`,
@@ -13,8 +15,8 @@ import { DevenvError, ExitCode, signalExitCode } from './core/errors.js';
  */
 export async function runMain(
   processRef: NodeJS.Process,
-  build: Io['build'],
-  run: (io: Io, setExit: (code: number) => void) => Promise<void>,
+  build: BuildInfo | undefined,
+  run: (io: Io, setExit: (code: number) => void, caches: Caches) => Promise<void>,
   exitCodeOf: (error: unknown) => number | undefined = () => undefined,
 ): Promise<number> {
   const controller = new AbortController();
@@ -54,13 +56,18 @@ export async function runMain(
       return () => restores.delete(restore);
     },
     signal: controller.signal,
-    build,
   };
+  // From the bundle, what this build worked out before; from the sources (tests), nothing.
+  const caches = build ? bundleCaches(build, configOwnerUid(io.env)) : NO_CACHES;
   let exitCode = 0;
   try {
-    await run(io, (code) => {
-      exitCode = code;
-    });
+    await run(
+      io,
+      (code) => {
+        exitCode = code;
+      },
+      caches,
+    );
   } catch (error) {
     const known = exitCodeOf(error);
     if (known !== undefined) {

@@ -1,10 +1,10 @@
 import type { Engine } from '../core/engine.js';
-import { linkAgentSocket } from '../host/ssh-agent.js';
+import type { Io } from '../core/io.js';
 import type { EnvContext } from './context.js';
 
 /** Environment every command run in the container gets, on top of the container's own. */
-export function execEnv(ctx: EnvContext, tty: boolean): string[] {
-  const user = ctx.containerUser;
+export function execEnv(ctx: Pick<EnvContext, 'io' | 'env'>, tty: boolean): string[] {
+  const user = ctx.env.containerUser;
   const env = [`USER=${user.name}`, `LOGNAME=${user.name}`, `HOME=${user.home}`];
   if (tty)
     env.push(`TERM=${ctx.io.env.TERM && ctx.io.env.TERM !== 'dumb' ? ctx.io.env.TERM : 'xterm-256color'}`);
@@ -13,19 +13,20 @@ export function execEnv(ctx: EnvContext, tty: boolean): string[] {
 
 /** Runs `cmd` in the env's container as the user, like `docker exec [-it]`; returns its exit code. */
 export function execInEnv(
-  ctx: EnvContext,
+  ctx: Pick<EnvContext, 'io' | 'env' | 'site'>,
   engine: Engine,
   cmd: string[],
   workdir: string,
   tty: boolean,
 ): Promise<number> {
+  const { env } = ctx;
   // This session's agent may be a new socket since the env started: point the stable link at it.
-  if (ctx.loaded.config.sshAgent && !ctx.host.remote) linkAgentSocket(ctx.io.env, ctx.user.uid);
+  if (env.loaded.config.sshAgent) ctx.site.host.agentLink();
   return engine.exec(
     {
-      container: ctx.identity.containerName,
+      container: env.identity.containerName,
       cmd,
-      user: `${ctx.containerUser.uid}:${ctx.containerUser.gid}`,
+      user: `${env.containerUser.uid}:${env.containerUser.gid}`,
       workdir,
       env: execEnv(ctx, tty),
       tty,
@@ -37,10 +38,14 @@ export function execInEnv(
 }
 
 /** An interactive shell in the env, when there is a terminal to attach. */
-export function attachShell(ctx: EnvContext, engine: Engine, workdir: string): Promise<number> {
-  return execInEnv(ctx, engine, [ctx.loaded.config.shell], workdir, true);
+export function attachShell(
+  ctx: Pick<EnvContext, 'io' | 'env' | 'site'>,
+  engine: Engine,
+  workdir: string,
+): Promise<number> {
+  return execInEnv(ctx, engine, [ctx.env.loaded.config.shell], workdir, true);
 }
 
-export function canAttach(ctx: EnvContext): boolean {
-  return Boolean(ctx.io.stdin.isTTY && ctx.io.stdout.isTTY);
+export function canAttach(io: Pick<Io, 'stdin' | 'stdout'>): boolean {
+  return Boolean(io.stdin.isTTY && io.stdout.isTTY);
 }

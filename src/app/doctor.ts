@@ -1,46 +1,47 @@
-import { execFile } from 'node:child_process';
-import { statfsSync } from 'node:fs';
-import { promisify } from 'node:util';
 import { findEnvContainer } from '../core/container-ops.js';
 import { type Check, diskCheck } from '../core/doctor.js';
 import type { Engine, EngineInfo } from '../core/engine.js';
 import { apiVersionSupported, MIN_API_VERSION } from '../core/engine-api.js';
 import { DevenvError } from '../core/errors.js';
 import { describeGpus } from '../core/gpu/describe.js';
-import { chooseGpus, isFree, leaseRequestOf } from '../core/gpu/lease.js';
+import { isFree, leaseRequestOf } from '../core/gpu/lease.js';
+import { type Host, onHost } from '../core/host.js';
 import { imageStatus } from '../core/image-ops.js';
 import { describeEndpoint } from '../docker/endpoint.js';
+import type { Caches } from '../host/caches.js';
+import { localHost } from '../host/local-host.js';
 import { type EnvContext, type GlobalOptions, type Io, loadEnvContext } from './context.js';
 import { gpuFacts, planFactsFor } from './env-plan.js';
-import { previousLease, readGpuLedger } from './gpu-lease.js';
 
 /**
  * Every precondition of `start`, each ok / warn / fail with its fix. It keeps going past a
  * failure, so one run shows everything that is wrong.
  */
-export async function runDoctorChecks(io: Io, globals: GlobalOptions): Promise<Check[]> {
+export async function runDoctorChecks(io: Io, globals: GlobalOptions, caches: Caches): Promise<Check[]> {
   const checks: Check[] = [];
   let ctx: EnvContext | null = null;
   try {
-    ctx = await loadEnvContext(io, globals);
+    ctx = await loadEnvContext(io, globals, {}, caches);
+    const { loaded } = ctx.env;
     checks.push({
       name: 'config',
       status: 'ok',
-      detail: ctx.loaded.file ?? `no .devenvrc: defaults for ${ctx.loaded.envRoot}`,
+      detail: loaded.file ?? `no .devenvrc: defaults for ${loaded.envRoot}`,
     });
   } catch (error) {
     checks.push(failure('config', error, 'config'));
   }
   if (ctx) await engineChecks(ctx, checks);
-  checks.push(await gitCheck(ctx));
+  checks.push(await gitCheck(ctx?.site.host ?? localHost(io.env), Boolean(ctx?.env.loaded.config.repo)));
   return checks;
 }
 
 async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
+  const { site, env } = ctx;
   let engine: Engine;
   let info: EngineInfo;
   try {
-    engine = await ctx.engine();
+    engine = await site.engine();
     info = await engine.info();
   } catch (error) {
     checks.push(failure('docker', error, 'engine'));
@@ -51,7 +52,7 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
       ? {
           name: 'docker',
           status: 'ok',
-          detail: `engine ${info.serverVersion} (API ${info.apiVersion}) at ${describeEndpoint(ctx.endpoint)}`,
+          detail: `engine ${info.serverVersion} (API ${info.apiVersion}) at ${describeEndpoint(site.endpoint)}`,
         }
       : {
           name: 'docker',
@@ -61,15 +62,15 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
           code: 'engine',
         },
   );
-  if (ctx.host.remote) {
-    const { name, uid, gid } = ctx.host.account;
+  if (site.host.remote) {
+    const { name, uid, gid } = site.host.account;
     checks.push({
       name: 'host',
       status: 'ok',
-      detail: `${ctx.host.name} over SSH as ${name} (uid ${uid}, gid ${gid}); the env's folders are in ${ctx.hostRoot} there`,
+      detail: `${site.name} over SSH as ${name} (uid ${uid}, gid ${gid}); the env's folders are in ${env.hostRoot} there`,
     });
   }
-  const free = await freeBytes(ctx, info.dockerRootDir);
+  const free = await site.host.freeBytes(info.dockerRootDir);
   checks.push(
     free === null
       ? {
@@ -79,12 +80,12 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
         }
       : diskCheck(free, info.dockerRootDir),
   );
-  const gpu = await gpuFacts(ctx).catch(() => null);
+  const gpu = await gpuFacts(env, site).catch(() => null);
   if (!gpu) {
     checks.push({
       name: 'gpus',
       status: 'ok',
-      detail: ctx.loaded.config.gpus === 'none' ? 'off ("gpus": "none")' : 'not checked',
+      detail: env.loaded.config.gpus === 'none' ? 'off ("gpus": "none")' : 'not checked',
     });
   } else {
     const host = gpu.gpus.gpus;
@@ -114,8 +115,8 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
   }
   try {
     const [container, image] = await Promise.all([
-      findEnvContainer(engine, ctx.identity),
-      planFactsFor(ctx, gpu).then((plan) => imageStatus(engine, plan)),
+      findEnvContainer(engine, env.identity),
+      planFactsFor(env, site, gpu, ctx.caches).then((plan) => imageStatus(engine, plan)),
     ]);
     const imageText = image.image
       ? image.stale
@@ -126,57 +127,27 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
     checks.push({
       name: 'env',
       status: image.stale ? 'warn' : 'ok',
-      detail: `${ctx.identity.containerName}: ${containerText}, ${imageText}`,
+      detail: `${env.identity.containerName}: ${containerText}, ${imageText}`,
     });
   } catch (error) {
     checks.push(failure('env', error, 'conflict'));
   }
 }
 
-/** Free bytes where the engine keeps its data, on its host; null when that cannot be read. */
-async function freeBytes(ctx: EnvContext, dir: string): Promise<number | null> {
-  if (!ctx.host.remote) {
-    try {
-      const fs = statfsSync(dir);
-      return fs.bavail * fs.bsize;
-    } catch {
-      return null;
-    }
-  }
-  const df = await ctx.host.run(['df', '-Pk', dir], { timeoutMs: 10_000 }).catch(() => null);
-  const available =
-    df?.outcome === 'exited' && df.code === 0 ? df.stdout.split('\n')[1]?.split(/\s+/)[3] : undefined;
-  return available && /^\d+$/.test(available) ? Number(available) * 1024 : null;
-}
-
 /** git where the clone runs: on the env's host. */
-async function gitCheck(ctx: EnvContext | null): Promise<Check> {
-  const needed = Boolean(ctx?.loaded.config.repo);
-  try {
-    const version = ctx?.host.remote
-      ? await ctx.host.run(['git', '--version'], { timeoutMs: 5000 })
-      : {
-          outcome: 'exited' as const,
-          code: 0,
-          stdout: (await promisify(execFile)('git', ['--version'], { timeout: 5000 })).stdout,
-        };
-    if (version.outcome !== 'exited' || version.code !== 0) throw new Error('no git');
-    return {
-      name: 'git',
-      status: 'ok',
-      detail: `${version.stdout.trim()}${ctx?.host.remote ? ` on ${ctx.host.name}` : ''}`,
-    };
-  } catch {
-    return needed
-      ? {
-          name: 'git',
-          status: 'fail',
-          detail: 'git is not installed, and .devenvrc names a repo',
-          fix: 'install git (`sudo apt-get install git`)',
-          code: 'git',
-        }
-      : { name: 'git', status: 'warn', detail: 'git is not installed (needed only for "repo")' };
-  }
+async function gitCheck(host: Host, needed: boolean): Promise<Check> {
+  const version = await host.run(['git', '--version'], { timeoutMs: 5000 }).catch(() => null);
+  if (version?.outcome === 'exited' && version.code === 0)
+    return { name: 'git', status: 'ok', detail: `${version.stdout.trim()}${onHost(host)}` };
+  return needed
+    ? {
+        name: 'git',
+        status: 'fail',
+        detail: 'git is not installed, and .devenvrc names a repo',
+        fix: 'install git (`sudo apt-get install git`)',
+        code: 'git',
+      }
+    : { name: 'git', status: 'warn', detail: 'git is not installed (needed only for "repo")' };
 }
 
 function failure(name: string, error: unknown, code: Check['code']): Check {
@@ -195,16 +166,12 @@ function failure(name: string, error: unknown, code: Check['code']): Check {
 /** Who holds the server's GPUs, and whether this env's request fits in what is free. */
 async function leaseCheck(ctx: EnvContext): Promise<Check> {
   try {
-    const { slots } = await readGpuLedger(ctx, ctx.identity.containerName);
+    const { env } = ctx;
+    const { slots, choice } = await ctx.site.gpus.room(env, leaseRequestOf(env.loaded.config.gpus));
     const free = slots.filter(isFree);
     const held = slots.filter((s) => s.heldBy !== null);
     const busy = slots.filter((s) => s.heldBy === null && s.busy !== null);
     const detail = `${free.length} of ${slots.length} GPUs free; ${held.length} leased${held.length > 0 ? ` (${held.map((s) => `${s.gpu.index}: ${s.heldBy?.user}/${s.heldBy?.env}`).join(', ')})` : ''}, ${busy.length} busy outside devenv`;
-    const choice = chooseGpus({
-      request: leaseRequestOf(ctx.loaded.config.gpus),
-      slots,
-      previous: previousLease(ctx),
-    });
     if (choice.ok) return { name: 'gpu leases', status: 'ok', detail };
     return { name: 'gpu leases', status: 'warn', detail: `${detail}; ${choice.message}`, fix: choice.hint };
   } catch (error) {

@@ -5,15 +5,17 @@ import { removeDanglingEnvImages } from '../core/image-ops.js';
 import type { EnvContext } from './context.js';
 import { withLock } from './env-lock.js';
 import { envMounts } from './env-paths.js';
+import { forgetPlacement } from './placement.js';
 
 /** Stops and removes the env's container, as run.sh did; false when there was none. Mounted folders stay. */
 export async function stopEnv(ctx: EnvContext): Promise<boolean> {
-  const engine = await ctx.engine();
+  const { identity } = ctx.env;
+  const engine = await ctx.site.engine();
   // Looked up first, so a same-named container devenv did not make is one error line, nothing else.
-  if (!(await findEnvContainer(engine, ctx.identity))) return false;
-  const progress = ctx.ui.progress(`stopping ${ctx.identity.containerName}`);
-  await withLock(ctx, () => removeEnvContainer(engine, ctx.identity));
-  progress.succeed(`stopped and removed ${ctx.identity.containerName}`);
+  if (!(await findEnvContainer(engine, identity))) return false;
+  const progress = ctx.ui.progress(`stopping ${identity.containerName}`);
+  await withLock(ctx, () => removeEnvContainer(engine, identity));
+  progress.succeed(`stopped and removed ${identity.containerName}`);
   return true;
 }
 
@@ -26,34 +28,33 @@ export interface PrunePlan {
 
 /** What `prune` would remove, so the user can be asked first. */
 export async function planPrune(ctx: EnvContext): Promise<PrunePlan> {
-  const engine = await ctx.engine();
-  const container = await findEnvContainer(engine, ctx.identity);
-  const images = await engine.listImages(ownerFilters(ctx.user, ctx.identity.envName));
+  const { env } = ctx;
+  const engine = await ctx.site.engine();
+  const container = await findEnvContainer(engine, env.identity);
+  const images = await engine.listImages(ownerFilters(env.user, env.identity.envName));
   let lost: PrunePlan['lost'] = null;
   if (container) {
-    const targets = envMounts(ctx).mounts.map((m) => m.Target);
+    const targets = envMounts(env).mounts.map((m) => m.Target);
     const changes = meaningfulChanges(await engine.containerChanges(container.id), targets);
     if (changes.length > 0) lost = { count: changes.length, summary: summarizeChanges(changes) };
   }
   const parts = [
     container ? `container ${container.name}` : null,
-    images.length > 0 ? `${images.length} image(s) of env ${ctx.identity.envName}` : null,
+    images.length > 0 ? `${images.length} image(s) of env ${env.identity.envName}` : null,
   ].filter(Boolean);
   return { what: parts.length > 0 ? parts.join(' and ') : null, lost };
 }
 
 /** Removes the env's container and every image of it. projects/ and the VS Code cache stay. */
 export async function pruneEnv(ctx: EnvContext): Promise<void> {
-  const engine = await ctx.engine();
+  const { env } = ctx;
+  const engine = await ctx.site.engine();
   await withLock(ctx, async () => {
-    await removeEnvContainer(engine, ctx.identity);
+    await removeEnvContainer(engine, env.identity);
     // Listed again under the lock: a start that raced this prune may have built a newer one.
-    for (const image of await engine.listImages(ownerFilters(ctx.user, ctx.identity.envName)))
+    for (const image of await engine.listImages(ownerFilters(env.user, env.identity.envName)))
       await engine.removeImage(image.id);
-    await removeDanglingEnvImages(engine, ctx.identity);
+    await removeDanglingEnvImages(engine, env.identity);
   });
-  if (ctx.placement) {
-    const { forgetPlacement } = await import('./placement.js');
-    forgetPlacement(ctx.io, ctx.loaded, ctx.placement);
-  }
+  if (ctx.placement) forgetPlacement(ctx.io, env, ctx.placement);
 }

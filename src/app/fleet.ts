@@ -1,9 +1,11 @@
 import { DevenvError } from '../core/errors.js';
+import type { GlobalOptions, Io } from '../core/io.js';
+import type { Reporter } from '../core/ports.js';
 import { type EngineEndpoint, endpointOfHost, resolveEndpoint } from '../docker/endpoint.js';
+import type { Caches } from '../host/caches.js';
 import { placedHosts } from '../host/placement-store.js';
-import type { Ui } from '../ui/ui.js';
-import { type GlobalOptions, type HostContext, type Io, openHostContext } from './context.js';
 import { loadEnvConfig } from './env-config.js';
+import { openSite, type Site } from './site.js';
 
 export interface FleetHost {
   /** As the user names it: a "hosts" entry, a context, or the current engine's host. */
@@ -44,16 +46,16 @@ export function fleetEndpoints(
 
 /** Runs `ask` on every host at once; a host that cannot be reached is one warning, never fatal. */
 export async function askFleet<T>(
-  io: Io,
-  ui: Ui,
+  wiring: { io: Io; ui: Reporter; caches: Caches },
   globals: GlobalOptions,
-  ask: (host: HostContext) => Promise<T>,
+  ask: (site: Site) => Promise<T>,
 ): Promise<Array<FleetAnswer<T>>> {
+  const { io, ui } = wiring;
   return Promise.all(
     fleetEndpoints(io, globals).map(async ({ name, endpoint }): Promise<FleetAnswer<T>> => {
       try {
-        const host = await openHostContext(io, ui, endpoint);
-        return { host: name, engine: endpoint.url, ok: true, value: await ask(host) };
+        const site = await openSite(io, ui, endpoint, wiring.caches);
+        return { host: name, engine: endpoint.url, ok: true, value: await ask(site) };
       } catch (error) {
         if (!(error instanceof DevenvError)) throw error;
         ui.warn(`${name}: ${error.message}`);

@@ -1,5 +1,4 @@
-import type { HostContext } from './context.js';
-import { readGpuLedger } from './gpu-lease.js';
+import type { Site } from './site.js';
 
 /** One GPU of the server, as `devenv gpus --json` prints it. */
 export interface GpuMapEntry {
@@ -24,8 +23,8 @@ export interface GpuMap {
 }
 
 /** The server's GPU map: every GPU, who holds it, and what runs on it. */
-export async function collectGpuMap(host: HostContext): Promise<GpuMap> {
-  const [detection, ledger] = await Promise.all([host.hostGpus(), readGpuLedger(host, null)]);
+export async function collectGpuMap(site: Pick<Site, 'hostGpus' | 'gpus'>): Promise<GpuMap> {
+  const [detection, ledger] = await Promise.all([site.hostGpus(), site.gpus.ledger(null)]);
   return {
     gpus: ledger.slots.map((slot) => ({
       index: slot.gpu.index,

@@ -4,10 +4,10 @@ import type { EnvContext } from './context.js';
 
 /** Copies the container's output to the terminal, its stdout and stderr apart; with `follow`, until it stops. */
 export async function copyEnvLogs(ctx: EnvContext, follow: boolean): Promise<void> {
-  const engine = await ctx.engine();
-  const container = await findEnvContainer(engine, ctx.identity);
+  const engine = await ctx.site.engine();
+  const container = await findEnvContainer(engine, ctx.env.identity);
   if (!container) {
-    throw new DevenvError(`env ${ctx.identity.envName} has no container`, {
+    throw new DevenvError(`env ${ctx.env.identity.envName} has no container`, {
       hint: 'run `devenv start` first',
       code: 'notFound',
     });

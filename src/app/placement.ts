@@ -1,144 +1,150 @@
-import { findEnvContainer } from '../core/container-ops.js';
-import { configHash } from '../core/container-plan.js';
+import { findEnvContainer, runsConfig } from '../core/container-ops.js';
 import { DevenvError } from '../core/errors.js';
-import { chooseGpus, isFree, leaseRequestOf } from '../core/gpu/lease.js';
-import { LABELS, ownerFilters } from '../core/identity.js';
-import { choosePlacement, type HostSurvey } from '../core/placement.js';
+import { isFree, leaseRequestOf } from '../core/gpu/lease.js';
+import { ownerFilters } from '../core/identity.js';
+import type { GlobalOptions, Io } from '../core/io.js';
+import {
+  choosePlacement,
+  commandOn,
+  type HostChoice,
+  type HostSurvey,
+  type PlacementDecision,
+} from '../core/placement.js';
+import type { Reporter } from '../core/ports.js';
 import { type EngineEndpoint, endpointOfHost, resolveEndpoint } from '../docker/endpoint.js';
-import type { LoadedConfig } from '../host/config-file.js';
+import type { Caches, CheckedConfig } from '../host/caches.js';
 import { readPlacement, removePlacement, writePlacement } from '../host/placement-store.js';
-import type { Ui } from '../ui/ui.js';
-import { envContextFor, type GlobalOptions, type HostContext, type Io, openHostContext } from './context.js';
+import { type Env, envOn, withGpuCount } from './env.js';
+import { openSite, type Site } from './site.js';
 
-export interface HostChoice {
-  /** `start --on HOST`: that engine, whatever "hosts" and the last placement say. */
-  on?: string;
-  /** Place the env among "hosts" (start, rebuild, code); other verbs follow the last placement. */
-  place?: boolean;
-  /** `start --gpus N`: the request to place by, instead of the config's. */
-  gpus?: number;
-  /** `start --wait`: when no host has room, place where waiting can succeed. */
-  waiting?: boolean;
+export interface Placed {
+  site: Site;
+  env: Env;
+  /** Set when the env's placement ("hosts", --on, the record) chose the site; start records it once the env runs there. */
+  placement: PlacementDecision | null;
 }
 
-/** Where an env's placement came from, for `start` to record once the env runs. */
-export interface PlacementDecision {
-  host: string;
-  explanation: string | null;
+interface Wiring {
+  io: Io;
+  ui: Reporter;
+  caches: Caches;
 }
 
 /**
- * The host an env's command goes to. `--on`, `--context` and DOCKER_HOST say it outright;
+ * The site an env's command goes to. `--on`, `--context` and DOCKER_HOST say it outright;
  * otherwise the env's last placement (by "hosts" or `start --on`; with "hosts", start re-places
  * it when it does not run there), else the first of "hosts"; otherwise the docker CLI's choice.
  */
-export async function hostContextForEnv(
-  io: Io,
-  ui: Ui,
+export async function placeEnv(
+  wiring: Wiring,
   globals: GlobalOptions,
-  loaded: LoadedConfig,
+  checked: CheckedConfig,
   choice: HostChoice,
-): Promise<{ host: HostContext; placement: PlacementDecision | null }> {
+): Promise<Placed> {
+  const { io, ui } = wiring;
+  const { loaded } = checked;
   const { hosts, name } = loaded.config;
+  const on = (endpoint: EngineEndpoint) => openSite(io, ui, endpoint, wiring.caches);
+  const placed = (site: Site, placement: PlacementDecision | null): Placed => ({
+    site,
+    env: envOn(site.host, checked),
+    placement,
+  });
   const last = readPlacement(io.env, loaded.envRoot, name)?.host ?? null;
   if (choice.on) {
     if (choice.place && last !== null && last !== choice.on)
       ui.warn(
         `the env was on ${last}; if it still runs there it keeps running (and holds its GPUs): stop it with \`${commandOn(last, 'stop')}\``,
       );
-    const host = await openHostContext(io, ui, endpointOfHost(choice.on, `--on ${choice.on}`, io.env));
-    return { host, placement: { host: choice.on, explanation: null } };
+    const site = await on(endpointOfHost(choice.on, `--on ${choice.on}`, io.env));
+    return placed(site, { host: choice.on, explanation: null });
   }
   if (globals.context || io.env.DOCKER_HOST || (hosts.length === 0 && last === null))
-    return { host: await openHostContext(io, ui, resolveEndpoint(io.env, globals.context)), placement: null };
+    return placed(await on(resolveEndpoint(io.env, globals.context)), null);
 
   if (!choice.place || hosts.length === 0) {
     const entry = last ?? (hosts[0] as string);
-    const host = await openHostContext(io, ui, hostEndpoint(entry, io.env));
-    return { host, placement: { host: entry, explanation: null } };
+    return placed(await on(hostEndpoint(entry, io.env)), { host: entry, explanation: null });
   }
   if (last !== null) {
     // The common case costs one host: the env runs where it was placed, with the current config.
-    const host = await openHostContext(io, ui, hostEndpoint(last, io.env)).catch(() => null);
-    if (host && (await runsCurrentConfig(host, loaded)))
-      return { host, placement: { host: last, explanation: null } };
+    const site = await on(hostEndpoint(last, io.env)).catch(() => null);
+    if (site) {
+      const env = envOn(site.host, checked);
+      const container = await site
+        .engine()
+        .then((engine) => findEnvContainer(engine, env.identity))
+        .catch(() => null);
+      if (container && runsConfig(container, env.configHash))
+        return { site, env, placement: { host: last, explanation: null } };
+    }
   }
-  const request =
-    choice.gpus === undefined ? loaded : { ...loaded, config: { ...loaded.config, gpus: choice.gpus } };
-  return placeAmong(
-    io,
-    ui,
-    request,
+  const chosen = await placeAmong(
+    wiring,
+    checked,
+    choice.gpus,
     last !== null && hosts.includes(last) ? last : null,
     Boolean(choice.waiting),
   );
+  return placed(chosen.site, chosen.placement);
 }
 
 /** Surveys every entry of "hosts" at once and opens the chosen one. */
 async function placeAmong(
-  io: Io,
-  ui: Ui,
-  loaded: LoadedConfig,
+  wiring: Wiring,
+  checked: CheckedConfig,
+  gpus: number | undefined,
   lastPlaced: string | null,
   waiting: boolean,
-): Promise<{ host: HostContext; placement: PlacementDecision }> {
-  const { hosts } = loaded.config;
-  const request = leaseRequestOf(loaded.config.gpus);
+): Promise<{ site: Site; placement: PlacementDecision }> {
+  const { io, ui } = wiring;
+  const { hosts } = checked.loaded.config;
   const opened = await Promise.all(
     hosts.map(async (entry) => {
       try {
-        const host = await openHostContext(io, ui, hostEndpoint(entry, io.env));
-        return { entry, host, survey: await surveyHost(entry, host, loaded) };
+        const site = await openSite(io, ui, hostEndpoint(entry, io.env), wiring.caches);
+        const env = envOn(site.host, checked);
+        return {
+          entry,
+          site,
+          survey: await surveySite(entry, site, gpus === undefined ? env : withGpuCount(env, gpus)),
+        };
       } catch (error) {
         const problem = error instanceof DevenvError ? error.message : String(error);
         ui.warn(`${entry}: ${problem}`);
-        return { entry, host: null, survey: { host: entry, reachable: false, problem } as HostSurvey };
+        return { entry, site: null, survey: { host: entry, reachable: false, problem } as HostSurvey };
       }
     }),
   );
+  const request = leaseRequestOf(gpus ?? checked.loaded.config.gpus);
   const chosen = choosePlacement({ request, surveys: opened.map((o) => o.survey), lastPlaced, waiting });
-  const host = opened.find((o) => o.entry === chosen.host)?.host as HostContext;
+  const site = opened.find((o) => o.entry === chosen.host)?.site as Site;
   ui.info(chosen.explanation);
-  return { host, placement: { host: chosen.host, explanation: chosen.explanation } };
+  return { site, placement: { host: chosen.host, explanation: chosen.explanation } };
 }
 
-async function surveyHost(entry: string, host: HostContext, loaded: LoadedConfig): Promise<HostSurvey> {
-  const ctx = envContextFor(host, loaded);
-  const engine = await host.engine();
-  const request = leaseRequestOf(loaded.config.gpus);
-  const [container, images, slots] = await Promise.all([
-    findEnvContainer(engine, ctx.identity),
-    engine.listImages(ownerFilters(ctx.user, loaded.config.name)),
-    import('./gpu-lease.js').then(({ readGpuLedger }) => readGpuLedger(host, ctx.identity.containerName)),
+async function surveySite(entry: string, site: Site, env: Env): Promise<HostSurvey> {
+  const engine = await site.engine();
+  const request = leaseRequestOf(env.loaded.config.gpus);
+  const [container, images, room] = await Promise.all([
+    findEnvContainer(engine, env.identity),
+    engine.listImages(ownerFilters(env.user, env.loaded.config.name)),
+    site.gpus.room(env, request),
   ]);
-  const env = container
+  const state = container
     ? container.running
       ? 'running'
       : 'stopped'
     : images.length > 0
       ? 'image'
       : 'absent';
-  const fits = request.kind === 'none' || chooseGpus({ request, slots: slots.slots, previous: [] }).ok;
   return {
     host: entry,
     reachable: true,
-    env,
-    gpus: { total: slots.slots.length, free: slots.slots.filter(isFree).length },
-    fits,
+    env: state,
+    gpus: { total: room.slots.length, free: room.slots.filter(isFree).length },
+    fits: request.kind === 'none' || room.choice.ok,
   };
-}
-
-async function runsCurrentConfig(host: HostContext, loaded: LoadedConfig): Promise<boolean> {
-  const ctx = envContextFor(host, loaded);
-  const container = await findEnvContainer(await host.engine(), ctx.identity).catch(() => null);
-  return Boolean(container?.running && container.labels[LABELS.configHash] === configHash(loaded.config));
-}
-
-/** `devenv VERB` pointed at one host, the way the docker CLI is: a context flag or DOCKER_HOST. */
-function commandOn(entry: string, verb: string): string {
-  return /^[a-z]+:\/\//i.test(entry)
-    ? `DOCKER_HOST=${entry} devenv ${verb}`
-    : `devenv --context ${entry} ${verb}`;
 }
 
 function hostEndpoint(entry: string, env: NodeJS.ProcessEnv): EngineEndpoint {
@@ -146,13 +152,13 @@ function hostEndpoint(entry: string, env: NodeJS.ProcessEnv): EngineEndpoint {
 }
 
 /** After a start on a placed host: later commands of this env go there. */
-export function rememberPlacement(io: Io, loaded: LoadedConfig, placement: PlacementDecision): void {
-  writePlacement(io.env, loaded.envRoot, loaded.config.name, placement.host);
+export function rememberPlacement(io: Pick<Io, 'env'>, env: Env, placement: PlacementDecision): void {
+  writePlacement(io.env, env.loaded.envRoot, env.loaded.config.name, placement.host);
 }
 
 /** After a prune there: the env is gone, so it is placed nowhere (and --all-hosts stops asking there). */
-export function forgetPlacement(io: Io, loaded: LoadedConfig, placement: PlacementDecision): void {
-  const { envRoot, config } = loaded;
+export function forgetPlacement(io: Pick<Io, 'env'>, env: Env, placement: PlacementDecision): void {
+  const { envRoot, config } = env.loaded;
   if (readPlacement(io.env, envRoot, config.name)?.host === placement.host)
     removePlacement(io.env, envRoot, config.name);
 }

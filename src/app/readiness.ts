@@ -7,7 +7,8 @@ import {
   type HealthProbe,
   healthWaitLimitMs,
 } from '../core/health.js';
-import type { EnvContext } from './context.js';
+import type { Io } from '../core/io.js';
+import type { Reporter } from '../core/ports.js';
 import { sleep } from './sleep.js';
 
 /** How often the container's health is read while waiting (one inspect each). */
@@ -20,7 +21,7 @@ const POLL_MS = 500;
  * abort reason (exit 130), the container still running.
  */
 export async function waitUntilHealthy(
-  ctx: EnvContext,
+  ctx: { io: Pick<Io, 'signal'>; ui: Reporter },
   engine: Engine,
   container: ContainerDetails,
 ): Promise<void> {

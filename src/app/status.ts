@@ -54,27 +54,28 @@ export interface EnvStatus {
 
 /** Everything `devenv status` shows, as data (`--json` prints it as it is). */
 export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
-  const engine = await ctx.engine();
-  const { envRoot, file } = ctx.loaded;
-  const [container, gpu] = await Promise.all([findEnvContainer(engine, ctx.identity), gpuFacts(ctx)]);
-  const build = await planFactsFor(ctx, gpu);
+  const { site, env } = ctx;
+  const engine = await site.engine();
+  const { envRoot, file } = env.loaded;
+  const [container, gpu] = await Promise.all([findEnvContainer(engine, env.identity), gpuFacts(env, site)]);
+  const build = await planFactsFor(env, site, gpu, ctx.caches);
   const image = await imageStatus(engine, build);
-  const mounts = envMounts(ctx).mounts;
-  const kinds = await ctx.host.kinds(mounts.map((m) => m.Source));
+  const mounts = envMounts(env).mounts;
+  const kinds = await site.host.kinds(mounts.map((m) => m.Source));
   return {
-    env: ctx.identity.envName,
+    env: env.identity.envName,
     envRoot,
     configFile: file,
-    user: { name: ctx.user.name, uid: ctx.user.uid, gid: ctx.user.gid },
+    user: { name: env.user.name, uid: env.user.uid, gid: env.user.gid },
     engine: {
-      url: ctx.endpoint.url,
-      source: ctx.endpoint.source,
-      remote: ctx.endpoint.remote,
+      url: site.endpoint.url,
+      source: site.endpoint.source,
+      remote: site.endpoint.remote,
     },
-    host: ctx.host.name,
-    hostRoot: ctx.hostRoot,
+    host: site.name,
+    hostRoot: env.hostRoot,
     image: {
-      ref: ctx.identity.imageRef,
+      ref: env.identity.imageRef,
       present: image.image !== null,
       fresh: image.image ? !image.stale : null,
       created: image.image?.created ?? null,
@@ -83,7 +84,7 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       torchIndex: build.torchIndex,
     },
     container: {
-      name: ctx.identity.containerName,
+      name: env.identity.containerName,
       state: container ? (container.running ? 'running' : 'stopped') : 'absent',
       created: container?.created ?? null,
       gpus: container ? (container.labels[LABELS.gpus] ?? 'none') : null,
@@ -91,7 +92,7 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
     },
     health: container?.health?.status ?? null,
     lastProbe: container?.health?.lastProbe ?? null,
-    ports: container ? container.ports : portMappings(ctx.loaded.config),
+    ports: container ? container.ports : portMappings(env.loaded.config),
     mounts: mounts.map((m, i) => ({
       source: m.Source,
       target: m.Target,

@@ -1,22 +1,29 @@
 import path from 'node:path';
-import { ensureContainer, findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
-import { configHash } from '../core/container-plan.js';
-import type { ContainerDetails, ContainerState, Engine } from '../core/engine.js';
+import { ensureContainer, findEnvContainer, removeEnvContainer, runsConfig } from '../core/container-ops.js';
+import type { ContainerDetails, Engine } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
-import type { RepoState } from '../core/host.js';
-import { LABELS } from '../core/identity.js';
+import { leaseRequestOf } from '../core/gpu/lease.js';
+import { onHost, type RepoState } from '../core/host.js';
+import { ensureImage, removeDanglingEnvImages, removeImageIfUnused } from '../core/image-ops.js';
 import type { Progress } from '../core/ports.js';
 import { openBuildLog } from '../host/fs-ops.js';
 import type { EnvContext } from './context.js';
+import type { Env } from './env.js';
 import { withLock } from './env-lock.js';
 import { repoDir, workdirFor } from './env-paths.js';
+import { type EnvPlan, gpuFacts, type PlanSite, planEnv } from './env-plan.js';
+import { type GpuAllocation, LostRace } from './gpu-allocator.js';
+import { rememberPlacement } from './placement.js';
+import { checkHostPorts } from './port-check.js';
+import { waitUntilHealthy } from './readiness.js';
+import type { Site } from './site.js';
 import { syncVscodeAttachConfig } from './vscode.js';
 
 export interface UpOptions {
   /** Build the image even when it is up to date, and recreate the container. */
   rebuild?: boolean;
   noCache?: boolean;
-  /** A new container even when one runs (e.g. `start --gpus N` for another lease). */
+  /** A new container even when one runs (e.g. `start --gpus N` for another allocation). */
   recreate?: boolean;
   /** Wait this long (ms; Infinity: no limit) for enough free GPUs instead of failing; null: do not wait. */
   waitMs?: number | null;
@@ -30,173 +37,181 @@ export interface UpResult {
 }
 
 /**
- * `start` and `rebuild` up to a running container: the repo, the image, the folders, the
- * container, VS Code's attach configuration; then, when the container has a healthcheck, until
- * it passes. A running, healthy env with the current config costs one engine request.
+ * `start`, `rebuild` and `code`: the env, already resolved and placed on its site (app/context.ts),
+ * up to a running container. A running env with the current config costs one engine request;
+ * otherwise, under the env's lock: clone, allocate GPUs, plan, build, create and start. Then the
+ * placement is recorded, VS Code's attach file written, and the healthcheck waited for.
  */
 export async function upEnv(ctx: EnvContext, options: UpOptions): Promise<UpResult> {
-  const engine = await ctx.engine();
-  let container = await findEnvContainer(engine, ctx.identity);
-  if (!options.rebuild && container && isUpToDateAndRunning(ctx, container))
-    ctx.ui.detail(`container ${ctx.identity.containerName} is already running`);
-  else {
-    ctx.io.build?.tookRarePath();
-    container = await withLock(ctx, () => prepareEnv(ctx, engine, options));
-  }
-  if (ctx.placement) {
-    const { rememberPlacement } = await import('./placement.js');
-    rememberPlacement(ctx.io, ctx.loaded, ctx.placement);
-  }
+  const { io, ui, site, env } = ctx;
+  const engine = await site.engine();
+  let container = await findEnvContainer(engine, env.identity);
+  if (!options.rebuild && container && runsConfig(container, env.configHash))
+    ui.detail(`container ${env.identity.containerName} is already running`);
+  else container = await withLock(ctx, () => prepareEnv(ctx, engine, options));
+  if (ctx.placement) rememberPlacement(io, env, ctx.placement);
   await syncVscodeAttachConfig(ctx);
   // Outside the lock: another start or a stop need not wait for this one's healthcheck.
-  if (!options.noWait && container.health && container.health.status !== 'healthy') {
-    const { waitUntilHealthy } = await import('./readiness.js');
-    await waitUntilHealthy(ctx, engine, container);
-  }
-  return { workdir: workdirFor(ctx) };
-}
-
-function isUpToDateAndRunning(ctx: EnvContext, container: ContainerState): boolean {
-  return container.running && container.labels[LABELS.configHash] === configHash(ctx.loaded.config);
+  if (!options.noWait) await waitUntilHealthy(ctx, engine, container);
+  return { workdir: workdirFor(env) };
 }
 
 /** Everything up to a running container, which it returns. */
 async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): Promise<ContainerDetails> {
+  const { io, ui, site, env } = ctx;
   await engine.checkCompatible?.();
   // Another devenv may have made the env while this one waited for the lock.
-  const existing = await findEnvContainer(engine, ctx.identity);
-  if (!options.rebuild && existing && isUpToDateAndRunning(ctx, existing)) return existing;
+  const existing = await findEnvContainer(engine, env.identity);
+  if (!options.rebuild && existing && runsConfig(existing, env.configHash)) return existing;
   // A container will be made or started: its host ports must be free, before anything is made.
-  if (!existing?.running || options.rebuild || options.recreate) {
-    const { checkHostPorts } = await import('./port-check.js');
-    await checkHostPorts(ctx, engine, existing);
-  }
+  if (!existing?.running || options.rebuild || options.recreate)
+    await checkHostPorts(env.loaded.config, site.host, engine, existing);
 
   await cloneRepoIfMissing(ctx);
-  // Loaded here, not at the top: `start` on a running env (the common case) never plans or builds.
-  const [
-    { planEnv },
-    { ensureImage, removeDanglingEnvImages, removeImageIfUnused },
-    { checkLeaseRace, LostRace, leaseGpus, rememberLease },
-  ] = await Promise.all([import('./env-plan.js'), import('../core/image-ops.js'), import('./gpu-lease.js')]);
-  let lease = await namingHost(ctx, () => leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude: [] }));
-  let plan = await namingHost(ctx, () => planEnv(ctx, lease?.uuids));
-  const extraMounts = plan.mounts.mounts.slice(2);
-  const kinds = await ctx.host.kinds(extraMounts.map((m) => m.Source));
-  const missing = extraMounts.find((_, i) => kinds[i] === null);
-  if (missing) {
-    throw new DevenvError(`mount source ${missing.Source} does not exist${onHost(ctx)}`, {
-      hint: `create it, or fix "mounts" in ${ctx.loaded.file ?? '.devenvrc'}`,
-      code: 'config',
-    });
-  }
-  if (plan.gpu?.plan.notice) ctx.ui.warn(plan.gpu.plan.notice);
-  if (lease?.notice) ctx.ui.warn(lease.notice);
-  if (lease) ctx.ui.info(lease.explanation);
+  const waitMs = options.waitMs ?? null;
+  let allocation = await allocateGpus(env, site, waitMs, []);
+  let plan = await planWith(ctx, allocation);
+  await checkMountSources(env, site, plan);
+  if (plan.gpu?.plan.notice) ui.warn(plan.gpu.plan.notice);
+  if (allocation?.notice) ui.warn(allocation.notice);
+  if (allocation) ui.info(allocation.explanation);
 
   const image = await ensureImage(
     {
       engine,
-      ui: ctx.ui,
-      openLog: () => openBuildLog(ctx.io.env, ctx.identity.containerName),
-      signal: ctx.io.signal,
+      ui,
+      openLog: () => openBuildLog(io.env, env.identity.containerName),
+      signal: io.signal,
     },
     plan.build,
     { rebuild: Boolean(options.rebuild), noCache: Boolean(options.noCache) },
   );
-  if ((options.rebuild || options.recreate) && existing) await removeEnvContainer(engine, ctx.identity);
+  if ((options.rebuild || options.recreate) && existing) await removeEnvContainer(engine, env.identity);
   // Made only now, so a start that fails before this point leaves no empty folders behind.
-  await ctx.host.makeDirs(plan.mounts.hostDirs);
+  await site.host.makeDirs(plan.mounts.hostDirs);
+
   const exclude: string[] = [];
   let container: ContainerDetails;
   for (let attempt = 1; ; attempt++) {
-    const leased = lease;
+    const allocated = allocation;
     try {
       ({ container } = await ensureContainer(
         {
           engine,
-          ui: ctx.ui,
-          signal: ctx.io.signal,
-          ...(leased ? { beforeStart: (id: string) => checkLeaseRace(ctx, id, leased.uuids) } : {}),
+          ui,
+          signal: io.signal,
+          ...(allocated ? { beforeStart: (id: string) => site.gpus.confirm(env, id, allocated.uuids) } : {}),
         },
-        ctx.identity,
+        env.identity,
         plan.container,
       ));
-      if (leased) rememberLease(ctx, leased.uuids);
+      if (allocated) site.gpus.remember(env, allocated.uuids);
       break;
     } catch (error) {
-      if (!(error instanceof LostRace) || attempt >= MAX_LEASE_ATTEMPTS) throw error;
-      // Another env leased some of these GPUs a moment earlier: pick again without them.
+      if (!(error instanceof LostRace) || attempt >= MAX_ALLOCATION_ATTEMPTS) throw error;
+      // Another env got some of these GPUs a moment earlier: allocate again without them.
       exclude.push(...error.taken);
-      ctx.ui.detail(`${error.message}; picking again`);
-      lease = await namingHost(ctx, () => leaseGpus(ctx, { waitMs: options.waitMs ?? null, exclude }));
-      plan = await namingHost(ctx, () => planEnv(ctx, lease?.uuids));
-      if (lease) ctx.ui.info(lease.explanation);
+      ui.detail(`${error.message}; picking again`);
+      allocation = await allocateGpus(env, site, waitMs, exclude);
+      plan = await planWith(ctx, allocation);
+      if (allocation) ui.info(allocation.explanation);
     }
   }
   // The image a rebuild replaced could not go while the old container used it; now it can.
   if (image.replaced) await removeImageIfUnused(engine, image.replaced);
   // What earlier failed builds of this env left behind is no use once a build succeeded.
-  if (image.built) await removeDanglingEnvImages(engine, ctx.identity);
+  if (image.built) await removeDanglingEnvImages(engine, env.identity);
   return container;
 }
 
 /** Two starts racing for the same GPUs settle in a round or two; more means something is wrong. */
-const MAX_LEASE_ATTEMPTS = 5;
+const MAX_ALLOCATION_ATTEMPTS = 5;
+
+/**
+ * The env's GPUs from its site's allocator; null when none are allocated: none wanted, none on
+ * the host, or the engine cannot give them (planning says why).
+ */
+async function allocateGpus(
+  env: Env,
+  site: Site,
+  waitMs: number | null,
+  exclude: string[],
+): Promise<GpuAllocation | null> {
+  const request = leaseRequestOf(env.loaded.config.gpus);
+  if (request.kind === 'none') return null;
+  return namingHost(site, async () => {
+    const facts = await gpuFacts(env, site);
+    if (facts?.plan.kind !== 'gpu') return null;
+    return site.gpus.allocate(env, request, { waitMs, exclude });
+  });
+}
+
+function planWith(ctx: EnvContext, allocation: GpuAllocation | null): Promise<EnvPlan> {
+  return namingHost(ctx.site, () => planEnv(ctx.env, ctx.site, allocation?.uuids, ctx));
+}
+
+/** The configured mounts' sources must exist on the host: Docker would make them as root. */
+async function checkMountSources(env: Env, site: PlanSite, plan: EnvPlan): Promise<void> {
+  const extraMounts = plan.mounts.mounts.slice(2);
+  const kinds = await site.host.kinds(extraMounts.map((m) => m.Source));
+  const missing = extraMounts.find((_, i) => kinds[i] === null);
+  if (missing)
+    throw new DevenvError(`mount source ${missing.Source} does not exist${onHost(site.host)}`, {
+      hint: `create it, or fix "mounts" in ${env.loaded.file ?? '.devenvrc'}`,
+      code: 'config',
+    });
+}
 
 /** Clones the configured repo into projects/ when it is not there; never touches an existing folder. */
 async function cloneRepoIfMissing(ctx: EnvContext): Promise<void> {
-  const { config } = ctx.loaded;
-  const dest = repoDir(ctx);
+  const { io, ui, env } = ctx;
+  const { host } = ctx.site;
+  const { config } = env.loaded;
+  const dest = repoDir(env);
   if (!config.repo || !dest) return;
   const projects = path.dirname(dest);
   // The folders this start makes (a remote env's root too): a failed clone takes them back.
-  const kinds = await ctx.host.kinds([ctx.hostRoot, projects]);
-  const made = [projects, ctx.hostRoot].filter((_, i) => kinds[1 - i] === null);
-  await ctx.host.makeDirs([projects]);
-  const cloning = `cloning ${config.repo}${onHost(ctx)}`;
+  const kinds = await host.kinds([env.hostRoot, projects]);
+  const made = [projects, env.hostRoot].filter((_, i) => kinds[1 - i] === null);
+  await host.makeDirs([projects]);
+  const cloning = `cloning ${config.repo}${onHost(host)}`;
   let progress: Progress | null = null;
   let state: RepoState;
   try {
-    state = await ctx.host.cloneRepo({
+    state = await host.cloneRepo({
       repo: config.repo,
       branch: config.branch,
       dest,
-      root: ctx.hostRoot,
-      signal: ctx.io.signal,
+      root: env.hostRoot,
+      signal: io.signal,
       onCloneStart: () => {
-        progress = ctx.ui.progress(cloning);
+        progress = ui.progress(cloning);
       },
       onProgress: (text) => progress?.update(`${cloning}: ${text}`),
     });
   } catch (error) {
     (progress as Progress | null)?.fail();
     // A failed first start leaves no empty folder behind (only an empty one can be removed).
-    for (const dir of made) await ctx.host.removeEmptyDir(dir);
+    for (const dir of made) await host.removeEmptyDir(dir);
     throw error;
   }
   if (state === 'cloned')
-    (progress as Progress | null)?.succeed(`cloned ${config.repo} into ${dest}${onHost(ctx)}`);
+    (progress as Progress | null)?.succeed(`cloned ${config.repo} into ${dest}${onHost(host)}`);
   if (state === 'not-git')
-    ctx.ui.warn(`${dest}${onHost(ctx)} exists but is not a git repository; devenv leaves it as it is`);
+    ui.warn(`${dest}${onHost(host)} exists but is not a git repository; devenv leaves it as it is`);
 }
 
-/** The GPU planning speaks of "this host"; on a remote host its messages name it. */
-async function namingHost<T>(ctx: EnvContext, work: () => Promise<T>): Promise<T> {
+/** GPU allocation and planning speak of "this host"; on a remote host their messages name it. */
+async function namingHost<T>(site: Pick<Site, 'host'>, work: () => Promise<T>): Promise<T> {
   try {
     return await work();
   } catch (error) {
-    if (!ctx.host.remote || !(error instanceof DevenvError)) throw error;
-    const named = (text: string) => text.replace(/\bthis host\b/g, ctx.host.name);
+    if (!site.host.remote || !(error instanceof DevenvError)) throw error;
+    const named = (text: string) => text.replace(/\bthis host\b/g, site.host.name);
     throw new DevenvError(named(error.message), {
       ...(error.hint === undefined ? {} : { hint: named(error.hint) }),
       exitCode: error.exitCode,
       cause: error,
     });
   }
-}
-
-/** " on gpu1" for a remote host, so every path in a message says which machine it is on. */
-export function onHost(ctx: EnvContext): string {
-  return ctx.host.remote ? ` on ${ctx.host.name}` : '';
 }

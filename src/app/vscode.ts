@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
 import { DevenvError, signalExitCode } from '../core/errors.js';
+import { onHost } from '../core/host.js';
+import type { Io } from '../core/io.js';
 import { attachedConfigFor, codeCommand, shellQuote } from '../core/vscode-attach.js';
 import { userHome } from '../host/fs-ops.js';
 import { findOnPath } from '../host/path-lookup.js';
@@ -17,30 +19,29 @@ const written = new WeakMap<EnvContext, string[]>();
 export async function writeVscodeAttachConfig(ctx: EnvContext): Promise<string[]> {
   const earlier = written.get(ctx);
   if (earlier) return earlier;
-  const home = ctx.host.remote ? ctx.host.account.home : userHome(ctx.io.env);
+  const { env, site } = ctx;
+  const home = site.host.remote ? site.host.account.home : userHome(ctx.io.env);
   if (!home) {
     throw new DevenvError("HOME is not set, so devenv cannot find VS Code's configuration folder", {
       hint: 'run devenv from a login shell, or set HOME',
       code: 'host',
     });
   }
-  const { config } = ctx.loaded;
+  const { config } = env.loaded;
   const ours = attachedConfigFor({
-    containerUser: ctx.containerUser.name,
-    workdir: workdirFor(ctx),
+    containerUser: env.containerUser.name,
+    workdir: workdirFor(env),
     env: config.env,
     extensions: config.vscode.extensions,
   });
   const done: string[] = [];
-  for (const file of await nameConfigFiles(ctx.host, home, ctx.identity.containerName)) {
-    const outcome = await writeNameConfig(ctx.host, file, ours);
+  for (const file of await nameConfigFiles(site.host, home, env.identity.containerName)) {
+    const outcome = await writeNameConfig(site.host, file, ours);
     if (outcome === 'unparsable') {
       ctx.ui.warn(`${file} is not a JSON object devenv can read (a syntax error?); devenv left it as it is`);
       continue;
     }
-    ctx.ui.detail(
-      `VS Code attach configuration ${outcome}: ${file}${ctx.host.remote ? ` on ${ctx.host.name}` : ''}`,
-    );
+    ctx.ui.detail(`VS Code attach configuration ${outcome}: ${file}${onHost(site.host)}`);
     done.push(file);
   }
   written.set(ctx, done);
@@ -58,7 +59,7 @@ export async function syncVscodeAttachConfig(ctx: EnvContext): Promise<void> {
 
 /** The `code --folder-uri …` command that opens the env's workdir in VS Code, attached to its container. */
 export function vscodeCommand(ctx: EnvContext): string[] {
-  return codeCommand(ctx.identity.containerName, workdirFor(ctx), ctx.endpoint.ssh ?? undefined);
+  return codeCommand(ctx.env.identity.containerName, workdirFor(ctx.env), ctx.site.endpoint.ssh ?? undefined);
 }
 
 export function commandLine(command: string[]): string {
@@ -66,8 +67,8 @@ export function commandLine(command: string[]): string {
 }
 
 /** The `code` executable on PATH; one clear error when VS Code's command is not there. */
-export function findVscode(ctx: EnvContext, command: string[]): string {
-  const code = findOnPath(command[0] ?? 'code', ctx.io.env.PATH);
+export function findVscode(io: Pick<Io, 'env'>, command: string[]): string {
+  const code = findOnPath(command[0] ?? 'code', io.env.PATH);
   if (code) return code;
   throw new DevenvError('`code` (the VS Code command) is not on PATH, so devenv cannot open VS Code', {
     hint: `run it from VS Code's integrated terminal, or without --open to print the command: ${commandLine(command)}`,
@@ -76,9 +77,9 @@ export function findVscode(ctx: EnvContext, command: string[]): string {
 }
 
 /** Runs VS Code's `code` with `args`; resolves to its exit code. */
-export function runVscode(ctx: EnvContext, code: string, args: string[]): Promise<number> {
+export function runVscode(io: Pick<Io, 'env'>, code: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {
-    const child = spawn(code, args, { stdio: ['ignore', 'inherit', 'inherit'], env: ctx.io.env });
+    const child = spawn(code, args, { stdio: ['ignore', 'inherit', 'inherit'], env: io.env });
     child.on('error', (error) =>
       reject(new DevenvError(`could not run ${code}: ${error.message}`, { code: 'host', cause: error })),
     );

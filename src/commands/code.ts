@@ -11,17 +11,18 @@ export async function runCode(
   options: { open?: boolean; noWait?: boolean },
 ): Promise<number> {
   await upEnv(ctx, { noWait: Boolean(options.noWait) });
-  ctx.ui.info(`env ${ctx.identity.envName} is running`);
+  const { env, site } = ctx;
+  ctx.ui.info(`env ${env.identity.envName} is running`);
   const command = vscodeCommand(ctx);
-  if (ctx.host.remote)
+  if (site.host.remote)
     ctx.ui.info(
-      `in VS Code: Remote-SSH to ${ctx.endpoint.ssh?.display ?? ctx.host.name}, then "Dev Containers: Attach to Running Container…" ${ctx.identity.containerName}; or run:`,
+      `in VS Code: Remote-SSH to ${site.endpoint.ssh?.display ?? site.name}, then "Dev Containers: Attach to Running Container…" ${env.identity.containerName}; or run:`,
     );
   if (!options.open) {
     ctx.ui.data(commandLine(command));
     return 0;
   }
-  const code = findVscode(ctx, command);
+  const code = findVscode(ctx.io, command);
   ctx.ui.info(`opening VS Code: ${commandLine(command)}`);
-  return runVscode(ctx, code, command.slice(1));
+  return runVscode(ctx.io, code, command.slice(1));
 }

@@ -1,5 +1,4 @@
 import type { Command, Option } from 'commander';
-import type { Io } from '../app/context.js';
 import {
   type CliSpec,
   completionScript,
@@ -8,6 +7,7 @@ import {
   type Shell,
 } from '../core/completion-script.js';
 import { DevenvError } from '../core/errors.js';
+import type { Io } from '../core/io.js';
 
 function optionSpec(option: Option): OptionSpec {
   return {

@@ -3,7 +3,7 @@ import { CONFIG_KEYS } from '../core/config/schema.js';
 
 /** `devenv config`: the effective configuration, with where it came from. */
 export async function runConfig(ctx: EnvContext, options: { json?: boolean }): Promise<number> {
-  const { config, file, envRoot } = ctx.loaded;
+  const { config, file, envRoot } = ctx.env.loaded;
   if (options.json) {
     ctx.ui.data(JSON.stringify({ file, envRoot, config }, null, 2));
     return 0;

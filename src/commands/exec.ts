@@ -12,5 +12,5 @@ export async function runExecCommand(ctx: EnvContext, command: string[]): Promis
     });
   }
   const tty = Boolean(ctx.io.stdin.isTTY && ctx.io.stdout.isTTY);
-  return execInEnv(ctx, await ctx.engine(), command, workdirFor(ctx), tty);
+  return execInEnv(ctx, await ctx.site.engine(), command, workdirFor(ctx.env), tty);
 }

@@ -1,16 +1,18 @@
 import { createUiFor, type GlobalOptions, type Io, loadHostContext } from '../app/context.js';
 import { askFleet } from '../app/fleet.js';
 import { collectGpuMap, type GpuMap } from '../app/gpu-map.js';
+import type { Caches } from '../host/caches.js';
 
 /** `devenv gpus [--json] [--all-hosts]`: the server's GPU map: who holds which GPU, and what else runs on it. */
 export async function runGpus(
   io: Io,
   globals: GlobalOptions,
   options: { json?: boolean; allHosts?: boolean },
+  caches: Caches,
 ): Promise<number> {
   if (options.allHosts) {
     const ui = await createUiFor(io, globals);
-    const answers = await askFleet(io, ui, globals, collectGpuMap);
+    const answers = await askFleet({ io, ui, caches }, globals, collectGpuMap);
     if (options.json) {
       const json = answers.map(({ host, engine, ...a }) =>
         a.ok
@@ -28,8 +30,8 @@ export async function runGpus(
     });
     return 0;
   }
-  const ctx = await loadHostContext(io, globals);
-  const map = await collectGpuMap(ctx);
+  const ctx = await loadHostContext(io, globals, caches);
+  const map = await collectGpuMap(ctx.site);
   if (options.json) ctx.ui.data(JSON.stringify(map, null, 2));
   else for (const line of renderGpuMap(map)) ctx.ui.data(line);
   return 0;

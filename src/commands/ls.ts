@@ -2,16 +2,20 @@ import { createUiFor, type GlobalOptions, type Io, loadHostContext } from '../ap
 import { askFleet } from '../app/fleet.js';
 import { listEnvs } from '../app/list-envs.js';
 import { renderEnvTable } from '../core/env-list.js';
+import type { Caches } from '../host/caches.js';
 
 /** `devenv ls [--all] [--json] [--all-hosts]`: the envs on this engine (or every host), by label. */
 export async function runLs(
   io: Io,
   globals: GlobalOptions,
   options: { all?: boolean; json?: boolean; allHosts?: boolean },
+  caches: Caches,
 ): Promise<number> {
   if (options.allHosts) {
     const ui = await createUiFor(io, globals);
-    const answers = await askFleet(io, ui, globals, (host) => listEnvs(host, options));
+    const answers = await askFleet({ io, ui, caches }, globals, (site) =>
+      listEnvs(site, { io, caches }, options),
+    );
     const rows = answers.flatMap((a) => (a.ok ? a.value.map((row) => ({ host: a.host, ...row })) : []));
     if (options.json) ui.data(JSON.stringify(rows, null, 2));
     else if (rows.length === 0)
@@ -19,11 +23,15 @@ export async function runLs(
     else for (const line of renderEnvTable(rows)) ui.data(line);
     return 0;
   }
-  const ctx = await loadHostContext(io, globals);
-  const rows = await listEnvs(ctx, options);
+  const ctx = await loadHostContext(io, globals, caches);
+  const rows = await listEnvs(ctx.site, ctx, options);
   if (options.json) ctx.ui.data(JSON.stringify(rows, null, 2));
   else if (rows.length === 0)
-    ctx.ui.info(options.all ? 'no devenv envs on this engine' : `no envs of ${ctx.user.name} on this engine`);
+    ctx.ui.info(
+      options.all
+        ? 'no devenv envs on this engine'
+        : `no envs of ${ctx.site.host.account.name} on this engine`,
+    );
   else for (const line of renderEnvTable(rows)) ctx.ui.data(line);
   return 0;
 }

@@ -7,7 +7,7 @@ import { confirm } from '../ui/confirm.js';
 export async function runPrune(ctx: EnvContext, options: { yes?: boolean }): Promise<number> {
   const { what, lost } = await planPrune(ctx);
   if (!what) {
-    ctx.ui.info(`nothing to prune for env ${ctx.identity.envName}`);
+    ctx.ui.info(`nothing to prune for env ${ctx.env.identity.envName}`);
     return 0;
   }
   if (lost)

@@ -5,11 +5,11 @@ import { DevenvError } from '../core/errors.js';
 
 /** `devenv shell`: another interactive shell in the running env. */
 export async function runShell(ctx: EnvContext): Promise<number> {
-  if (!canAttach(ctx)) {
+  if (!canAttach(ctx.io)) {
     throw new DevenvError('devenv shell needs a terminal (stdin and stdout are not a TTY)', {
       hint: 'use `devenv exec -- CMD` from scripts',
       code: 'usage',
     });
   }
-  return attachShell(ctx, await ctx.engine(), workdirFor(ctx));
+  return attachShell(ctx, await ctx.site.engine(), workdirFor(ctx.env));
 }

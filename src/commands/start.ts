@@ -1,5 +1,6 @@
 import { attachShell, canAttach } from '../app/attach.js';
 import type { EnvContext } from '../app/context.js';
+import { withGpuCount } from '../app/env.js';
 import { type UpOptions, upEnv } from '../app/up.js';
 import { parseDuration } from '../core/duration.js';
 import { DevenvError } from '../core/errors.js';
@@ -15,17 +16,17 @@ export interface StartOptions extends Pick<UpOptions, 'rebuild' | 'noCache' | 'n
 /** `devenv start` and `devenv rebuild`: the env up and running, then a shell in it. */
 export async function runStart(ctx: EnvContext, options: StartOptions): Promise<number> {
   const gpus = options.gpus === undefined ? undefined : gpuCount(options.gpus);
-  const envCtx = gpus === undefined ? ctx : withGpus(ctx, gpus);
+  const envCtx = gpus === undefined ? ctx : { ...ctx, env: withGpuCount(ctx.env, gpus) };
   const { workdir } = await upEnv(envCtx, {
     ...options,
     recreate: gpus !== undefined,
     waitMs: waitMs(options.wait),
   });
-  if (options.detach || !canAttach(ctx)) {
-    ctx.ui.info(`env ${ctx.identity.envName} is running; enter it with \`devenv shell\``);
+  if (options.detach || !canAttach(ctx.io)) {
+    ctx.ui.info(`env ${ctx.env.identity.envName} is running; enter it with \`devenv shell\``);
     return 0;
   }
-  return attachShell(envCtx, await ctx.engine(), workdir);
+  return attachShell(envCtx, await ctx.site.engine(), workdir);
 }
 
 function gpuCount(text: string): number {
@@ -34,10 +35,6 @@ function gpuCount(text: string): number {
     hint: 'e.g. `devenv start --gpus 2`',
     code: 'usage',
   });
-}
-
-function withGpus(ctx: EnvContext, count: number): EnvContext {
-  return { ...ctx, loaded: { ...ctx.loaded, config: { ...ctx.loaded.config, gpus: count } } };
 }
 
 function waitMs(wait: string | boolean | undefined): number | null {

@@ -1,5 +1,5 @@
 import type { ContainerCreateBody } from './container-plan.js';
-import type { ContainerDetails, Engine } from './engine.js';
+import type { ContainerDetails, ContainerState, Engine } from './engine.js';
 import { ContainerNameTaken, DevenvError } from './errors.js';
 import { type EnvIdentity, isOwnedBy, LABELS } from './identity.js';
 import type { Reporter } from './ports.js';
@@ -17,6 +17,11 @@ export async function findEnvContainer(engine: Engine, id: EnvIdentity): Promise
     );
   }
   return container;
+}
+
+/** Whether a container runs, made from the config whose hash is `configHash`: such an env needs nothing done. */
+export function runsConfig(container: ContainerState, configHash: string): boolean {
+  return container.running && container.labels[LABELS.configHash] === configHash;
 }
 
 export type ContainerOutcome = 'created' | 'started' | 'running';

@@ -56,6 +56,8 @@ export function planContainer(input: {
   user: ContainerUser;
   mounts: BindMount[];
   buildHash: string;
+  /** The config's hash (configHash), labelled so that a later start knows the container runs it. */
+  configHash: string;
   workdir: string;
   gpu: GpuWiring;
   /** The host folder holding the stable link to the SSH agent socket (see host/ssh-agent.ts). */
@@ -102,7 +104,7 @@ export function planContainer(input: {
     [LABELS.buildHash]: input.buildHash,
     [LABELS.createHash]: settingsHash,
     [LABELS.gpus]: describeWiring(gpu),
-    [LABELS.configHash]: configHash(config),
+    [LABELS.configHash]: input.configHash,
     ...leaseLabels(gpu.lease),
   };
   return { body, settingsHash };
@@ -132,29 +134,14 @@ export function describeWiring(gpu: GpuWiring): string {
   return (request.DeviceIDs ?? []).join(',') || 'none';
 }
 
-const configHashes = new WeakMap<DevenvConfig, string>();
-
 /** A hash of the effective config: a running env made from the same config needs no re-planning. */
 export function configHash(config: DevenvConfig): string {
-  let hash = configHashes.get(config);
-  if (hash === undefined) {
-    // Keys added later, left at their defaults, leave the hash as it was before they existed: an
-    // upgrade of devenv does not send every running env through a full start.
-    const { healthcheck, ports, ...rest } = config;
-    hash = stableHash({
-      ...rest,
-      ...(healthcheck === null ? {} : { healthcheck }),
-      ...(ports.length === 0 ? {} : { ports }),
-    });
-    configHashes.set(config, hash);
-  }
-  return hash;
-}
-
-/**
- * For a config from the config cache (host/config-cache.ts): its hash, computed by this build
- * when the entry was written, so a start on a running env hashes nothing (nor loads node:crypto).
- */
-export function rememberConfigHash(config: DevenvConfig, hash: string): void {
-  configHashes.set(config, hash);
+  // Keys added later, left at their defaults, leave the hash as it was before they existed: an
+  // upgrade of devenv does not send every running env through a full start.
+  const { healthcheck, ports, ...rest } = config;
+  return stableHash({
+    ...rest,
+    ...(healthcheck === null ? {} : { healthcheck }),
+    ...(ports.length === 0 ? {} : { ports }),
+  });
 }

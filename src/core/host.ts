@@ -1,4 +1,6 @@
+import type { ContextFile } from './build-plan.js';
 import type { HostUser } from './identity.js';
+import type { PortHolder, PortMapping } from './published-ports.js';
 
 /** The account devenv acts as on the engine's host: the env's owner there. */
 export interface HostAccount extends HostUser {
@@ -10,6 +12,9 @@ export type HostRunResult =
   | { outcome: 'exited'; code: number; stdout: string; stderr: string }
   | { outcome: 'missing' }
   | { outcome: 'timeout' };
+
+/** Where the agent socket is linked for the container, or why it cannot be forwarded from this host. */
+export type AgentLink = { dir: string } | { problem: string };
 
 export type RepoState = 'cloned' | 'present' | 'not-git';
 
@@ -54,4 +59,23 @@ export interface Host {
   hasCommand(name: string): Promise<boolean>;
   /** Clones the repo with the user's credentials, unless its folder is there already. */
   cloneRepo(request: CloneRequest): Promise<RepoState>;
+  /** Free bytes on the filesystem holding `dir`; null when that cannot be read. */
+  freeBytes(dir: string): Promise<number | null>;
+  /**
+   * What holds a published port's host side on this host outside the engine; null when it is
+   * free, or when the host cannot be probed from here (the engine's own error still says it).
+   */
+  portHolder(mapping: PortMapping): Promise<PortHolder | null>;
+  /** The SSH agent forwarded into the container: a folder holding its socket, or why not. */
+  agentLink(): AgentLink;
+  /**
+   * A requirements file and what it names as build-context files, or null when it does not exist.
+   * Local packages it names can be copied only from this machine.
+   */
+  requirementsContext(file: string): Promise<ContextFile[] | null>;
+}
+
+/** " on gpu1" for a remote host, so a message naming a path says which machine it is on. */
+export function onHost(host: Pick<Host, 'remote' | 'name'>): string {
+  return host.remote ? ` on ${host.name}` : '';
 }

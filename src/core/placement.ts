@@ -1,6 +1,31 @@
 import { DevenvError } from './errors.js';
 import type { LeaseRequest } from './gpu/lease.js';
 
+/** What a command says about where its env goes. */
+export interface HostChoice {
+  /** `start --on HOST`: that engine, whatever "hosts" and the last placement say. */
+  on?: string;
+  /** Place the env among "hosts" (start, rebuild, code); other verbs follow the last placement. */
+  place?: boolean;
+  /** `start --gpus N`: the request to place by, instead of the config's. */
+  gpus?: number;
+  /** `start --wait`: when no host has room, place where waiting can succeed. */
+  waiting?: boolean;
+}
+
+/** Where an env's placement came from, for `start` to record once the env runs. */
+export interface PlacementDecision {
+  host: string;
+  explanation: string | null;
+}
+
+/** `devenv VERB` pointed at one host, the way the docker CLI is: a context flag or DOCKER_HOST. */
+export function commandOn(entry: string, verb: string): string {
+  return /^[a-z]+:\/\//i.test(entry)
+    ? `DOCKER_HOST=${entry} devenv ${verb}`
+    : `devenv --context ${entry} ${verb}`;
+}
+
 /** What `start` learned about one entry of "hosts" before placing the env. */
 export type HostSurvey =
   | {

@@ -5,6 +5,7 @@ import type { ContextFile } from '../core/build-plan.js';
 import { DevenvError } from '../core/errors.js';
 import type { HostUser } from '../core/identity.js';
 import type { BuildLog } from '../core/ports.js';
+import { noteRead } from './file-reads.js';
 import { mkdirOwned } from './ownership.js';
 import { packageRoot } from './package-files.js';
 
@@ -66,14 +67,14 @@ export function openBuildLog(env: NodeJS.ProcessEnv, containerName: string): Bui
   };
 }
 
-/** The recipe in images/, shipped with devenv, as build-context files; its folder and files go to `consulted`. */
-export function readRecipe(consulted: string[] = []): ContextFile[] {
+/** The recipe in images/, shipped with devenv, as build-context files; its folder and files are noted (host/file-reads.ts). */
+export function readRecipe(): ContextFile[] {
   const dir = path.join(packageRoot(), 'images');
-  consulted.push(dir);
+  noteRead(dir);
   return readdirSync(dir)
     .sort()
     .map((name) => {
-      consulted.push(path.join(dir, name));
+      noteRead(path.join(dir, name));
       return {
         path: name,
         content: readFileSync(path.join(dir, name)),

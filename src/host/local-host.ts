@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
 import {
+  existsSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmdirSync,
   type Stats,
+  statfsSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -14,6 +16,8 @@ import type { CloneRequest, Host, HostAccount, HostRunResult, RepoState } from '
 import { userHome } from './fs-ops.js';
 import { handOver, mkdirOwned } from './ownership.js';
 import { findOnPath } from './path-lookup.js';
+import { requirementsContext } from './python-files.js';
+import { linkAgentSocket } from './ssh-agent.js';
 import { currentHostUser } from './user.js';
 
 /** This machine: the host of a local engine. Under sudo, what it makes is handed to the real user. */
@@ -71,6 +75,23 @@ export function localHost(env: NodeJS.ProcessEnv): Host {
     run: (argv, options) => runLocal(argv, env, options?.timeoutMs ?? 30_000),
     hasCommand: async (name) => findOnPath(name, env.PATH) !== null,
     cloneRepo: (request) => cloneLocally(request, env),
+    freeBytes: async (dir) => {
+      try {
+        const fs = statfsSync(dir);
+        return fs.bavail * fs.bsize;
+      } catch {
+        return null;
+      }
+    },
+    portHolder: async (mapping) => {
+      // Loaded only for an env with "ports": the probes need node:net, node:dgram and fs/promises.
+      const { bindProbe, localPortHolder } = await import('./port-holder.js');
+      if ((await bindProbe(mapping)) !== 'taken') return null;
+      const process = await localPortHolder(mapping.hostPort, mapping.protocol);
+      return process ? { kind: 'process', name: process.name, pid: process.pid } : { kind: 'local' };
+    },
+    agentLink: () => linkAgentSocket(env, user.uid),
+    requirementsContext: async (file) => (existsSync(file) ? requirementsContext(file) : null),
   };
 }
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ContextFile } from '../core/build-plan.js';
 import { DevenvError } from '../core/errors.js';
 import { rewriteRequirements } from '../core/requirements.js';
+import { noteRead } from './file-reads.js';
 
 const SKIPPED_DIRS = new Set([
   '.git',
@@ -19,12 +20,9 @@ const MAX_CONTEXT_BYTES = 256 * 1024 ** 2;
 /**
  * The requirements file and every local package or file it names, as context files under
  * python/ (python/requirements.txt first). Returns [] when there is no requirements file.
- * Every file it reads and folder it lists is added to `consulted`.
+ * Every file it reads and folder it lists is noted (host/file-reads.ts).
  */
-export function requirementsContext(
-  requirementsFile: string | null,
-  consulted: string[] = [],
-): ContextFile[] {
+export function requirementsContext(requirementsFile: string | null): ContextFile[] {
   if (requirementsFile === null) return [];
   const files: ContextFile[] = [];
   let size = 0;
@@ -40,7 +38,7 @@ export function requirementsContext(
     files.push(file);
   };
   const visit = (file: string, contextPath: string) => {
-    consulted.push(file);
+    noteRead(file);
     const text = readFileSync(file, 'utf8');
     const dir = path.dirname(file);
     const rewritten = rewriteRequirements(text, (ref) => {
@@ -58,7 +56,7 @@ export function requirementsContext(
         return path.posix.relative('python', target);
       }
       const target = `python/local-${counter}/${path.basename(source)}`;
-      copyTree(source, target, add, consulted);
+      copyTree(source, target, add);
       return `./${path.posix.relative('python', target)}`;
     });
     add({ path: contextPath, content: Buffer.from(rewritten) });
@@ -87,13 +85,8 @@ export function requirementsTextContext(text: string, where: string): ContextFil
   return [{ path: 'python/requirements.txt', content: Buffer.from(rewritten) }];
 }
 
-function copyTree(
-  source: string,
-  target: string,
-  add: (file: ContextFile) => void,
-  consulted: string[],
-): void {
-  consulted.push(source);
+function copyTree(source: string, target: string, add: (file: ContextFile) => void): void {
+  noteRead(source);
   const stat = statSync(source);
   if (stat.isFile()) {
     add({ path: target, content: readFileSync(source), mode: stat.mode & 0o777 });
@@ -101,6 +94,6 @@ function copyTree(
   }
   for (const name of readdirSync(source).sort()) {
     if (SKIPPED_DIRS.has(name)) continue;
-    copyTree(path.join(source, name), `${target}/${name}`, add, consulted);
+    copyTree(path.join(source, name), `${target}/${name}`, add);
   }
 }

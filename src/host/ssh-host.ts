@@ -1,7 +1,9 @@
 import { DevenvError } from '../core/errors.js';
 import { cloneError, isLocalRepo } from '../core/git-errors.js';
 import type { CloneRequest, Host, HostAccount, HostRunResult, RepoState } from '../core/host.js';
+import { noteRemoteRead } from './file-reads.js';
 import { notAFolder } from './local-host.js';
+import { requirementsTextContext } from './python-files.js';
 import { runSsh, type SshTarget } from './ssh.js';
 
 /**
@@ -23,6 +25,26 @@ export async function openSshHost(target: SshTarget, name: string, env: NodeJS.P
   if (who.code !== 0 || !userName || !uid || !gid || !home)
     throw failed('reading the account (id, $HOME)', who.stderr);
   const account: HostAccount = { name: userName, uid: Number(uid), gid: Number(gid), home };
+
+  const readFile = async (file: string) => {
+    noteRemoteRead();
+    const read = await sh('[ -e "$1" ] || exit 3; exec cat -- "$1"', [file]);
+    if (read.code === 3) return null;
+    if (read.code !== 0) throw failed(`reading ${file}`, read.stderr);
+    return read.stdout;
+  };
+  const run = async (argv: string[], options?: { timeoutMs?: number }): Promise<HostRunResult> => {
+    const result = await runSsh(target, argv, env, { timeoutMs: options?.timeoutMs ?? 30_000 });
+    if (result.timedOut) return { outcome: 'timeout' };
+    // The remote shell says 127 for a program it cannot find.
+    if (result.code === 127) return { outcome: 'missing' };
+    return {
+      outcome: 'exited',
+      code: result.code ?? 128,
+      stdout: result.stdout.toString(),
+      stderr: result.stderr,
+    };
+  };
 
   return {
     name,
@@ -49,12 +71,7 @@ export async function openSshHost(target: SshTarget, name: string, env: NodeJS.P
       const lines = answer.stdout.toString().split('\n');
       return paths.map((_, i) => (lines[i] === 'd' ? 'dir' : lines[i] === 'f' ? 'file' : null));
     },
-    readFile: async (file) => {
-      const read = await sh('[ -e "$1" ] || exit 3; exec cat -- "$1"', [file]);
-      if (read.code === 3) return null;
-      if (read.code !== 0) throw failed(`reading ${file}`, read.stderr);
-      return read.stdout;
-    },
+    readFile,
     writeFile: async (file, content, mode) => {
       const written = await sh(
         'mkdir -p -- "$(dirname -- "$1")" && t="$1.devenv-$$.tmp" && cat >"$t" && { if [ -e "$1" ]; then chmod --reference="$1" "$t"; else chmod "$2" "$t"; fi; } && mv -f -- "$t" "$1"',
@@ -67,20 +84,24 @@ export async function openSshHost(target: SshTarget, name: string, env: NodeJS.P
       const listed = await sh('[ -d "$1" ] || exit 0; ls -A -- "$1"', [dir]);
       return listed.stdout.toString().split('\n').filter(Boolean);
     },
-    run: async (argv, options) => {
-      const result = await runSsh(target, argv, env, { timeoutMs: options?.timeoutMs ?? 30_000 });
-      if (result.timedOut) return { outcome: 'timeout' } satisfies HostRunResult;
-      // The remote shell says 127 for a program it cannot find.
-      if (result.code === 127) return { outcome: 'missing' };
-      return {
-        outcome: 'exited',
-        code: result.code ?? 128,
-        stdout: result.stdout.toString(),
-        stderr: result.stderr,
-      };
-    },
+    run,
     hasCommand: async (command) => (await sh('command -v "$1" >/dev/null', [command])).code === 0,
     cloneRepo: (request) => cloneOverSsh(target, name, env, request),
+    freeBytes: async (dir) => {
+      const df = await run(['df', '-Pk', dir], { timeoutMs: 10_000 }).catch(() => null);
+      const available =
+        df?.outcome === 'exited' && df.code === 0 ? df.stdout.split('\n')[1]?.split(/\s+/)[3] : undefined;
+      return available && /^\d+$/.test(available) ? Number(available) * 1024 : null;
+    },
+    // A bind here would test this machine's ports, not the host's: the engine's error still says it.
+    portHolder: async () => null,
+    agentLink: () => ({
+      problem: `sshAgent: devenv does not forward your agent into an env on ${name} (it would last only as long as one SSH session); use \`ssh -A\` to ${name} and a key there`,
+    }),
+    requirementsContext: async (file) => {
+      const text = await readFile(file);
+      return text === null ? null : requirementsTextContext(text.toString(), `${file} on ${name}`);
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
-import type { Io } from '../app/context.js';
 import { DevenvError, signalExitCode } from '../core/errors.js';
 import { type InitAnswers, parseGpuAnswer } from '../core/init-config.js';
+import type { Io } from '../core/io.js';
 
 /** Asks on the terminal (prompts on stderr); an empty answer keeps the default shown in brackets. */
 export async function askInitAnswers(

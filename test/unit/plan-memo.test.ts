@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { recordReads } from '../../src/host/file-reads.js';
 import { openPlanMemo, type PlanFacts } from '../../src/host/plan-memo.js';
 import { requirementsContext } from '../../src/host/python-files.js';
 
@@ -15,7 +16,7 @@ const FACTS: PlanFacts = {
 /** Long after every file of a test was written: all of them count as settled. */
 const later = () => Date.now() + 60_000;
 
-function setUp() {
+async function setUp() {
   const root = mkdtempSync(path.join(os.tmpdir(), 'devenv-plan-memo-'));
   const cache = path.join(root, 'cache');
   const requirements = path.join(root, 'requirements.txt');
@@ -24,22 +25,21 @@ function setUp() {
   writeFileSync(path.join(wheels, 'a-1.0-py3-none-any.whl'), 'wheel a');
   writeFileSync(requirements, 'numpy==1.0\n./wheels\n');
   // What the plan reads, as the real reader reports it.
-  const consulted: string[] = [];
-  requirementsContext(requirements, consulted);
+  const consulted = (await recordReads(async () => requirementsContext(requirements))).read ?? [];
   return { root, cache, requirements, wheels, consulted };
 }
 
 describe('openPlanMemo', () => {
-  it('the requirements reader reports the file, the folder it names and the files in it', () => {
-    const { root, requirements, wheels, consulted } = setUp();
+  it('the requirements reader reports the file, the folder it names and the files in it', async () => {
+    const { root, requirements, wheels, consulted } = await setUp();
     expect(new Set(consulted)).toEqual(
       new Set([requirements, wheels, path.join(wheels, 'a-1.0-py3-none-any.whl')]),
     );
     rmSync(root, { recursive: true });
   });
 
-  it('gives back what it stored while no file it read changed, in a later command too', () => {
-    const { root, cache, consulted } = setUp();
+  it('gives back what it stored while no file it read changed, in a later command too', async () => {
+    const { root, cache, consulted } = await setUp();
     openPlanMemo(cache, 'build-1', UID, later).store('key', consulted, FACTS);
     expect(openPlanMemo(cache, 'build-1', UID, later).lookup('key')).toEqual(FACTS);
     expect(openPlanMemo(cache, 'build-1', UID, later).lookup('other key')).toBeNull();
@@ -51,20 +51,21 @@ describe('openPlanMemo', () => {
   it.each([
     [
       'a requirement bumped, same size',
-      (s: ReturnType<typeof setUp>) => writeFileSync(s.requirements, 'numpy==2.0\n./wheels\n'),
+      (s: Awaited<ReturnType<typeof setUp>>) => writeFileSync(s.requirements, 'numpy==2.0\n./wheels\n'),
     ],
     [
       'a wheel rewritten',
-      (s: ReturnType<typeof setUp>) =>
+      (s: Awaited<ReturnType<typeof setUp>>) =>
         writeFileSync(path.join(s.wheels, 'a-1.0-py3-none-any.whl'), 'wheel A'),
     ],
     [
       'a wheel added to the folder',
-      (s: ReturnType<typeof setUp>) => writeFileSync(path.join(s.wheels, 'b-1.0-py3-none-any.whl'), 'b'),
+      (s: Awaited<ReturnType<typeof setUp>>) =>
+        writeFileSync(path.join(s.wheels, 'b-1.0-py3-none-any.whl'), 'b'),
     ],
-    ['the requirements file removed', (s: ReturnType<typeof setUp>) => rmSync(s.requirements)],
+    ['the requirements file removed', (s: Awaited<ReturnType<typeof setUp>>) => rmSync(s.requirements)],
   ])('misses when %s', async (_what, change) => {
-    const s = setUp();
+    const s = await setUp();
     openPlanMemo(s.cache, 'build-1', UID, later).store('key', s.consulted, FACTS);
     // Past the coarsest timestamp tick, so that only the change can tell the files apart.
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -73,8 +74,8 @@ describe('openPlanMemo', () => {
     rmSync(s.root, { recursive: true });
   });
 
-  it('misses when a file it found missing appears', () => {
-    const { root, cache } = setUp();
+  it('misses when a file it found missing appears', async () => {
+    const { root, cache } = await setUp();
     const absent = path.join(root, 'repo', 'requirements.txt');
     openPlanMemo(cache, 'build-1', UID, later).store('key', [absent], FACTS);
     expect(openPlanMemo(cache, 'build-1', UID, later).lookup('key')).toEqual(FACTS);
@@ -84,8 +85,8 @@ describe('openPlanMemo', () => {
     rmSync(root, { recursive: true });
   });
 
-  it('keeps nothing when a file it read changed in the last 2 s (its timestamps may not have moved yet)', () => {
-    const { root, cache, consulted } = setUp();
+  it('keeps nothing when a file it read changed in the last 2 s (its timestamps may not have moved yet)', async () => {
+    const { root, cache, consulted } = await setUp();
     openPlanMemo(cache, 'build-1', UID).store('key', consulted, FACTS);
     expect(openPlanMemo(cache, 'build-1', UID, later).lookup('key')).toBeNull();
     rmSync(root, { recursive: true });
