@@ -1,7 +1,7 @@
 import { configHash } from '../core/container-plan.js';
 import type { GlobalOptions, Io } from '../core/io.js';
 import type { HostChoice, PlacementDecision } from '../core/placement.js';
-import { resolveEndpoint } from '../docker/endpoint.js';
+import { type EngineEndpoint, resolveEndpoint } from '../docker/endpoint.js';
 import { type Caches, type CheckedConfig, NO_CACHES } from '../host/caches.js';
 import { configOwnerUid, readConfigSource } from '../host/config-file.js';
 import { hostTimezone } from '../host/user.js';
@@ -53,6 +53,22 @@ export async function loadHostContext(
   return { io, ui, caches, site: await openSite(io, ui, resolveEndpoint(io.env, globals.context), caches) };
 }
 
+/** The wiring of a command that asks every host (`--all-hosts`): it opens their sites as it goes. */
+export interface FleetContext {
+  io: Io;
+  ui: Ui;
+  openSite(endpoint: EngineEndpoint): Promise<Site>;
+}
+
+export async function loadFleetContext(
+  io: Io,
+  globals: GlobalOptions,
+  caches: Caches = NO_CACHES,
+): Promise<FleetContext> {
+  const ui = await createUiFor(io, globals);
+  return { io, ui, openSite: (endpoint) => openSite(io, ui, endpoint, caches) };
+}
+
 /** The env of the .devenvrc at `io.cwd` (or --config), on the site its command goes to. */
 export async function loadEnvContext(
   io: Io,
@@ -63,7 +79,12 @@ export async function loadEnvContext(
   // The config first: a bad .devenvrc is the error to report, whatever else is wrong.
   const checked = await loadCheckedConfig(io, globals.config, caches);
   const ui = await createUiFor(io, globals);
-  const { site, env, placement } = await placeEnv({ io, ui, caches }, globals, checked, choice);
+  const { site, env, placement } = await placeEnv(
+    { io, ui, openSite: (endpoint) => openSite(io, ui, endpoint, caches) },
+    globals,
+    checked,
+    choice,
+  );
   return { io, ui, caches, site, env, placement };
 }
 

@@ -2,10 +2,9 @@ import { DevenvError } from '../core/errors.js';
 import type { GlobalOptions, Io } from '../core/io.js';
 import type { Reporter } from '../core/ports.js';
 import { type EngineEndpoint, endpointOfHost, resolveEndpoint } from '../docker/endpoint.js';
-import type { Caches } from '../host/caches.js';
 import { placedHosts } from '../host/placement-store.js';
 import { loadEnvConfig } from './env-config.js';
-import { openSite, type Site } from './site.js';
+import type { Site } from './site.js';
 
 export interface FleetHost {
   /** As the user names it: a "hosts" entry, a context, or the current engine's host. */
@@ -20,7 +19,7 @@ export type FleetAnswer<T> = FleetHost & ({ ok: true; value: T } | { ok: false; 
  * of the .devenvrc found from here, and every host an env of theirs was placed on.
  */
 export function fleetEndpoints(
-  io: Io,
+  io: Pick<Io, 'env' | 'cwd'>,
   globals: GlobalOptions,
 ): Array<{ name: string; endpoint: EngineEndpoint }> {
   const current = resolveEndpoint(io.env, globals.context);
@@ -46,7 +45,7 @@ export function fleetEndpoints(
 
 /** Runs `ask` on every host at once; a host that cannot be reached is one warning, never fatal. */
 export async function askFleet<T>(
-  wiring: { io: Io; ui: Reporter; caches: Caches },
+  wiring: { io: Pick<Io, 'env' | 'cwd'>; ui: Reporter; openSite(endpoint: EngineEndpoint): Promise<Site> },
   globals: GlobalOptions,
   ask: (site: Site) => Promise<T>,
 ): Promise<Array<FleetAnswer<T>>> {
@@ -54,7 +53,7 @@ export async function askFleet<T>(
   return Promise.all(
     fleetEndpoints(io, globals).map(async ({ name, endpoint }): Promise<FleetAnswer<T>> => {
       try {
-        const site = await openSite(io, ui, endpoint, wiring.caches);
+        const site = await wiring.openSite(endpoint);
         return { host: name, engine: endpoint.url, ok: true, value: await ask(site) };
       } catch (error) {
         if (!(error instanceof DevenvError)) throw error;

@@ -12,10 +12,10 @@ import {
 } from '../core/placement.js';
 import type { Reporter } from '../core/ports.js';
 import { type EngineEndpoint, endpointOfHost, resolveEndpoint } from '../docker/endpoint.js';
-import type { Caches, CheckedConfig } from '../host/caches.js';
+import type { CheckedConfig } from '../host/caches.js';
 import { readPlacement, removePlacement, writePlacement } from '../host/placement-store.js';
 import { type Env, envOn, withGpuCount } from './env.js';
-import { openSite, type Site } from './site.js';
+import type { Site } from './site.js';
 
 export interface Placed {
   site: Site;
@@ -24,10 +24,11 @@ export interface Placed {
   placement: PlacementDecision | null;
 }
 
-interface Wiring {
-  io: Io;
+export interface PlacementWiring {
+  io: Pick<Io, 'env'>;
   ui: Reporter;
-  caches: Caches;
+  /** Opens the site of an engine (app/site.ts openSite; a fake one in tests). */
+  openSite(endpoint: EngineEndpoint): Promise<Site>;
 }
 
 /**
@@ -36,7 +37,7 @@ interface Wiring {
  * it when it does not run there), else the first of "hosts"; otherwise the docker CLI's choice.
  */
 export async function placeEnv(
-  wiring: Wiring,
+  wiring: PlacementWiring,
   globals: GlobalOptions,
   checked: CheckedConfig,
   choice: HostChoice,
@@ -44,7 +45,7 @@ export async function placeEnv(
   const { io, ui } = wiring;
   const { loaded } = checked;
   const { hosts, name } = loaded.config;
-  const on = (endpoint: EngineEndpoint) => openSite(io, ui, endpoint, wiring.caches);
+  const on = (endpoint: EngineEndpoint) => wiring.openSite(endpoint);
   const placed = (site: Site, placement: PlacementDecision | null): Placed => ({
     site,
     env: envOn(site.host, checked),
@@ -91,7 +92,7 @@ export async function placeEnv(
 
 /** Surveys every entry of "hosts" at once and opens the chosen one. */
 async function placeAmong(
-  wiring: Wiring,
+  wiring: PlacementWiring,
   checked: CheckedConfig,
   gpus: number | undefined,
   lastPlaced: string | null,
@@ -102,7 +103,7 @@ async function placeAmong(
   const opened = await Promise.all(
     hosts.map(async (entry) => {
       try {
-        const site = await openSite(io, ui, hostEndpoint(entry, io.env), wiring.caches);
+        const site = await wiring.openSite(hostEndpoint(entry, io.env));
         const env = envOn(site.host, checked);
         return {
           entry,

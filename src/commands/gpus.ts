@@ -1,4 +1,4 @@
-import { createUiFor, type GlobalOptions, type Io, loadHostContext } from '../app/context.js';
+import { type GlobalOptions, type Io, loadFleetContext, loadHostContext } from '../app/context.js';
 import { askFleet } from '../app/fleet.js';
 import { collectGpuMap, type GpuMap } from '../app/gpu-map.js';
 import type { Caches } from '../host/caches.js';
@@ -11,8 +11,9 @@ export async function runGpus(
   caches: Caches,
 ): Promise<number> {
   if (options.allHosts) {
-    const ui = await createUiFor(io, globals);
-    const answers = await askFleet({ io, ui, caches }, globals, collectGpuMap);
+    const fleet = await loadFleetContext(io, globals, caches);
+    const { ui } = fleet;
+    const answers = await askFleet(fleet, globals, collectGpuMap);
     if (options.json) {
       const json = answers.map(({ host, engine, ...a }) =>
         a.ok

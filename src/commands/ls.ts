@@ -1,4 +1,4 @@
-import { createUiFor, type GlobalOptions, type Io, loadHostContext } from '../app/context.js';
+import { type GlobalOptions, type Io, loadFleetContext, loadHostContext } from '../app/context.js';
 import { askFleet } from '../app/fleet.js';
 import { listEnvs } from '../app/list-envs.js';
 import { renderEnvTable } from '../core/env-list.js';
@@ -12,10 +12,9 @@ export async function runLs(
   caches: Caches,
 ): Promise<number> {
   if (options.allHosts) {
-    const ui = await createUiFor(io, globals);
-    const answers = await askFleet({ io, ui, caches }, globals, (site) =>
-      listEnvs(site, { io, caches }, options),
-    );
+    const fleet = await loadFleetContext(io, globals, caches);
+    const { ui } = fleet;
+    const answers = await askFleet(fleet, globals, (site) => listEnvs(site, { io, caches }, options));
     const rows = answers.flatMap((a) => (a.ok ? a.value.map((row) => ({ host: a.host, ...row })) : []));
     if (options.json) ui.data(JSON.stringify(rows, null, 2));
     else if (rows.length === 0)
