@@ -8,7 +8,7 @@
 // BuildKit sessions and BuildKit's protobuf decoding (gRPC, protobufjs: devenv uses the classic
 // builder) and docker-modem's ssh transport (ssh2: only for ssh:// engines).
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -302,6 +302,59 @@ const common = {
   sourcemap: 'external',
   logLevel: 'warning',
 };
+
+/**
+ * The packages whose code the rewrites above and ora-spinners change, at the versions they were
+ * written and checked against; `from` is where the bundle's copy is resolved from (a source file,
+ * or the package that depends on it). A rewrite can go wrong without its text going missing: the
+ * rest of a file may start to use what a rewrite stubs (docker-modem's `os` is reduced to
+ * `homedir`), or ora may pick a spinner the bundle left out. So another version fails the build
+ * until its rewrites are checked against it and the version here changed. package.json pins the
+ * same versions (docker-modem and cli-spinners, which come through dockerode and ora, in its
+ * overrides).
+ */
+const WRITTEN_AGAINST = [
+  { name: 'dockerode', version: '5.0.1', from: 'src/docker/engine.ts' },
+  { name: 'docker-modem', version: '5.0.7', from: 'dockerode' },
+  { name: 'commander', version: '14.0.3', from: 'src/cli.ts' },
+  { name: 'ora', version: '9.4.1', from: 'src/ui/ui.ts' },
+  { name: 'cli-spinners', version: '3.4.0', from: 'ora' },
+];
+
+/** The folder and version of the copy of `name` that a require from the file `from` gets. */
+function installedPackage(name, from) {
+  let dir = path.dirname(createRequire(from).resolve(name));
+  for (;;) {
+    const manifest = path.join(dir, 'package.json');
+    if (existsSync(manifest)) {
+      const { name: found, version } = JSON.parse(readFileSync(manifest, 'utf8'));
+      if (found === name) return { dir, version };
+    }
+    if (dir === path.dirname(dir)) throw new Error(`bundle: no package.json of ${name} above ${from}`);
+    dir = path.dirname(dir);
+  }
+}
+
+function checkWrittenAgainst() {
+  const dirs = new Map();
+  const wrong = [];
+  for (const { name, version, from } of WRITTEN_AGAINST) {
+    const importer = dirs.has(from) ? path.join(dirs.get(from), 'package.json') : path.resolve(from);
+    const installed = installedPackage(name, importer);
+    dirs.set(name, installed.dir);
+    if (installed.version !== version)
+      wrong.push(
+        `bundle: ${name} ${installed.version} is installed, but src/build/bundle.mjs patches ${name} ${version}: check its rewrites against ${installed.version}, then update WRITTEN_AGAINST and package.json`,
+      );
+  }
+  return wrong;
+}
+
+const wrongVersions = checkWrittenAgainst();
+if (wrongVersions.length > 0) {
+  process.stderr.write(`${wrongVersions.join('\n')}\n`);
+  process.exit(1);
+}
 
 rmSync('dist', { recursive: true, force: true });
 await Promise.all([
