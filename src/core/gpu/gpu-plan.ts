@@ -24,6 +24,7 @@
  */
 import type { GpuRequest } from '../config/schema.js';
 import type { HostGpu } from './nvidia-smi-parse.js';
+import { sameGpu } from './uuid.js';
 
 export type { GpuRequest };
 
@@ -142,7 +143,7 @@ function findGpu(entry: string | number, hostGpus: HostGpu[]): SelectedGpu | nul
     const gpu = hostGpus.find((candidate) => candidate.index === Number(text));
     return gpu === undefined ? null : { gpu, id: String(gpu.index) };
   }
-  const gpu = hostGpus.find((candidate) => candidate.uuid?.toLowerCase() === text.toLowerCase());
+  const gpu = hostGpus.find((candidate) => candidate.uuid !== null && sameGpu(candidate.uuid, text));
   if (gpu === undefined || gpu.uuid === null) return null;
   return { gpu, id: gpu.uuid };
 }
@@ -178,10 +179,14 @@ function cdiNamesFor(
   return names.filter((name): name is string => name !== null);
 }
 
+/** The spec's own name for the GPU (by index, else by UUID in any case), as the engine needs it. */
 function cdiNameFor(gpu: HostGpu, cdiDevices: string[]): string | null {
-  const candidates = [String(gpu.index), gpu.uuid].filter((id): id is string => id !== null);
-  const names = candidates.map((id) => `${CDI_GPU_KIND}=${id}`);
-  return names.find((name) => cdiDevices.includes(name)) ?? null;
+  const prefix = `${CDI_GPU_KIND}=`;
+  const ids = cdiDevices.filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length));
+  const id =
+    ids.find((candidate) => candidate === String(gpu.index)) ??
+    ids.find((candidate) => gpu.uuid !== null && sameGpu(candidate, gpu.uuid));
+  return id === undefined ? null : `${prefix}${id}`;
 }
 
 function noGpuError(requested: string, driverProblem: string | null) {
