@@ -490,7 +490,7 @@ describe('chooseGpus: not enough free GPUs', () => {
       label: 'more than the host has: waiting cannot help',
       request: count(9),
       gpus: server(),
-      message: `gpus: 9 GPUs requested, but this host has only 8 GPUs (8x ${H100}, 80 GiB)`,
+      message: `gpus: 9 GPUs requested, but this host has only 8 GPUs: 8x ${H100} (80 GiB)`,
       hint: 'ask for at most 8 ("gpus": 8)',
       free: 8,
     },
@@ -554,13 +554,13 @@ describe('chooseGpus: minMemoryGiB filters by memory.total', () => {
     {
       min: 40,
       n: 5,
-      message: `gpus: 5 GPUs of at least 40 GiB requested, but this host has only 4 GPUs with at least 40 GiB (4x ${H100}, 80 GiB; 4x ${RTX}, 24 GiB)`,
+      message: `gpus: 5 GPUs of at least 40 GiB requested, but this host has only 4 GPUs with at least 40 GiB: 4x ${H100} (80 GiB), 4x ${RTX} (24 GiB)`,
       hint: 'ask for at most 4, or a smaller "minMemoryGiB"',
     },
     {
       min: 100,
       n: 1,
-      message: `gpus: 1 GPU of at least 100 GiB requested, but this host has no GPUs with at least 100 GiB (4x ${H100}, 80 GiB; 4x ${RTX}, 24 GiB)`,
+      message: `gpus: 1 GPU of at least 100 GiB requested, but this host has no GPUs with at least 100 GiB: 4x ${H100} (80 GiB), 4x ${RTX} (24 GiB)`,
       hint: 'set "gpus" to a count this host can give (or a smaller "minMemoryGiB"), or "none"',
     },
   ])('$n of at least $min GiB: the host cannot', ({ min, n, message, hint }) => {

@@ -23,6 +23,7 @@
  * request is never made then.
  */
 import type { GpuRequest } from '../config/schema.js';
+import { describeGpus } from './describe.js';
 import type { HostGpu } from './nvidia-smi-parse.js';
 import { sameGpu } from './uuid.js';
 
@@ -224,10 +225,8 @@ function engineProblem(engine: EngineGpuSupport): string {
 }
 
 function summarizeGpus(hostGpus: HostGpu[]): string {
-  const counts = new Map<string, number>();
-  for (const gpu of hostGpus) counts.set(gpu.name, (counts.get(gpu.name) ?? 0) + 1);
-  const kinds = [...counts].map(([name, count]) => (count === 1 ? name : `${count}x ${name}`));
-  return `${hostGpus.length === 1 ? 'an NVIDIA GPU' : `${hostGpus.length} NVIDIA GPUs`} (${kinds.join(', ')})`;
+  const kinds = describeGpus(hostGpus.map(({ name }) => ({ name, memoryMiB: null })));
+  return `${hostGpus.length === 1 ? 'an NVIDIA GPU' : `${hostGpus.length} NVIDIA GPUs`} (${kinds})`;
 }
 
 function describeGpu(gpu: HostGpu): string {

@@ -10,6 +10,7 @@
  */
 import type { GpuRequest } from '../config/schema.js';
 import { LABELS } from '../identity.js';
+import { describeGpus, gib } from './describe.js';
 import { leaseUuids } from './leased.js';
 import type { HostGpu } from './nvidia-smi-parse.js';
 import { includesGpu, sameGpu } from './uuid.js';
@@ -338,7 +339,7 @@ function tooFewOnHost(
       ? `ask for at most ${large}, or ${smaller}`
       : `ask for at most ${large} ("gpus": ${large})`;
   return refusal(
-    `gpus: ${want} requested, but this host has ${has}${sized} (${describeGpus(ctx.slots)})`,
+    `gpus: ${want} requested, but this host has ${has}${sized}: ${describeGpus(ctx.slots.map((slot) => slot.gpu))}`,
     hint,
     free,
     false,
@@ -493,15 +494,6 @@ function freeOf(free: number, of: number): string {
   return `only ${free} of the ${plural(of, 'GPU')} ${free === 1 ? 'is' : 'are'} free`;
 }
 
-function describeGpus(slots: GpuSlot[]): string {
-  const counts = new Map<string, number>();
-  for (const { gpu } of slots) {
-    const key = gpu.memoryMiB === null ? gpu.name : `${gpu.name}, ${gib(gpu.memoryMiB)}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].map(([key, n]) => (n > 1 ? `${n}x ${key}` : key)).join('; ');
-}
-
 /**
  * What `mine` should do after re-reading the ledger, in every interleaving of two starts:
  * - `lost`: an overlapping lease came first (see `raceOrder`); remove the container, pick again.
@@ -576,12 +568,6 @@ function formatSince(iso: string, timeZone: string | undefined): string {
 
 function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0);
-}
-
-/** "30 GiB", "1.5 GiB". */
-function gib(mib: number): string {
-  const value = mib / 1024;
-  return `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} GiB`;
 }
 
 /** "1 GPU", "2 GPUs"; without the number: "GPU", "GPUs". */
