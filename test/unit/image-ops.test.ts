@@ -2,7 +2,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { BuildPlan } from '../../src/core/build-plan.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../../src/core/container-ops.js';
 import type { ContainerCreateBody } from '../../src/core/container-plan.js';
-import type { BuildEvents, ContainerState, Engine, EngineInfo, ImageState } from '../../src/core/engine.js';
+import {
+  type BuildEvents,
+  BuildFailure,
+  type ContainerState,
+  type Engine,
+  type EngineInfo,
+  type ImageState,
+} from '../../src/core/engine.js';
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../../src/core/errors.js';
 import { envIdentity, LABELS, ownerLabels } from '../../src/core/identity.js';
 import {
@@ -44,6 +51,17 @@ function containerPlan(settingsHash = 'create-new'): { body: ContainerCreateBody
       HostConfig: { Init: true, Mounts: [], NetworkMode: 'host', ShmSize: 0, RestartPolicy: { Name: 'no' } },
     },
   };
+}
+
+/** What the engine reports when `RUN setup` (step 2/2) exits with `code`. */
+function failedRun(code: number, logTail: string[]): BuildFailure {
+  return new BuildFailure({
+    engineMessage: `The command '/bin/sh -c setup' returned a non-zero code: ${code}`,
+    step: { number: 2, total: 2, instruction: 'RUN setup' },
+    exitCode: code,
+    diskFull: false,
+    logTail,
+  });
 }
 
 /** An in-memory engine: images by ref, containers by id, and a record of every call that changes something. */
@@ -349,7 +367,7 @@ describe('ensureImage', () => {
       'devenv: the apt package list is wrong; check "aptPackages" in .devenvrc',
       'devenv: installing python packages',
     ];
-    engine.buildFailure = new Error("The command '/bin/sh -c setup' returned a non-zero code: 100");
+    engine.buildFailure = failedRun(100, engine.buildOutput);
     const error = await failure(ensure(), 5);
     expect(error.message).toBe(
       'image build failed: the apt package list is wrong; check "aptPackages" in .devenvrc',
@@ -362,11 +380,33 @@ describe('ensureImage', () => {
   });
 
   it("a failed build with no devenv: line uses the engine's message", async () => {
-    engine.buildFailure = new Error("The command '/bin/sh -c setup' returned a non-zero code: 1");
+    engine.buildFailure = failedRun(1, engine.buildOutput);
     const error = await failure(ensure(), 5);
     expect(error.message).toBe(
       "image build failed: The command '/bin/sh -c setup' returned a non-zero code: 1",
     );
+    expect(error.hint).toContain(LOG_PATH);
+  });
+
+  it("a full disk is diagnosed from the failure's diskFull, whatever the engine's words", async () => {
+    engine.buildFailure = new BuildFailure({
+      engineMessage: 'failed to register layer: write /var/lib/docker/overlay2/x: ENOSPC',
+      step: { number: 2, total: 2, instruction: 'RUN setup' },
+      exitCode: null,
+      diskFull: true,
+      logTail: engine.buildOutput,
+    });
+    const error = await failure(ensure(), 5);
+    expect(error.message).toBe(
+      'image build failed: the disk where Docker keeps its images is full (No space left on device)',
+    );
+  });
+
+  it('an error other than a BuildFailure (the stream broke) says its own message', async () => {
+    engine.buildOutput = ['Step 1/2 : FROM ubuntu:24.04', 'devenv: not a diagnosis the engine reported'];
+    engine.buildFailure = new Error('socket hang up');
+    const error = await failure(ensure(), 5);
+    expect(error.message).toBe('image build failed: socket hang up');
     expect(error.hint).toContain(LOG_PATH);
   });
 
