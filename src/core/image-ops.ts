@@ -1,5 +1,5 @@
 import { diagnoseBuildFailure } from './build-diagnosis.js';
-import type { BuildPlan } from './build-plan.js';
+import { type BuildPlan, NO_PYTHON_FOR_VENV, withoutVenv } from './build-plan.js';
 import { BuildFailure, type Engine, type ImageState } from './engine.js';
 import { DevenvError, ImageInUse } from './errors.js';
 import { type EnvIdentity, isOwnedBy, LABELS, MANAGED_BY, ownerFilters } from './identity.js';
@@ -56,8 +56,8 @@ export async function ensureImage(
   await ensureBaseImage(deps, plan.baseImage);
   const log = deps.openLog();
   const progress = ui.progress(`building image ${plan.imageRef}`);
-  try {
-    await engine.buildImage(plan, {
+  const build = (recipe: BuildPlan) =>
+    engine.buildImage(recipe, {
       noCache: options.noCache,
       ...(deps.signal ? { signal: deps.signal } : {}),
       onLine: (line) => log.write(line),
@@ -65,6 +65,12 @@ export async function ensureImage(
         progress.update(
           `building image ${plan.imageRef}: step ${step}/${total} ${truncate(instruction, 60)}`,
         ),
+    });
+  try {
+    await build(plan).catch((error: unknown) => {
+      // No python3 for the venv the recipe's ENV names: build the image without it (build-plan.ts).
+      if (!(error instanceof BuildFailure && error.exitCode === NO_PYTHON_FOR_VENV)) throw error;
+      return build(withoutVenv(plan));
     });
   } catch (error) {
     progress.fail(`building image ${plan.imageRef}`);

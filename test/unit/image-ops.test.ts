@@ -1,5 +1,5 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { BuildPlan } from '../../src/core/build-plan.js';
+import { type BuildPlan, NO_PYTHON_FOR_VENV, VENV_ENV_LINE } from '../../src/core/build-plan.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../../src/core/container-ops.js';
 import type { ContainerCreateBody } from '../../src/core/container-plan.js';
 import {
@@ -408,6 +408,56 @@ describe('ensureImage', () => {
     const error = await failure(ensure(), 5);
     expect(error.message).toBe('image build failed: socket hang up');
     expect(error.hint).toContain(LOG_PATH);
+  });
+
+  describe('an image with no python3 for the venv its ENV names', () => {
+    const recipe = `FROM ubuntu:24.04\n${VENV_ENV_LINE}\nRUN sh /opt/devenv/setup-python.sh venv\n`;
+    const withRecipe = (): BuildPlan => ({
+      ...buildPlan(),
+      files: [{ path: 'Dockerfile', content: Buffer.from(recipe) }],
+    });
+    let dockerfiles: string[];
+    /** The venv step as setup-python.sh runs it in an image with no python3 and no Python settings. */
+    const venvStepExits = (code: number) => {
+      const build = engine.buildImage.bind(engine);
+      engine.buildImage = async (plan, options) => {
+        const dockerfile = Buffer.from(plan.files[0]?.content ?? []).toString('utf8');
+        dockerfiles.push(dockerfile);
+        if (dockerfile.includes('VIRTUAL_ENV')) {
+          engine.calls.push(`build ${plan.imageRef}`);
+          throw new BuildFailure({
+            engineMessage: `The command '/bin/sh -c sh /opt/devenv/setup-python.sh venv' returned a non-zero code: ${code}`,
+            step: { number: 3, total: 3, instruction: 'RUN sh /opt/devenv/setup-python.sh venv' },
+            exitCode: code,
+            diskFull: false,
+            logTail: [
+              'devenv: no python3 in the image and no Python settings: building it again without the venv',
+            ],
+          });
+        }
+        return build(plan, options);
+      };
+    };
+    beforeEach(() => {
+      dockerfiles = [];
+    });
+
+    it('is built again without the venv line, same hash, and no failure shown', async () => {
+      venvStepExits(NO_PYTHON_FOR_VENV);
+      expect(await ensure(undefined, withRecipe())).toEqual({ built: true, stale: false, replaced: null });
+      expect(dockerfiles).toEqual([recipe, recipe.replace(`${VENV_ENV_LINE}\n`, '')]);
+      expect(engine.count('build')).toBe(2);
+      expect(engine.images.get(identity.imageRef)?.labels[LABELS.buildHash]).toBe('hash-new');
+      expect(ui.events.failed).toBe(0);
+      expect(log.state.closed).toBe(1);
+    });
+
+    it('any other failure of the step is the build failing, built once', async () => {
+      venvStepExits(68);
+      const error = await failure(ensure(undefined, withRecipe()), 5);
+      expect(error.message).toMatch(/^image build failed: no python3 in the image/);
+      expect(dockerfiles).toEqual([recipe]);
+    });
   });
 
   it('a DevenvError from the engine during the build passes through', async () => {
