@@ -4,7 +4,7 @@
  *
  * nvidia-smi is run asynchronously with a timeout (a wedged driver can hang it for minutes).
  * systeminformation is imported only when nvidia-smi is missing and lspci exists: it is slow to
- * load, runs nvidia-smi synchronously, and without lspci it finds nothing anyway (NOTES.md).
+ * load, runs nvidia-smi synchronously, and lists NVIDIA GPUs only when lspci does.
  */
 import path from 'node:path';
 import { firstLine } from '../core/first-line.js';

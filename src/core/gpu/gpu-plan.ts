@@ -17,7 +17,8 @@
  * Engine support, in order of preference:
  * - the NVIDIA hook or runtime: `--gpus`-style requests (`Driver: ''`), which dockerd hands to
  *   nvidia-container-runtime-hook. No `Runtime` is set, exactly like `docker run --gpus`:
- *   naming a runtime fails at create when the engine does not know it (NOTES.md "Containers").
+ *   naming a runtime fails at create when the engine does not know it (HTTP 400 "Unknown runtime
+ *   specified nvidia").
  * - CDI specs for nvidia.com/gpu: `Driver: 'cdi'` with fully qualified device names.
  * Without either, create succeeds and start fails ("could not select device driver"), so a GPU
  * request is never made then.
