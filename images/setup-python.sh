@@ -8,17 +8,26 @@
 # python3 (setup-system.sh made sure it can make venvs). It is on PATH and VIRTUAL_ENV, owned by
 # the user, so `pip install` works as the user; Debian's own pip refuses to (PEP 668).
 # A base image with no python3 and no Python settings gets no venv and no Python: `python` and
-# `pip` are not found (VIRTUAL_ENV still names the venv's place). Add "python3" to aptPackages
-# to get both.
+# `pip` are not found, and VIRTUAL_ENV is not set. Add "python3" to aptPackages to get both.
+#
+# The Dockerfile sets VIRTUAL_ENV (and the venv's PATH entry) just before the `venv` step, which
+# therefore must make the venv it names. With no python3 to make it, and no Python setting that
+# would have brought one, the step fails with exit 69 and devenv builds again without that ENV
+# line (src/core/build-plan.ts, NO_PYTHON_FOR_VENV): VIRTUAL_ENV then is unset here, and no
+# venv is made.
 set -eu
 
 venv=/opt/devenv/venv
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1 PIP_ROOT_USER_ACTION=ignore
 
-# No Python settings: nothing to install, only the venv, and only with a python3 to make it.
+# No Python settings: nothing to install, only the venv, and only when the image's ENV names it.
 if [ "$PYTHON_ENABLED" != "1" ]; then
   [ "${1:-}" = "venv" ] || exit 0
-  command -v python3 >/dev/null 2>&1 || exit 0
+  [ -n "${VIRTUAL_ENV:-}" ] || exit 0
+  if ! command -v python3 >/dev/null 2>&1; then
+    echo "devenv: no python3 in the image and no Python settings: building it again without the venv" >&2
+    exit 69
+  fi
 fi
 
 install() {

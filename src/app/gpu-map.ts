@@ -1,3 +1,4 @@
+import { sameGpu } from '../core/gpu/uuid.js';
 import type { Site } from './site.js';
 
 /** One GPU of the server, as `devenv gpus --json` prints it. */
@@ -41,7 +42,7 @@ export async function collectGpuMap(site: Pick<Site, 'hostGpus' | 'gpus'>): Prom
       },
       busy: slot.busy,
       processes: ledger.processes
-        .filter((p) => p.gpuUuid === slot.gpu.uuid)
+        .filter((p) => slot.gpu.uuid !== null && sameGpu(p.gpuUuid, slot.gpu.uuid))
         .map((p) => ({ pid: p.pid, usedMemoryMiB: p.usedMemoryMiB, container: p.container })),
     })),
     driver: detection.driverVersion,

@@ -9,6 +9,7 @@ import {
   leaseFromContainer,
   raceOutcome,
 } from '../core/gpu/lease.js';
+import { includesGpu } from '../core/gpu/uuid.js';
 import type { Host } from '../core/host.js';
 import { LABELS, MANAGED_BY } from '../core/identity.js';
 import type { Progress, Reporter } from '../core/ports.js';
@@ -108,7 +109,7 @@ export function leaseAllocator(
         if (race.outcome === 'won') return;
         if (race.outcome === 'lost' || clock.now() >= deadline)
           throw new LostRace(
-            uuids.filter((u) => leases.some((l) => l.containerId !== containerId && l.uuids.includes(u))),
+            uuids.filter((u) => leases.some((l) => l.containerId !== containerId && includesGpu(l.uuids, u))),
           );
         await sleep(RACE_POLL_MS, context.signal);
       }

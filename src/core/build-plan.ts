@@ -84,6 +84,34 @@ export function planBuild(input: {
   };
 }
 
+/**
+ * The recipe's line that puts the user's venv in VIRTUAL_ENV and first on PATH (images/Dockerfile).
+ * The step after it must make that venv; when the image has no python3 and no Python setting
+ * brought one, it cannot, and fails with NO_PYTHON_FOR_VENV. The image is then built from
+ * `withoutVenv(plan)`, so neither variable ever names a venv that is not there.
+ */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: ${PATH} is the Dockerfile's, expanded by the builder.
+export const VENV_ENV_LINE = 'ENV VIRTUAL_ENV=/opt/devenv/venv PATH=/opt/devenv/venv/bin:${PATH}';
+
+/** setup-python.sh's exit code when the image's ENV names a venv it has no python3 to make. */
+export const NO_PYTHON_FOR_VENV = 69;
+
+/**
+ * The plan for an image without the venv: the recipe without VENV_ENV_LINE. Hash and labels stay:
+ * the inputs are the same, and they are what decided there is no python3 to make it.
+ */
+export function withoutVenv(plan: BuildPlan): BuildPlan {
+  const files = plan.files.map((file) => {
+    if (file.path !== 'Dockerfile') return file;
+    const lines = Buffer.from(file.content).toString('utf8').split('\n');
+    const kept = lines.filter((line) => line.trim() !== VENV_ENV_LINE);
+    if (kept.length !== lines.length - 1)
+      throw new Error('the recipe Dockerfile has no single venv ENV line');
+    return { ...file, content: Buffer.from(kept.join('\n')) };
+  });
+  return { ...plan, files };
+}
+
 /** The recipe always copies python/; an empty requirements file keeps that COPY valid. */
 function withPythonFolder(files: ContextFile[]): ContextFile[] {
   if (files.some((f) => f.path.startsWith('python/'))) return files;

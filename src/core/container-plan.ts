@@ -1,19 +1,13 @@
 import type { DevenvConfig } from './config/schema.js';
 import { parseSize } from './config/size.js';
 import type { ContainerUser } from './container-user.js';
+import type { DeviceRequest } from './gpu/gpu-plan.js';
 import { leaseLabels } from './gpu/leased.js';
 import { stableHash } from './hash.js';
 import { type ContainerHealthcheck, healthcheckBody } from './health.js';
 import { type EnvIdentity, LABELS, ownerLabels } from './identity.js';
 import type { BindMount } from './mounts.js';
 import { type PortMapping, parsePortSpec, portBindings } from './published-ports.js';
-
-export interface DeviceRequest {
-  Driver: string;
-  Count?: number;
-  DeviceIDs?: string[];
-  Capabilities: string[][];
-}
 
 export interface GpuWiring {
   deviceRequests: DeviceRequest[];

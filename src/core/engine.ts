@@ -47,6 +47,47 @@ export interface BuildEvents {
   onLine?(line: string): void;
 }
 
+/** A build step as the build output announces it: "Step 8/34 : RUN sh /opt/devenv/setup-system.sh". */
+export interface BuildStep {
+  number: number;
+  total: number;
+  instruction: string;
+}
+
+/**
+ * A build the engine ran and that failed (a RUN step exited non-zero, a COPY failed, a layer
+ * could not be written): what `Engine.buildImage` rejects with, as facts read from the engine's
+ * report once, where the engine is spoken to, so core decides on fields and not on its wording.
+ */
+export class BuildFailure extends Error {
+  /** The engine's own message for the failure, as it said it. */
+  readonly engineMessage: string;
+  /** The step that was running; null when the build failed before the first. */
+  readonly step: BuildStep | null;
+  /** The failed RUN step's exit code; null for any other failure. */
+  readonly exitCode: number | null;
+  /** The engine ran out of space where it keeps images and layers. */
+  readonly diskFull: boolean;
+  /** The last lines of build output before the failure, oldest first (the engine's message not among them). */
+  readonly logTail: readonly string[];
+
+  constructor(facts: {
+    engineMessage: string;
+    step: BuildStep | null;
+    exitCode: number | null;
+    diskFull: boolean;
+    logTail: readonly string[];
+  }) {
+    super(facts.engineMessage);
+    this.name = 'BuildFailure';
+    this.engineMessage = facts.engineMessage;
+    this.step = facts.step;
+    this.exitCode = facts.exitCode;
+    this.diskFull = facts.diskFull;
+    this.logTail = facts.logTail;
+  }
+}
+
 export interface ExecRequest {
   container: string;
   cmd: string[];
@@ -72,6 +113,7 @@ export interface Engine {
    */
   listDanglingImages(labelFilters: string[]): Promise<ImageState[]>;
   pullImage(ref: string, onLine?: (line: string) => void): Promise<void>;
+  /** The built image's id; rejects with a BuildFailure when the build ran and failed. */
   buildImage(
     plan: BuildPlan,
     options: BuildEvents & { noCache: boolean; signal?: AbortSignal },

@@ -1,4 +1,5 @@
 import { DevenvError } from './errors.js';
+import { firstLine } from './first-line.js';
 
 /** Turns git's stderr from a failed clone into one line a user can act on. */
 export function cloneError(repo: string, stderr: string): DevenvError {
@@ -30,14 +31,14 @@ export function cloneError(repo: string, stderr: string): DevenvError {
   for (const [pattern, message, hint] of cases) {
     if (pattern.test(text)) return new DevenvError(message, { hint, code: 'git' });
   }
-  const firstLine =
+  const said =
     stderr
       .split('\n')
       .find((l) => /fatal|error/i.test(l))
       ?.trim() ??
-    stderr.trim().split('\n')[0] ??
+    firstLine(stderr) ??
     'git failed';
-  return new DevenvError(`cannot clone ${repo}: ${firstLine}`, {
+  return new DevenvError(`cannot clone ${repo}: ${said}`, {
     hint: 'run the same `git clone` by hand to see more',
     code: 'git',
   });

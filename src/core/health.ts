@@ -1,5 +1,6 @@
 import type { DevenvConfig } from './config/schema.js';
 import { parseDockerDuration } from './duration.js';
+import { firstLine } from './first-line.js';
 
 /**
  * The container's healthcheck and what devenv makes of its answers: the create body's
@@ -105,9 +106,8 @@ const MAX_PROBE_LINE = 200;
 
 /** The first line of a probe's output, trimmed and cut to fit on a line; "(no output)" when empty. */
 export function probeLine(output: string): string {
-  const line = output.split('\n').find((l) => l.trim() !== '') ?? '';
-  const trimmed = line.trim();
-  if (trimmed === '') return '(no output)';
+  const trimmed = firstLine(output);
+  if (trimmed === null) return '(no output)';
   return trimmed.length > MAX_PROBE_LINE ? `${trimmed.slice(0, MAX_PROBE_LINE - 1)}…` : trimmed;
 }
 

@@ -1,6 +1,6 @@
 import { diagnoseBuildFailure } from './build-diagnosis.js';
-import type { BuildPlan } from './build-plan.js';
-import type { Engine, ImageState } from './engine.js';
+import { type BuildPlan, NO_PYTHON_FOR_VENV, withoutVenv } from './build-plan.js';
+import { BuildFailure, type Engine, type ImageState } from './engine.js';
 import { DevenvError, ImageInUse } from './errors.js';
 import { type EnvIdentity, isOwnedBy, LABELS, MANAGED_BY, ownerFilters } from './identity.js';
 import type { BuildLog, Reporter } from './ports.js';
@@ -26,7 +26,7 @@ export async function imageStatus(
 }
 
 /** The last line the recipe's own scripts printed as a diagnosis ("devenv: …"), if any. */
-export function diagnosisFromLog(lines: string[]): string | null {
+export function diagnosisFromLog(lines: readonly string[]): string | null {
   for (let i = lines.length - 1; i >= 0; i--) {
     const match = /^devenv: (.+)$/.exec(lines[i]?.trim() ?? '');
     if (match?.[1] && !match[1].startsWith('installing')) return match[1];
@@ -55,37 +55,39 @@ export async function ensureImage(
   }
   await ensureBaseImage(deps, plan.baseImage);
   const log = deps.openLog();
-  const lines: string[] = [];
   const progress = ui.progress(`building image ${plan.imageRef}`);
-  try {
-    await engine.buildImage(plan, {
+  const build = (recipe: BuildPlan) =>
+    engine.buildImage(recipe, {
       noCache: options.noCache,
       ...(deps.signal ? { signal: deps.signal } : {}),
-      onLine: (line) => {
-        log.write(line);
-        lines.push(line);
-        if (lines.length > 200) lines.shift();
-      },
+      onLine: (line) => log.write(line),
       onStep: (step, total, instruction) =>
         progress.update(
           `building image ${plan.imageRef}: step ${step}/${total} ${truncate(instruction, 60)}`,
         ),
+    });
+  try {
+    await build(plan).catch((error: unknown) => {
+      // No python3 for the venv the recipe's ENV names: build the image without it (build-plan.ts).
+      if (!(error instanceof BuildFailure && error.exitCode === NO_PYTHON_FOR_VENV)) throw error;
+      return build(withoutVenv(plan));
     });
   } catch (error) {
     progress.fail(`building image ${plan.imageRef}`);
     log.close();
     if (error instanceof DevenvError) throw error;
     if (deps.signal?.aborted) throw error;
-    const engineSaid = (error as Error).message;
-    const diagnosis = diagnosisFromLog(lines);
-    const known = diagnoseBuildFailure({ lines, engineSaid, recipeSaid: diagnosis }, log.path);
+    // Anything but a BuildFailure broke the build without a report of its own: its message it is.
+    const failure = error instanceof BuildFailure ? error : null;
+    const diagnosis = failure && diagnosisFromLog(failure.logTail);
+    const known = failure && diagnoseBuildFailure(failure, diagnosis, log.path);
     if (known)
       throw new DevenvError(`image build failed: ${known.message}`, {
         hint: known.hint,
         code: 'image',
         cause: error,
       });
-    throw new DevenvError(`image build failed: ${diagnosis ?? engineSaid}`, {
+    throw new DevenvError(`image build failed: ${diagnosis ?? (error as Error).message}`, {
       hint: `full build log: ${log.path}`,
       code: 'image',
       cause: error,

@@ -3,6 +3,7 @@ import { type BuildPlan, contextWithLabels } from '../core/build-plan.js';
 import type { ContainerCreateBody } from '../core/container-plan.js';
 import type {
   BuildEvents,
+  BuildStep,
   ContainerDetails,
   ContainerState,
   Engine,
@@ -16,6 +17,7 @@ import type {
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../core/errors.js';
 import { type HealthState, type HealthStatus, healthTimes } from '../core/health.js';
 import { mappingsFromBindings, type PortProtocol, type PublishedPort } from '../core/published-ports.js';
+import { BUILD_LOG_TAIL, buildFailureOf, stepOf } from './build-failure.js';
 import { buildOutputLines } from './build-output.js';
 import type { EngineEndpoint } from './endpoint.js';
 import { checkApiVersion } from './engine-version.js';
@@ -185,6 +187,8 @@ export class DockerodeEngine implements Engine {
   ): Promise<string> {
     let imageId = '';
     let failure: string | null = null;
+    let step: BuildStep | null = null;
+    const tail: string[] = [];
     // Loaded here: tar-stream is for builds only.
     const { contextTar } = await import('./context-tar.js');
     const stream = await this.call('starting the image build', () =>
@@ -203,23 +207,35 @@ export class DockerodeEngine implements Engine {
     );
     const output = buildOutputLines((line) => {
       options.onLine?.(line);
-      const step = /^Step (\d+)\/(\d+) : (.*)$/.exec(line);
-      if (step) options.onStep?.(Number(step[1]), Number(step[2]), step[3] ?? '');
+      tail.push(line);
+      if (tail.length > BUILD_LOG_TAIL) tail.shift();
+      const started = stepOf(line);
+      if (started) {
+        step = started;
+        options.onStep?.(started.number, started.total, started.instruction);
+      }
       const built = /^Successfully built ([0-9a-f]+)$/.exec(line);
       if (built?.[1] && !imageId) imageId = built[1];
     });
-    await this.follow(stream, (event) => {
-      if (event.errorDetail || event.error) {
-        output.flush();
-        failure = event.errorDetail?.message ?? event.error ?? 'unknown build error';
-        options.onLine?.(failure);
-        return;
-      }
-      if (event.aux?.ID) imageId = event.aux.ID;
-      output.push(event.stream ?? '');
-    });
+    try {
+      await this.follow(stream, (event) => {
+        if (event.errorDetail || event.error) {
+          output.flush();
+          failure = event.errorDetail?.message ?? event.error ?? 'unknown build error';
+          options.onLine?.(failure);
+          return;
+        }
+        if (event.aux?.ID) imageId = event.aux.ID;
+        output.push(event.stream ?? '');
+      });
+    } catch (error) {
+      // The progress stream broke off mid-build: a failed build too, unless we aborted it.
+      if (options.signal?.aborted) throw error;
+      output.flush();
+      throw buildFailureOf((error as Error).message, step, tail);
+    }
     output.flush();
-    if (failure !== null) throw new BuildFailure(failure);
+    if (failure !== null) throw buildFailureOf(failure, step, tail);
     return imageId;
   }
 
@@ -322,14 +338,6 @@ function healthOf(
     status: status as HealthStatus,
     lastProbe: last ? { exitCode: last.ExitCode ?? -1, output: last.Output ?? '' } : null,
   };
-}
-
-/** A build that the engine ran and that failed (a RUN step exited non-zero, a COPY failed…). */
-export class BuildFailure extends Error {
-  constructor(readonly engineMessage: string) {
-    super(engineMessage);
-    this.name = 'BuildFailure';
-  }
 }
 
 export async function connectEngine(

@@ -23,7 +23,11 @@ export function engineMessage(error: unknown): string {
   return message.replace(/^\(HTTP code \d+\) [a-z ]+ - /, '').trim();
 }
 
-/** A GPU request the engine cannot serve: it fails at start, not at create (NOTES.md). */
+/**
+ * A GPU request the engine cannot serve. It fails at start, not at create: an engine without
+ * NVIDIA support accepts the container and then refuses to start it, with HTTP 500 `could not
+ * select device driver "" with capabilities: [[gpu]]`.
+ */
 export function noGpuDriver(error: unknown): DevenvError {
   return new DevenvError(
     'the Docker engine cannot give this container GPUs (no NVIDIA device driver is configured)',

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { Duplex } from 'node:stream';
 import { DevenvError } from '../core/errors.js';
+import { firstLine } from '../core/first-line.js';
 import { type SshTarget, spawnSsh, sshFailure } from '../host/ssh.js';
 
 /**
@@ -112,11 +113,7 @@ export function dialFailure(
         code: 'engine',
       },
     );
-  const said =
-    stderr
-      .split('\n')
-      .map((l) => l.trim())
-      .find((l) => l !== '') ?? `exit ${code}`;
+  const said = firstLine(stderr) ?? `exit ${code}`;
   return new DevenvError(`no Docker engine answers on ${hostName}: ${said}`, {
     hint: `start it there (sudo systemctl start docker), or choose another host (--on, "hosts")`,
     code: 'engine',

@@ -1,29 +1,10 @@
-import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { ContextFile } from '../core/build-plan.js';
-import { DevenvError } from '../core/errors.js';
-import type { HostUser } from '../core/identity.js';
 import type { BuildLog } from '../core/ports.js';
 import { noteRead } from './file-reads.js';
-import { mkdirOwned } from './ownership.js';
 import { packageRoot } from './package-files.js';
-
-/**
- * Creates mount sources before the container exists, so Docker never makes them as root.
- * Under sudo the new folders are handed to the real user.
- */
-export function ensureHostDirs(dirs: string[], owner: HostUser): void {
-  for (const dir of dirs) {
-    mkdirOwned(dir, owner);
-    if (!statSync(dir).isDirectory()) {
-      throw new DevenvError(`${dir} exists but is not a folder`, {
-        hint: 'move it away or change the path in .devenvrc',
-        code: 'host',
-      });
-    }
-  }
-}
 
 /** Where devenv keeps its own files for a user: build logs, locks. */
 export function stateDir(env: NodeJS.ProcessEnv): string {

@@ -4,9 +4,10 @@
  *
  * nvidia-smi is run asynchronously with a timeout (a wedged driver can hang it for minutes).
  * systeminformation is imported only when nvidia-smi is missing and lspci exists: it is slow to
- * load, runs nvidia-smi synchronously, and without lspci it finds nothing anyway (NOTES.md).
+ * load, runs nvidia-smi synchronously, and lists NVIDIA GPUs only when lspci does.
  */
 import path from 'node:path';
+import { firstLine } from '../core/first-line.js';
 import { CDI_GPU_KIND, type EngineGpuSupport } from '../core/gpu/gpu-plan.js';
 import {
   COMPUTE_APPS_QUERY_FIELDS,
@@ -164,15 +165,6 @@ async function runNvidiaSmi(host: Host, args: string[], timeoutMs: number): Prom
   // nvidia-smi prints its own failures ("NVIDIA-SMI has failed because ...") on stdout.
   const said = firstLine(result.stderr) ?? firstLine(result.stdout) ?? 'no message';
   return { outcome: 'failed', message: `nvidia-smi failed (exit ${result.code}): ${said}` };
-}
-
-function firstLine(text: string): string | null {
-  return (
-    text
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .find((line) => line !== '') ?? null
-  );
 }
 
 async function missingDriverProblem(options: DetectHostGpusOptions): Promise<string | null> {

@@ -1,4 +1,5 @@
 import { DevenvError } from '../core/errors.js';
+import { firstLine } from '../core/first-line.js';
 import { cloneError, isLocalRepo } from '../core/git-errors.js';
 import type { CloneRequest, Host, HostAccount, HostRunResult, RepoState } from '../core/host.js';
 import { noteRemoteRead } from './file-reads.js';
@@ -176,14 +177,5 @@ async function cloneOverSsh(
       hint: `check that ${request.dest} can be created there`,
       code: 'git',
     },
-  );
-}
-
-function firstLine(text: string): string | null {
-  return (
-    text
-      .split(/\r?\n/)
-      .map((line) => line.trim())
-      .find((line) => line !== '') ?? null
   );
 }

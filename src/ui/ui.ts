@@ -15,8 +15,9 @@ export interface UiOptions {
 }
 
 /**
- * Spinners and colour only on a real terminal, without NO_COLOR/CI/TERM=dumb (see NOTES.md). No
- * spinner on a terminal of no width (a pty nobody sized, as `script` makes without a terminal of
+ * Spinners and colour only on a real terminal, without NO_COLOR/CI/TERM=dumb. Decided here, not
+ * left to the libraries: chalk 5 ignores NO_COLOR, and an ora that turns its spinner off still
+ * prints its lines, colour codes included. No spinner on a terminal of no width (a pty nobody sized, as `script` makes without a terminal of
  * its own): ora then clears ever more lines, forever, filling memory.
  */
 export function terminalFeatures(

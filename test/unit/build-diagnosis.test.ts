@@ -2,51 +2,93 @@ import { describe, expect, it } from 'vitest';
 import { diagnoseBuildFailure } from '../../src/core/build-diagnosis.js';
 import { compareApiVersions } from '../../src/core/engine-api.js';
 import { DevenvError, ExitCode } from '../../src/core/errors.js';
+import { BUILD_LOG_TAIL, buildFailureOf, stepOf } from '../../src/docker/build-failure.js';
 import { buildOutputLines } from '../../src/docker/build-output.js';
 import { checkApiVersion } from '../../src/docker/engine-version.js';
 
 const LOG = '/home/me/.local/state/devenv/logs/devenv-x-me-build.log';
 const FAILED_RUN = "The command '/bin/sh -c sh /opt/devenv/setup-system.sh' returned a non-zero code: 100";
 
+/** What docker/ reports for a build whose engine said `engineSaid` after `lines` of output. */
+const failed = (lines: string[], engineSaid = FAILED_RUN) =>
+  buildFailureOf(
+    engineSaid,
+    { number: 8, total: 34, instruction: 'RUN sh /opt/devenv/setup-system.sh' },
+    lines,
+  );
+
+describe("buildFailureOf: the engine's report of a failed build, read once in docker/", () => {
+  it('a RUN step that exited non-zero: its exit code and step', () => {
+    const step = stepOf('Step 8/34 : RUN sh /opt/devenv/setup-system.sh');
+    expect(step).toEqual({ number: 8, total: 34, instruction: 'RUN sh /opt/devenv/setup-system.sh' });
+    expect(buildFailureOf(FAILED_RUN, step, ['E: Unable to locate package x'])).toMatchObject({
+      name: 'BuildFailure',
+      message: FAILED_RUN,
+      engineMessage: FAILED_RUN,
+      step,
+      exitCode: 100,
+      diskFull: false,
+      logTail: ['E: Unable to locate package x'],
+    });
+  });
+
+  it('the engine cannot write a layer: disk full, no exit code', () => {
+    const said = 'failed to register layer: write /var/lib/docker/overlay2/x/diff/y: no space left on device';
+    expect(buildFailureOf(said, null, [])).toMatchObject({ diskFull: true, exitCode: null, step: null });
+  });
+
+  it(`keeps the last ${BUILD_LOG_TAIL} lines of output`, () => {
+    const lines = Array.from({ length: BUILD_LOG_TAIL + 5 }, (_, i) => `line ${i}`);
+    const tail = buildFailureOf(FAILED_RUN, null, lines).logTail;
+    expect(tail).toHaveLength(BUILD_LOG_TAIL);
+    expect(tail[0]).toBe('line 5');
+  });
+
+  it('is not a step: other output', () => {
+    expect(stepOf(' ---> Running in 7143d02e6ddf')).toBeNull();
+  });
+});
+
 describe('diagnoseBuildFailure', () => {
   it.each([
     {
       label: 'apt cannot write: the disk is full',
-      lines: ['devenv: installing cowsay', 'E: Write error - write (28: No space left on device)'],
-      engine: FAILED_RUN,
+      failure: failed(['devenv: installing cowsay', 'E: Write error - write (28: No space left on device)']),
       message: 'the disk where Docker keeps its images is full (No space left on device)',
     },
     {
       label: 'the engine itself cannot write a layer',
-      lines: ['Step 8/34 : RUN sh /opt/devenv/setup-system.sh'],
-      engine: 'failed to register layer: write /var/lib/docker/overlay2/x/diff/y: no space left on device',
+      failure: failed(
+        ['Step 8/34 : RUN sh /opt/devenv/setup-system.sh'],
+        'failed to register layer: write /var/lib/docker/overlay2/x/diff/y: no space left on device',
+      ),
+      message: 'the disk where Docker keeps its images is full (No space left on device)',
+    },
+    {
+      label: 'the engine says the disk is full, in whatever words (the typed fact, not the text)',
+      failure: { diskFull: true, logTail: [] },
       message: 'the disk where Docker keeps its images is full (No space left on device)',
     },
     {
       label: 'apt does not know the package',
-      lines: ['Reading state information...', 'E: Unable to locate package ffmpge'],
-      engine: FAILED_RUN,
+      failure: failed(['Reading state information...', 'E: Unable to locate package ffmpge']),
       message: "apt has no package ffmpge in the base image's package sources",
     },
     {
       label: 'apt knows the package but has no candidate',
-      lines: ["E: Package 'python2' has no installation candidate"],
-      engine: FAILED_RUN,
+      failure: failed(["E: Package 'python2' has no installation candidate"]),
       message: "apt has no package python2 in the base image's package sources",
     },
-  ])('$label', ({ lines, engine, message }) => {
-    const diagnosis = diagnoseBuildFailure({ lines, engineSaid: engine, recipeSaid: null }, LOG);
+  ])('$label', ({ failure, message }) => {
+    const diagnosis = diagnoseBuildFailure(failure, null, LOG);
     expect(diagnosis?.message).toBe(message);
     expect(diagnosis?.hint).toContain(LOG);
   });
 
   it('points a full disk at docker system df and devenv prune, even when the recipe said something else', () => {
     const diagnosis = diagnoseBuildFailure(
-      {
-        lines: ['OSError: [Errno 28] No space left on device'],
-        engineSaid: FAILED_RUN,
-        recipeSaid: 'python3 -m venv failed; add python3-venv to aptPackages',
-      },
+      failed(['OSError: [Errno 28] No space left on device']),
+      'python3 -m venv failed; add python3-venv to aptPackages',
       LOG,
     );
     expect(diagnosis?.message).toMatch(/^the disk where Docker keeps its images is full/);
@@ -54,16 +96,14 @@ describe('diagnoseBuildFailure', () => {
   });
 
   it("lets the recipe's own diagnosis outrank apt's wording", () => {
-    const lines = ['E: Unable to locate package vimx'];
     expect(
-      diagnoseBuildFailure({ lines, engineSaid: FAILED_RUN, recipeSaid: 'check aptPackages' }, LOG),
+      diagnoseBuildFailure(failed(['E: Unable to locate package vimx']), 'check aptPackages', LOG),
     ).toBeNull();
   });
 
   it('leaves other failures to the recipe diagnosis or the engine message', () => {
-    const lines = ['devenv: unknown timezone Mars/Base'];
-    expect(diagnoseBuildFailure({ lines, engineSaid: FAILED_RUN, recipeSaid: null }, LOG)).toBeNull();
-    expect(diagnoseBuildFailure({ lines: [], engineSaid: FAILED_RUN, recipeSaid: null }, LOG)).toBeNull();
+    expect(diagnoseBuildFailure(failed(['devenv: unknown timezone Mars/Base']), null, LOG)).toBeNull();
+    expect(diagnoseBuildFailure(failed([]), null, LOG)).toBeNull();
   });
 });
 

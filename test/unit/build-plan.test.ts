@@ -1,10 +1,17 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   type ContextFile,
   contextWithLabels,
+  NO_PYTHON_FOR_VENV,
   PYTHON_APT_PACKAGES,
   type PythonInstall,
   planBuild,
+  VENV_ENV_LINE,
+  withoutVenv,
 } from '../../src/core/build-plan.js';
 import type { DevenvConfig } from '../../src/core/config/schema.js';
 import { parseConfig } from '../../src/core/config/validate.js';
@@ -332,5 +339,57 @@ describe('contextWithLabels', () => {
 
   it('refuses a recipe without FROM', () => {
     expect(() => contextWithLabels(plan({ recipe: recipe('RUN true\n') }))).toThrow(/no FROM/);
+  });
+});
+
+describe("the venv's VIRTUAL_ENV and PATH entry: only in an image that has the venv", () => {
+  const IMAGES = fileURLToPath(new URL('../../images/', import.meta.url));
+  const shipped = readFileSync(path.join(IMAGES, 'Dockerfile'), 'utf8');
+  const dockerfileOf = (files: ContextFile[]) =>
+    Buffer.from(files.find((f) => f.path === 'Dockerfile')?.content ?? []).toString('utf8');
+
+  it('the recipe names the venv once, in the line right before the step that makes it', () => {
+    const lines = shipped.split('\n');
+    expect(lines.filter((line) => /VIRTUAL_ENV|\/opt\/devenv\/venv/.test(line))).toEqual([VENV_ENV_LINE]);
+    expect(lines[lines.indexOf(VENV_ENV_LINE) + 1]).toBe('RUN sh /opt/devenv/setup-python.sh venv');
+  });
+
+  it('withoutVenv: the same plan without that line, the rest of the recipe and the hash as they were', () => {
+    const built = plan({ recipe: recipe(shipped) });
+    const bare = withoutVenv(built);
+    expect(dockerfileOf(bare.files)).toBe(shipped.replace(`${VENV_ENV_LINE}\n`, ''));
+    expect(dockerfileOf(bare.files)).not.toMatch(/VIRTUAL_ENV|\/opt\/devenv\/venv/);
+    expect(bare.files.filter((f) => f.path !== 'Dockerfile')).toEqual(
+      built.files.filter((f) => f.path !== 'Dockerfile'),
+    );
+    expect({ ...bare, files: [] }).toEqual({ ...built, files: [] });
+    // What is sent still gets the labels.
+    expect(dockerfileOf(contextWithLabels(bare))).toContain(built.hash);
+  });
+
+  it('withoutVenv refuses a recipe without the line (it would build an image whose ENV names no venv)', () => {
+    expect(() => withoutVenv(plan())).toThrow(/no single venv ENV line/);
+  });
+
+  describe('setup-python.sh venv, with no Python settings', () => {
+    // A PATH with no python3 on it (the recipe's own folder): an image without Python.
+    const noPython = IMAGES;
+    const venvStep = (env: Record<string, string>) =>
+      spawnSync('/bin/sh', [path.join(IMAGES, 'setup-python.sh'), 'venv'], {
+        env: { PATH: noPython, PYTHON_ENABLED: '0', ...env },
+        encoding: 'utf8',
+      });
+
+    it(`fails with ${NO_PYTHON_FOR_VENV} when the ENV names a venv and there is no python3 to make it`, () => {
+      const result = venvStep({ VIRTUAL_ENV: '/opt/devenv/venv' });
+      expect(result.status).toBe(NO_PYTHON_FOR_VENV);
+      expect(result.stderr).toMatch(/^devenv: no python3 in the image/);
+    });
+
+    it('makes nothing when the ENV names no venv (the build without the line)', () => {
+      const result = venvStep({});
+      expect(result.status).toBe(0);
+      expect(result.stderr).toBe('');
+    });
   });
 });

@@ -103,6 +103,13 @@ describe('planGpus: gpu plans', () => {
     });
   });
 
+  it("CDI spec naming a GPU by its UUID in another case: the spec's own name", () => {
+    const engine = { ...noSupport, cdiDevices: [`nvidia.com/gpu=${UUID_3.toUpperCase()}`] };
+    expect(plan([UUID_3], rtx4090x8, engine).deviceRequests).toEqual([
+      { Driver: 'cdi', DeviceIDs: [`nvidia.com/gpu=${UUID_3.toUpperCase()}`], Capabilities: [] },
+    ]);
+  });
+
   it('CDI specs without an "all" device: every GPU by name', () => {
     const engine = { ...noSupport, cdiDevices: ['nvidia.com/gpu=0'] };
     expect(plan('auto', rtx2080, engine).deviceRequests).toEqual([

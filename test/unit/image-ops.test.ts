@@ -1,8 +1,15 @@
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { BuildPlan } from '../../src/core/build-plan.js';
+import { type BuildPlan, NO_PYTHON_FOR_VENV, VENV_ENV_LINE } from '../../src/core/build-plan.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../../src/core/container-ops.js';
 import type { ContainerCreateBody } from '../../src/core/container-plan.js';
-import type { BuildEvents, ContainerState, Engine, EngineInfo, ImageState } from '../../src/core/engine.js';
+import {
+  type BuildEvents,
+  BuildFailure,
+  type ContainerState,
+  type Engine,
+  type EngineInfo,
+  type ImageState,
+} from '../../src/core/engine.js';
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../../src/core/errors.js';
 import { envIdentity, LABELS, ownerLabels } from '../../src/core/identity.js';
 import {
@@ -44,6 +51,17 @@ function containerPlan(settingsHash = 'create-new'): { body: ContainerCreateBody
       HostConfig: { Init: true, Mounts: [], NetworkMode: 'host', ShmSize: 0, RestartPolicy: { Name: 'no' } },
     },
   };
+}
+
+/** What the engine reports when `RUN setup` (step 2/2) exits with `code`. */
+function failedRun(code: number, logTail: string[]): BuildFailure {
+  return new BuildFailure({
+    engineMessage: `The command '/bin/sh -c setup' returned a non-zero code: ${code}`,
+    step: { number: 2, total: 2, instruction: 'RUN setup' },
+    exitCode: code,
+    diskFull: false,
+    logTail,
+  });
 }
 
 /** An in-memory engine: images by ref, containers by id, and a record of every call that changes something. */
@@ -349,7 +367,7 @@ describe('ensureImage', () => {
       'devenv: the apt package list is wrong; check "aptPackages" in .devenvrc',
       'devenv: installing python packages',
     ];
-    engine.buildFailure = new Error("The command '/bin/sh -c setup' returned a non-zero code: 100");
+    engine.buildFailure = failedRun(100, engine.buildOutput);
     const error = await failure(ensure(), 5);
     expect(error.message).toBe(
       'image build failed: the apt package list is wrong; check "aptPackages" in .devenvrc',
@@ -362,12 +380,84 @@ describe('ensureImage', () => {
   });
 
   it("a failed build with no devenv: line uses the engine's message", async () => {
-    engine.buildFailure = new Error("The command '/bin/sh -c setup' returned a non-zero code: 1");
+    engine.buildFailure = failedRun(1, engine.buildOutput);
     const error = await failure(ensure(), 5);
     expect(error.message).toBe(
       "image build failed: The command '/bin/sh -c setup' returned a non-zero code: 1",
     );
     expect(error.hint).toContain(LOG_PATH);
+  });
+
+  it("a full disk is diagnosed from the failure's diskFull, whatever the engine's words", async () => {
+    engine.buildFailure = new BuildFailure({
+      engineMessage: 'failed to register layer: write /var/lib/docker/overlay2/x: ENOSPC',
+      step: { number: 2, total: 2, instruction: 'RUN setup' },
+      exitCode: null,
+      diskFull: true,
+      logTail: engine.buildOutput,
+    });
+    const error = await failure(ensure(), 5);
+    expect(error.message).toBe(
+      'image build failed: the disk where Docker keeps its images is full (No space left on device)',
+    );
+  });
+
+  it('an error other than a BuildFailure (the stream broke) says its own message', async () => {
+    engine.buildOutput = ['Step 1/2 : FROM ubuntu:24.04', 'devenv: not a diagnosis the engine reported'];
+    engine.buildFailure = new Error('socket hang up');
+    const error = await failure(ensure(), 5);
+    expect(error.message).toBe('image build failed: socket hang up');
+    expect(error.hint).toContain(LOG_PATH);
+  });
+
+  describe('an image with no python3 for the venv its ENV names', () => {
+    const recipe = `FROM ubuntu:24.04\n${VENV_ENV_LINE}\nRUN sh /opt/devenv/setup-python.sh venv\n`;
+    const withRecipe = (): BuildPlan => ({
+      ...buildPlan(),
+      files: [{ path: 'Dockerfile', content: Buffer.from(recipe) }],
+    });
+    let dockerfiles: string[];
+    /** The venv step as setup-python.sh runs it in an image with no python3 and no Python settings. */
+    const venvStepExits = (code: number) => {
+      const build = engine.buildImage.bind(engine);
+      engine.buildImage = async (plan, options) => {
+        const dockerfile = Buffer.from(plan.files[0]?.content ?? []).toString('utf8');
+        dockerfiles.push(dockerfile);
+        if (dockerfile.includes('VIRTUAL_ENV')) {
+          engine.calls.push(`build ${plan.imageRef}`);
+          throw new BuildFailure({
+            engineMessage: `The command '/bin/sh -c sh /opt/devenv/setup-python.sh venv' returned a non-zero code: ${code}`,
+            step: { number: 3, total: 3, instruction: 'RUN sh /opt/devenv/setup-python.sh venv' },
+            exitCode: code,
+            diskFull: false,
+            logTail: [
+              'devenv: no python3 in the image and no Python settings: building it again without the venv',
+            ],
+          });
+        }
+        return build(plan, options);
+      };
+    };
+    beforeEach(() => {
+      dockerfiles = [];
+    });
+
+    it('is built again without the venv line, same hash, and no failure shown', async () => {
+      venvStepExits(NO_PYTHON_FOR_VENV);
+      expect(await ensure(undefined, withRecipe())).toEqual({ built: true, stale: false, replaced: null });
+      expect(dockerfiles).toEqual([recipe, recipe.replace(`${VENV_ENV_LINE}\n`, '')]);
+      expect(engine.count('build')).toBe(2);
+      expect(engine.images.get(identity.imageRef)?.labels[LABELS.buildHash]).toBe('hash-new');
+      expect(ui.events.failed).toBe(0);
+      expect(log.state.closed).toBe(1);
+    });
+
+    it('any other failure of the step is the build failing, built once', async () => {
+      venvStepExits(68);
+      const error = await failure(ensure(undefined, withRecipe()), 5);
+      expect(error.message).toMatch(/^image build failed: no python3 in the image/);
+      expect(dockerfiles).toEqual([recipe]);
+    });
   });
 
   it('a DevenvError from the engine during the build passes through', async () => {

@@ -11,10 +11,9 @@ import {
   type LeaseRequest,
   leaseFromContainer,
   leaseRequestOf,
-  losesRace,
   raceOutcome,
 } from '../../src/core/gpu/lease.js';
-import { leaseLabels, leaseUuids } from '../../src/core/gpu/leased.js';
+import { describeLeased, leasedGpus, leaseLabels, leaseUuids } from '../../src/core/gpu/leased.js';
 import type { HostGpu } from '../../src/core/gpu/nvidia-smi-parse.js';
 import { LABELS } from '../../src/core/identity.js';
 
@@ -491,7 +490,7 @@ describe('chooseGpus: not enough free GPUs', () => {
       label: 'more than the host has: waiting cannot help',
       request: count(9),
       gpus: server(),
-      message: `gpus: 9 GPUs requested, but this host has only 8 GPUs (8x ${H100}, 80 GiB)`,
+      message: `gpus: 9 GPUs requested, but this host has only 8 GPUs: 8x ${H100} (80 GiB)`,
       hint: 'ask for at most 8 ("gpus": 8)',
       free: 8,
     },
@@ -555,13 +554,13 @@ describe('chooseGpus: minMemoryGiB filters by memory.total', () => {
     {
       min: 40,
       n: 5,
-      message: `gpus: 5 GPUs of at least 40 GiB requested, but this host has only 4 GPUs with at least 40 GiB (4x ${H100}, 80 GiB; 4x ${RTX}, 24 GiB)`,
+      message: `gpus: 5 GPUs of at least 40 GiB requested, but this host has only 4 GPUs with at least 40 GiB: 4x ${H100} (80 GiB), 4x ${RTX} (24 GiB)`,
       hint: 'ask for at most 4, or a smaller "minMemoryGiB"',
     },
     {
       min: 100,
       n: 1,
-      message: `gpus: 1 GPU of at least 100 GiB requested, but this host has no GPUs with at least 100 GiB (4x ${H100}, 80 GiB; 4x ${RTX}, 24 GiB)`,
+      message: `gpus: 1 GPU of at least 100 GiB requested, but this host has no GPUs with at least 100 GiB: 4x ${H100} (80 GiB), 4x ${RTX} (24 GiB)`,
       hint: 'set "gpus" to a count this host can give (or a smaller "minMemoryGiB"), or "none"',
     },
   ])('$n of at least $min GiB: the host cannot', ({ min, n, message, hint }) => {
@@ -706,7 +705,7 @@ describe('chooseGpus: "all" and lists take exactly those, unless another env hol
   });
 });
 
-describe('losesRace: of two overlapping leases, the later backs off', () => {
+describe('raceOutcome: of two overlapping leases, the later backs off', () => {
   const lease = (containerId: string, since: string, uuids: number[], pending = true): Lease =>
     bob(uuids.map(uuid), { containerId, container: `devenv-${containerId}-bob`, since, pending });
   const T = '2026-12-01T14:02:00';
@@ -773,7 +772,7 @@ describe('losesRace: of two overlapping leases, the later backs off', () => {
       loses: false,
     },
   ])('$label', ({ mine, other, loses }) => {
-    expect(losesRace(mine, [mine, other])).toBe(loses);
+    expect(raceOutcome(mine, [mine, other]).outcome === 'lost').toBe(loses);
   });
 
   it('exactly one of two overlapping starts that see each other backs off', () => {
@@ -788,7 +787,8 @@ describe('losesRace: of two overlapping leases, the later backs off', () => {
         ] as const) {
           const a = lease(`a${i}`, ta, [1, 2], pa);
           const b = lease(`b${j}`, tb, [2, 3], pb);
-          expect([losesRace(a, [a, b]), losesRace(b, [a, b])].filter(Boolean)).toHaveLength(1);
+          const lost = [raceOutcome(a, [a, b]), raceOutcome(b, [a, b])].filter((r) => r.outcome === 'lost');
+          expect(lost).toHaveLength(1);
         }
       }
     }
@@ -810,7 +810,7 @@ describe('losesRace: of two overlapping leases, the later backs off', () => {
  * Two starts on one GPU, every interleaving of: become listed (create), read the ledger and
  * decide, start. Whatever `since` says (the engine may list containers in another order than
  * their creation times), starting only on raceOutcome's `won` never puts both on the GPU, and
- * exactly one gets it; starting whenever losesRace is false can put both on it.
+ * exactly one gets it; starting on anything but `lost` (treating `wait` as `won`) can put both on it.
  */
 describe('the race, in every interleaving of two starts', () => {
   type Phase = 'new' | 'listed' | 'won' | 'running' | 'gone';
@@ -821,7 +821,7 @@ describe('the race, in every interleaving of two starts', () => {
   }
   type Rule = (mine: Lease, ledger: Lease[]) => 'won' | 'lost' | 'wait';
   const safe: Rule = (mine, ledger) => raceOutcome(mine, ledger).outcome;
-  const naive: Rule = (mine, ledger) => (losesRace(mine, ledger) ? 'lost' : 'won');
+  const naive: Rule = (mine, ledger) => (raceOutcome(mine, ledger).outcome === 'lost' ? 'lost' : 'won');
   const MAX_READS = 4;
 
   function outcomes(rule: Rule, sinceA: string, sinceB: string): Array<Phase[]> {
@@ -872,9 +872,62 @@ describe('the race, in every interleaving of two starts', () => {
     }
   });
 
-  it('deciding on losesRace alone lets both start when the later-listed one has the earlier time', () => {
+  it('starting unless lost (not waiting) lets both start when the later-listed one has the earlier time', () => {
     const ends = outcomes(naive, '2026-12-01T14:02:00.900Z', '2026-12-01T14:02:00.100Z');
     expect(ends.some((end) => end.every((phase) => phase === 'running'))).toBe(true);
+  });
+});
+
+/**
+ * nvidia-smi prints UUIDs in lower case; a lease label (or a config list) may hold the same GPU
+ * in upper case. Either way round it is one GPU: held, shown and raced for as such.
+ */
+describe('one GPU, whatever the case of its UUID', () => {
+  const upper = (i: number) => uuid(i).toUpperCase();
+  const upperServer = () => server().map((g) => ({ ...g, uuid: upper(g.index) }));
+
+  it('choosing: a lease in upper case holds the GPU nvidia-smi lists in lower case', () => {
+    const slots = slotsOf({ leases: [bob([upper(0)])] });
+    expect(slots[0]?.heldBy?.user).toBe('bob');
+    expect(choose(count(8), { leases: [bob([upper(0)])] })).toMatchObject({ ok: false, free: 7 });
+    expect(choose(count(1), { leases: [bob([upper(0)])] })).toMatchObject({ ok: true, indexes: [1] });
+  });
+
+  it('choosing: a lease in lower case holds the GPU listed in upper case', () => {
+    const slots = slotsOf({ gpus: upperServer(), leases: [bob([uuid(0)])] });
+    expect(slots[0]?.heldBy?.user).toBe('bob');
+    expect(slots[0]?.usage?.uuid).toBe(uuid(0));
+    expect(chooseGpus({ request: count(1), slots, previous: [], timeZone: 'UTC' })).toMatchObject({
+      ok: true,
+      indexes: [1],
+    });
+  });
+
+  it("choosing: last time's GPUs and the GPUs just lost, in another case", () => {
+    const slots = slotsOf();
+    const request = count(1);
+    expect(chooseGpus({ request, slots, previous: [upper(5)] })).toMatchObject({
+      indexes: [5],
+      notice: null,
+    });
+    expect(chooseGpus({ request, slots, previous: [], exclude: [upper(0)] })).toMatchObject({ indexes: [1] });
+  });
+
+  it('leased-GPU display: the host index of a lease in either case', () => {
+    const labels = leaseLabels([upper(3), uuid(4)]);
+    const gpus = leasedGpus(labels, server());
+    expect(gpus.map((g) => g.index)).toEqual([3, 4]);
+    expect(describeLeased(gpus)).toBe('3,4');
+    expect(leasedGpus(labels, upperServer()).map((g) => g.index)).toEqual([3, 4]);
+  });
+
+  it('race detection: leases of one GPU in two cases overlap', () => {
+    const mine = bob([uuid(1)], { containerId: 'm', container: 'devenv-m', pending: true });
+    const first = carol([upper(1)], { pending: false });
+    expect(raceOutcome(mine, [mine, first])).toEqual({ outcome: 'lost', to: first });
+    const upperMine = { ...mine, uuids: [upper(1)] };
+    const lowerFirst = { ...first, uuids: [uuid(1)] };
+    expect(raceOutcome(upperMine, [upperMine, lowerFirst])).toEqual({ outcome: 'lost', to: lowerFirst });
   });
 });
 

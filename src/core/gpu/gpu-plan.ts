@@ -17,13 +17,16 @@
  * Engine support, in order of preference:
  * - the NVIDIA hook or runtime: `--gpus`-style requests (`Driver: ''`), which dockerd hands to
  *   nvidia-container-runtime-hook. No `Runtime` is set, exactly like `docker run --gpus`:
- *   naming a runtime fails at create when the engine does not know it (NOTES.md "Containers").
+ *   naming a runtime fails at create when the engine does not know it (HTTP 400 "Unknown runtime
+ *   specified nvidia").
  * - CDI specs for nvidia.com/gpu: `Driver: 'cdi'` with fully qualified device names.
  * Without either, create succeeds and start fails ("could not select device driver"), so a GPU
  * request is never made then.
  */
 import type { GpuRequest } from '../config/schema.js';
+import { describeGpus } from './describe.js';
 import type { HostGpu } from './nvidia-smi-parse.js';
+import { sameGpu } from './uuid.js';
 
 export type { GpuRequest };
 
@@ -142,7 +145,7 @@ function findGpu(entry: string | number, hostGpus: HostGpu[]): SelectedGpu | nul
     const gpu = hostGpus.find((candidate) => candidate.index === Number(text));
     return gpu === undefined ? null : { gpu, id: String(gpu.index) };
   }
-  const gpu = hostGpus.find((candidate) => candidate.uuid?.toLowerCase() === text.toLowerCase());
+  const gpu = hostGpus.find((candidate) => candidate.uuid !== null && sameGpu(candidate.uuid, text));
   if (gpu === undefined || gpu.uuid === null) return null;
   return { gpu, id: gpu.uuid };
 }
@@ -178,10 +181,14 @@ function cdiNamesFor(
   return names.filter((name): name is string => name !== null);
 }
 
+/** The spec's own name for the GPU (by index, else by UUID in any case), as the engine needs it. */
 function cdiNameFor(gpu: HostGpu, cdiDevices: string[]): string | null {
-  const candidates = [String(gpu.index), gpu.uuid].filter((id): id is string => id !== null);
-  const names = candidates.map((id) => `${CDI_GPU_KIND}=${id}`);
-  return names.find((name) => cdiDevices.includes(name)) ?? null;
+  const prefix = `${CDI_GPU_KIND}=`;
+  const ids = cdiDevices.filter((name) => name.startsWith(prefix)).map((name) => name.slice(prefix.length));
+  const id =
+    ids.find((candidate) => candidate === String(gpu.index)) ??
+    ids.find((candidate) => gpu.uuid !== null && sameGpu(candidate, gpu.uuid));
+  return id === undefined ? null : `${prefix}${id}`;
 }
 
 function noGpuError(requested: string, driverProblem: string | null) {
@@ -219,10 +226,8 @@ function engineProblem(engine: EngineGpuSupport): string {
 }
 
 function summarizeGpus(hostGpus: HostGpu[]): string {
-  const counts = new Map<string, number>();
-  for (const gpu of hostGpus) counts.set(gpu.name, (counts.get(gpu.name) ?? 0) + 1);
-  const kinds = [...counts].map(([name, count]) => (count === 1 ? name : `${count}x ${name}`));
-  return `${hostGpus.length === 1 ? 'an NVIDIA GPU' : `${hostGpus.length} NVIDIA GPUs`} (${kinds.join(', ')})`;
+  const kinds = describeGpus(hostGpus.map(({ name }) => ({ name, memoryMiB: null })));
+  return `${hostGpus.length === 1 ? 'an NVIDIA GPU' : `${hostGpus.length} NVIDIA GPUs`} (${kinds})`;
 }
 
 function describeGpu(gpu: HostGpu): string {

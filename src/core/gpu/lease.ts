@@ -10,8 +10,10 @@
  */
 import type { GpuRequest } from '../config/schema.js';
 import { LABELS } from '../identity.js';
+import { describeGpus, gib } from './describe.js';
 import { leaseUuids } from './leased.js';
 import type { HostGpu } from './nvidia-smi-parse.js';
+import { includesGpu, sameGpu } from './uuid.js';
 
 /** Live usage of one GPU (nvidia-smi --query-gpu=uuid,memory.used,utilization.gpu). */
 export interface GpuUsage {
@@ -151,10 +153,9 @@ export function gpuSlots(input: {
     .map((gpu) => {
       const uuid = gpu.uuid;
       if (uuid === null) return { gpu, usage: null, heldBy: null, foreign: [], busy: null };
-      const usage = input.usage.find((u) => sameUuid(u.uuid, uuid)) ?? null;
-      const heldBy =
-        others.filter((lease) => lease.uuids.some((u) => sameUuid(u, uuid))).sort(raceOrder)[0] ?? null;
-      const processes = input.processes.filter((p) => sameUuid(p.gpuUuid, uuid));
+      const usage = input.usage.find((u) => sameGpu(u.uuid, uuid)) ?? null;
+      const heldBy = others.filter((lease) => includesGpu(lease.uuids, uuid)).sort(raceOrder)[0] ?? null;
+      const processes = input.processes.filter((p) => sameGpu(p.gpuUuid, uuid));
       const foreign = processes.filter((p) => p.container === null);
       return { gpu, usage, heldBy, foreign, busy: busyReason(usage, processes, heldBy, input.self) };
     });
@@ -229,8 +230,7 @@ export function chooseGpus(input: {
   const { request } = input;
   const ctx: ChoiceContext = {
     slots: [...input.slots].sort((a, b) => a.gpu.index - b.gpu.index),
-    excluded: (slot) =>
-      (input.exclude ?? []).some((u) => slot.gpu.uuid !== null && sameUuid(u, slot.gpu.uuid)),
+    excluded: (slot) => slot.gpu.uuid !== null && includesGpu(input.exclude ?? [], slot.gpu.uuid),
     timeZone: input.timeZone,
   };
   switch (request.kind) {
@@ -296,8 +296,7 @@ function chooseCount(
       canWait: true,
     };
   }
-  const hadBefore = (slot: GpuSlot) =>
-    previous.some((u) => slot.gpu.uuid !== null && sameUuid(u, slot.gpu.uuid));
+  const hadBefore = (slot: GpuSlot) => slot.gpu.uuid !== null && includesGpu(previous, slot.gpu.uuid);
   const ranked = [...free].sort(byIdleness);
   const chosen = [...ranked.filter(hadBefore), ...ranked.filter((slot) => !hadBefore(slot))]
     .slice(0, count)
@@ -340,7 +339,7 @@ function tooFewOnHost(
       ? `ask for at most ${large}, or ${smaller}`
       : `ask for at most ${large} ("gpus": ${large})`;
   return refusal(
-    `gpus: ${want} requested, but this host has ${has}${sized} (${describeGpus(ctx.slots)})`,
+    `gpus: ${want} requested, but this host has ${has}${sized}: ${describeGpus(ctx.slots.map((slot) => slot.gpu))}`,
     hint,
     free,
     false,
@@ -355,11 +354,11 @@ function lostNotice(
   ctx: ChoiceContext,
 ): string | null {
   const lost = previous.filter(
-    (uuid) => !free.some((slot) => slot.gpu.uuid !== null && sameUuid(slot.gpu.uuid, uuid)),
+    (uuid) => !free.some((slot) => slot.gpu.uuid !== null && sameGpu(slot.gpu.uuid, uuid)),
   );
   if (lost.length === 0) return null;
   const reasons = lost.map((uuid) => {
-    const slot = ctx.slots.find((s) => s.gpu.uuid !== null && sameUuid(s.gpu.uuid, uuid));
+    const slot = ctx.slots.find((s) => s.gpu.uuid !== null && sameGpu(s.gpu.uuid, uuid));
     if (slot === undefined) return { name: uuid, why: 'gone from this host' };
     return { name: String(slot.gpu.index), why: takenReason(slot, ctx) ?? 'too small for this request' };
   });
@@ -429,7 +428,7 @@ function chooseListed(ids: Array<string | number>, ctx: ChoiceContext): GpuChoic
 function findSlot(id: string | number, slots: GpuSlot[]): GpuSlot | undefined {
   const text = String(id).trim();
   if (/^\d+$/.test(text)) return slots.find((slot) => slot.gpu.index === Number(text));
-  return slots.find((slot) => slot.gpu.uuid !== null && sameUuid(slot.gpu.uuid, text));
+  return slots.find((slot) => slot.gpu.uuid !== null && sameGpu(slot.gpu.uuid, text));
 }
 
 /** "all" or a list: exactly these GPUs, refused when another env holds any of them. */
@@ -495,15 +494,6 @@ function freeOf(free: number, of: number): string {
   return `only ${free} of the ${plural(of, 'GPU')} ${free === 1 ? 'is' : 'are'} free`;
 }
 
-function describeGpus(slots: GpuSlot[]): string {
-  const counts = new Map<string, number>();
-  for (const { gpu } of slots) {
-    const key = gpu.memoryMiB === null ? gpu.name : `${gpu.name}, ${gib(gpu.memoryMiB)}`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return [...counts].map(([key, n]) => (n > 1 ? `${n}x ${key}` : key)).join('; ');
-}
-
 /**
  * What `mine` should do after re-reading the ledger, in every interleaving of two starts:
  * - `lost`: an overlapping lease came first (see `raceOrder`); remove the container, pick again.
@@ -524,21 +514,12 @@ export function raceOutcome(mine: Lease, ledger: Lease[]): RaceOutcome {
     (lease) =>
       lease.containerId !== mine.containerId &&
       lease.container !== mine.container &&
-      lease.uuids.some((u) => mine.uuids.some((m) => sameUuid(u, m))),
+      lease.uuids.some((u) => includesGpu(mine.uuids, u)),
   );
   const first = rivals.filter((rival) => raceOrder(rival, mine) < 0).sort(raceOrder)[0];
   if (first !== undefined) return { outcome: 'lost', to: first };
   if (!mine.pending || rivals.length === 0) return { outcome: 'won' };
   return { outcome: 'wait', on: rivals };
-}
-
-/**
- * True when `mine` overlaps a lease that came first: a running one (it already won), else the
- * earlier `since`, then the smaller containerId. The later one backs off. False also while a
- * later start has not decided (raceOutcome's `wait`).
- */
-export function losesRace(mine: Lease, ledger: Lease[]): boolean {
-  return raceOutcome(mine, ledger).outcome === 'lost';
 }
 
 /** Which of two leases came first: a running lease before a pending one, then by `since`, then by id. */
@@ -585,18 +566,8 @@ function formatSince(iso: string, timeZone: string | undefined): string {
   return `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')}`;
 }
 
-function sameUuid(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase();
-}
-
 function sum(values: number[]): number {
   return values.reduce((total, value) => total + value, 0);
-}
-
-/** "30 GiB", "1.5 GiB". */
-function gib(mib: number): string {
-  const value = mib / 1024;
-  return `${value >= 10 ? Math.round(value) : Math.round(value * 10) / 10} GiB`;
 }
 
 /** "1 GPU", "2 GPUs"; without the number: "GPU", "GPUs". */

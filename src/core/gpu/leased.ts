@@ -1,5 +1,6 @@
 import { LABELS } from '../identity.js';
 import type { HostGpu } from './nvidia-smi-parse.js';
+import { sameGpu } from './uuid.js';
 
 export interface LeasedGpu {
   /** The GPU's index on the host, or null when the host does not list it (any more). */
@@ -11,7 +12,7 @@ export interface LeasedGpu {
 export function leasedGpus(labels: Record<string, string>, hostGpus: HostGpu[]): LeasedGpu[] {
   return leaseUuids(labels).map((uuid) => ({
     uuid,
-    index: hostGpus.find((g) => g.uuid === uuid)?.index ?? null,
+    index: hostGpus.find((g) => g.uuid !== null && sameGpu(g.uuid, uuid))?.index ?? null,
   }));
 }
 

@@ -1,7 +1,7 @@
 /**
  * Which PyTorch wheel index fits this host: a pure table.
  *
- * Rules (NOTES.md "PyTorch wheels"):
+ * Rules:
  * - A driver runs wheels built for a CUDA version <= the CUDA version it reports.
  * - CUDA 13 wheels need driver >= 580 and drop pre-Turing GPUs (compute capability < 7.5).
  * - Every GPU on the host must be supported by the index's build (its compute capability
@@ -20,7 +20,8 @@
  * | cu121 | 2.1–2.5  | 5.0 .. 9.x                     |               | older release matrices               |
  * | cu118 | 2.0–2.7  | 5.0 .. 9.x                     |               | older release matrices               |
  *
- * NOTES.md: 2.8 ships cu126/cu128/cu129; 2.9–2.10 cu126/cu128/cu130; 2.12+ cu126/cu130/cu132.
+ * By the release matrices: 2.8 ships cu126/cu128/cu129; 2.9–2.10 cu126/cu128/cu130; 2.12+
+ * cu126/cu130/cu132.
  * 2.8's cu128/cu129 builds dropped Maxwell and Pascal (sm_50–sm_61); 2.11's cu128 dropped
  * Volta (sm_70), so cu128 is recorded here as 7.5+ and a Volta GPU gets cu126, which carries
  * newer torch anyway. cu129 is never chosen: it only carries torch 2.8, and cu128 runs on the
