@@ -6,7 +6,8 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['test/unit/**/*.test.ts'],
+          // test/fakes/ holds the in-memory ports and the tests that keep them honest.
+          include: ['test/unit/**/*.test.ts', 'test/fakes/**/*.test.ts'],
         },
       },
       {
