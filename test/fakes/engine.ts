@@ -13,6 +13,7 @@ import type {
   LogsIo,
   LogsOptions,
 } from '../../src/core/engine.js';
+import { BuildFailure } from '../../src/core/engine.js';
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../../src/core/errors.js';
 import { type HealthState, healthTimes } from '../../src/core/health.js';
 import {
@@ -273,7 +274,16 @@ export class FakeEngine implements Engine {
     });
     for (const line of this.buildOutput) options.onLine?.(line);
     if (options.signal?.aborted) throw options.signal.reason;
-    if (this.buildFailure !== null) throw new Error(this.buildFailure);
+    if (this.buildFailure !== null) {
+      const exit = /non-zero code: (\d+)/.exec(this.buildFailure)?.[1];
+      throw new BuildFailure({
+        engineMessage: this.buildFailure,
+        step: { number: steps.length, total: steps.length, instruction: steps.at(-1) ?? '' },
+        exitCode: exit === undefined ? null : Number(exit),
+        diskFull: /no space left on device/i.test(this.buildFailure),
+        logTail: this.buildOutput,
+      });
+    }
     const id = this.addImage({ tags: [plan.imageRef], labels: plan.labels });
     options.onLine?.(`Successfully built ${id.slice('sha256:'.length, 'sha256:'.length + 12)}`);
     return id;
