@@ -108,7 +108,16 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
       if (allocated) site.gpus.remember(env, allocated.uuids);
       break;
     } catch (error) {
-      if (!(error instanceof LostRace) || attempt >= MAX_ALLOCATION_ATTEMPTS) throw error;
+      if (!(error instanceof LostRace)) throw error;
+      if (attempt >= MAX_ALLOCATION_ATTEMPTS)
+        throw new DevenvError(
+          `gave up after ${attempt} tries to get GPUs that other envs kept taking at the same moment (last: ${error.taken.join(', ')})`,
+          {
+            hint: 'see who starts envs now with `devenv gpus`, then run `devenv start` again',
+            code: 'gpu',
+            cause: error,
+          },
+        );
       // Another env got some of these GPUs a moment earlier: allocate again without them.
       exclude.push(...error.taken);
       ui.detail(`${error.message}; picking again`);

@@ -205,6 +205,32 @@ describe('leaseAllocator.confirm', () => {
     expect((error as LostRace).taken).toEqual([uuid(1)]);
   });
 
+  it('is a lost race when the rival labelled the same GPU in another case', async () => {
+    const mine = env(1);
+    const id = engine.addContainer({
+      name: mine.identity.containerName,
+      status: 'created',
+      created: ago(100),
+      labels: { ...ownerLabels(mine.identity), [LABELS.gpuLease]: uuid(3) },
+    });
+    engine.addContainer({
+      name: 'devenv-other-frank',
+      running: true,
+      created: ago(500),
+      labels: {
+        ...ownerLabels(envIdentity('other', { name: 'frank', uid: 5001, gid: 5001 }, '/srv/frank')),
+        [LABELS.gpuLease]: uuid(3).toUpperCase(),
+      },
+    });
+
+    const error = await allocator()
+      .confirm(mine, id, [uuid(3)])
+      .catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(LostRace);
+    expect((error as LostRace).taken).toEqual([uuid(3)]);
+  });
+
   it('waits while a later start on the same GPUs has not decided, and stands once it backs off', async () => {
     const mine = env(1);
     const id = engine.addContainer({

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { LostRace } from '../../../src/app/gpu-allocator.js';
 import { upEnv } from '../../../src/app/up.js';
-import { DevenvError } from '../../../src/core/errors.js';
+import { DevenvError, ExitCode } from '../../../src/core/errors.js';
 import { envIdentity, LABELS, ownerLabels } from '../../../src/core/identity.js';
 import type { FakeEngine } from '../../fakes/engine.js';
 import { ENV_ROOT, envContext } from '../../fakes/env-context.js';
@@ -316,7 +315,7 @@ describe('upEnv and the GPU lease', () => {
     expect(allocator.remembered.get(CONTAINER)).toEqual([uuid(2), uuid(3)]);
   });
 
-  it('gives up after five lost races, leaving no container and no lease behind', async () => {
+  it('gives up after five lost races with exit 8, leaving no container and no lease behind', async () => {
     const allocator = new FakeAllocator(GPUS).loseRaces(Number.POSITIVE_INFINITY);
     const site = gpuSite({ gpus: allocator });
 
@@ -325,7 +324,9 @@ describe('upEnv and the GPU lease', () => {
       (e: unknown) => e,
     );
 
-    expect(error).toBeInstanceOf(LostRace);
+    expect(error).toBeInstanceOf(DevenvError);
+    expect((error as DevenvError).exitCode).toBe(ExitCode.gpu);
+    expect((error as DevenvError).message).toMatch(/^gave up after 5 tries to get GPUs/);
     expect(allocator.allocations).toHaveLength(5);
     expect(site.fakeEngine.count('createContainer')).toBe(5);
     expect(site.fakeEngine.containers.size).toBe(0);
