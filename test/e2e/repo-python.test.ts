@@ -199,5 +199,17 @@ describe('pip in the env, whatever the Python settings', () => {
     const { run } = startEnv('pip-nopython', quickRc('pipnopython', { baseImage: NO_PYTHON }));
     const result = run('test -e /opt/devenv/venv && echo venv; command -v python3 python pip; true');
     expect(result.stdout.trim()).toBe('');
+    // Nothing points at the venv that is not there: not VIRTUAL_ENV, not PATH, not the image's env.
+    const env = run('printenv VIRTUAL_ENV; echo "PATH=$PATH"');
+    expect(env.stdout.trim()).not.toMatch(/\/opt\/devenv\/venv/);
+    expect(env.stdout.trim()).toMatch(/^PATH=/);
+    const imageEnv = docker([
+      'image',
+      'inspect',
+      '--format',
+      '{{json .Config.Env}}',
+      'devenv-pipnopython-devtest:latest',
+    ]);
+    expect(imageEnv).not.toMatch(/VIRTUAL_ENV|\/opt\/devenv\/venv/);
   });
 });
