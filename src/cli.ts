@@ -57,8 +57,13 @@ the healthcheck's own timing plus a margin (at least 60s): exit ${ExitCode.unhea
 /** The commands run most, whose program is built alone (see buildProgram). */
 const EVERYDAY_VERBS = new Set(Object.keys(EVERYDAY));
 
-/** The verb of `args` when it is an everyday one: the first word that is not an option or its value. */
+/**
+ * The verb of `args` when it is an everyday one and only global options come before it. Anything
+ * else (--help or --version, an option it does not know) is for the whole program: `devenv -h
+ * start` lists every verb.
+ */
 export function everydayVerb(args: string[]): string | undefined {
+  const spellings = GLOBAL_OPTIONS.flatMap((o) => o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-')));
   const takesValue = new Set(
     GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).flatMap((o) =>
       o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-')),
@@ -66,9 +71,14 @@ export function everydayVerb(args: string[]): string | undefined {
   );
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === '--') return undefined;
     if (takesValue.has(arg)) i++;
-    else if (!arg.startsWith('-')) return EVERYDAY_VERBS.has(arg) ? arg : undefined;
+    // `--config=FILE`: an option and its value in one word, as commander reads them.
+    else if (
+      spellings.includes(arg) ||
+      (/^--[^=]+=/.test(arg) && takesValue.has(arg.slice(0, arg.indexOf('='))))
+    )
+      continue;
+    else return EVERYDAY_VERBS.has(arg) ? arg : undefined;
   }
   return undefined;
 }

@@ -141,6 +141,10 @@ describe('everydayVerb and the program built for it alone', () => {
     { args: ['help', 'exec'], verb: undefined },
     { args: ['--', 'exec'], verb: undefined },
     { args: ['--version'], verb: undefined },
+    { args: ['-h', 'start'], verb: undefined },
+    { args: ['-V', 'start'], verb: undefined },
+    { args: ['--bogus', 'start'], verb: undefined },
+    { args: ['-c=x', 'start'], verb: undefined },
     { args: [], verb: undefined },
   ])('$args -> $verb', ({ args, verb }) => {
     expect(everydayVerb(args)).toBe(verb);
