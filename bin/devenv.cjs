@@ -2,16 +2,14 @@
 // Entry point. CommonJS, and `--version`/`--help` answered from plain files (package.json and
 // dist/help.txt, which the build renders from the commander program), because both run on every
 // login shell or first try and should cost no more than Node itself. The everyday commands (exec,
-// shell, start, status) in their plain forms run from dist/everyday.cjs, which has no commander
-// and no other command's code; everything else runs dist/cli.cjs. Both are compiled with V8's
-// code cache (Node 20 has no module compile cache of its own).
+// shell, start, status), in the forms their specs' own parser reads, run from dist/everyday.cjs,
+// which has no commander and no other command's code; everything else runs dist/cli.cjs. Both
+// are compiled with V8's code cache (Node 20 has no module compile cache of its own).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
 const args = process.argv.slice(2);
-/** The everyday commands: their own bundle, and a code cache each (see loadBundle). */
-const EVERYDAY = new Set(['exec', 'shell', 'start', 'status']);
 const only = args.length === 1 ? args[0] : null;
 if (only === '--version' || only === '-V') {
   process.stdout.write(`${require('../package.json').version}\n`);
@@ -31,13 +29,17 @@ async function run() {
   // One build writes both bundles: the whole CLI's size and time name it, for every cache.
   const stat = fs.statSync(path.join(dist, 'cli.cjs'));
   const key = `${process.version}-${process.arch}-${stat.size}-${Math.round(stat.mtimeMs)}`;
-  if (EVERYDAY.has(args[0])) {
-    const everyday = loadBundle(path.join(dist, 'everyday.cjs'), key);
+  // The everyday commands, as the build found them in src/everyday.ts: their own bundle, and a
+  // code cache each (see loadBundle). A 34-byte file: cheaper to read than any module to ask.
+  const everydayVerbs = JSON.parse(fs.readFileSync(path.join(dist, 'everyday-verbs.json'), 'utf8'));
+  const verb = everydayVerbs.includes(args[0]) ? args[0] : null;
+  if (verb !== null) {
+    const everyday = loadBundle(path.join(dist, 'everyday.cjs'), key, verb);
     const code = await everyday.main(args, process, everyday.build);
-    // Not one of its plain forms (nothing was done yet): the whole CLI runs it.
+    // Not a form it parses alone (nothing was done yet): the whole CLI runs it.
     if (code !== null) return { code, saveCache: everyday.saveCache };
   }
-  const cli = loadBundle(path.join(dist, 'cli.cjs'), key);
+  const cli = loadBundle(path.join(dist, 'cli.cjs'), key, verb);
   return { code: await cli.main(args, process, cli.build), saveCache: cli.saveCache };
 }
 
@@ -53,7 +55,7 @@ async function run() {
  * one removes it, so that the next run, compiling afresh, writes the everyday cache: a cache
  * written after running from another still holds all of the other's code.
  */
-function loadBundle(file, key) {
+function loadBundle(file, key, everydayVerb) {
   const vm = require('node:vm');
   // The bundle is ASCII (esbuild escapes the rest) and already wrapped in its module function
   // (src/build/bundle.mjs): read as one-byte text and compiled as it is, no copy of 1 MB is made.
@@ -61,7 +63,7 @@ function loadBundle(file, key) {
   const cacheHome = process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
   const cacheDir = cacheHome ? path.join(cacheHome, 'devenv') : null;
   // exec, start and status run different code: each keeps a cache of its own, the others share one.
-  const name = `${path.basename(file, '.cjs')}-${key}-${EVERYDAY.has(args[0]) ? args[0] : 'cli'}`;
+  const name = `${path.basename(file, '.cjs')}-${key}-${everydayVerb ?? 'cli'}`;
   const everydayCache = cacheDir && path.join(cacheDir, `${name}.v8`);
   const rareCache = cacheDir && path.join(cacheDir, `${name}.rare.v8`);
   let cachedData;

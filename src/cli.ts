@@ -1,27 +1,97 @@
 import { Command, CommanderError } from 'commander';
-import type { EnvContext } from './app/context.js';
 import { ExitCode } from './core/errors.js';
 import type { GlobalOptions, Io } from './core/io.js';
+import {
+  type CliSpecs,
+  type FlagSpec,
+  type FlagSpecs,
+  flagDeclaration,
+  flagSpellings,
+  negationFlag,
+  type Parsed,
+} from './core/verb-spec.js';
 import { EVERYDAY } from './everyday.js';
 import { type BuildInfo, type Caches, NO_CACHES } from './host/caches.js';
 import { packageVersion } from './host/package-files.js';
 import { runMain } from './main.js';
+import { isEnvVerb, runEnvVerb, type Verb, type VerbLoader } from './run-verb.js';
+
+const PROGRAM = 'devenv';
 
 /** Options every command takes, before or after its verb; `GlobalOptions` names their values. */
-const GLOBAL_OPTIONS: Array<{ flags: string; about: string; key: keyof GlobalOptions }> = [
-  {
-    flags: '-c, --config <path>',
-    about: 'use this .devenvrc instead of searching upward from the current folder',
-    key: 'config',
+const GLOBAL_FLAGS = {
+  config: {
+    short: '-c',
+    value: '<path>',
+    help: 'use this .devenvrc instead of searching upward from the current folder',
   },
-  { flags: '--context <name>', about: 'Docker context to use (like docker --context)', key: 'context' },
-  { flags: '-q, --quiet', about: 'print only errors and requested data', key: 'quiet' },
-  { flags: '-v, --verbose', about: 'print more detail', key: 'verbose' },
-];
+  context: { value: '<name>', help: 'Docker context to use (like docker --context)' },
+  quiet: { short: '-q', help: 'print only errors and requested data' },
+  verbose: { short: '-v', help: 'print more detail' },
+} as const satisfies Record<keyof GlobalOptions, FlagSpec>;
+
+/** The global options' spellings: those that take a value (`-c FILE`), and the others. */
+const GLOBAL_VALUE_FLAGS = new Set(spellings(GLOBAL_FLAGS, (flag) => flag.value !== undefined));
+const GLOBAL_SWITCHES = new Set(spellings(GLOBAL_FLAGS, (flag) => flag.value === undefined));
+
+function spellings(flags: FlagSpecs, which: (flag: FlagSpec) => boolean): string[] {
+  return Object.entries(flags).flatMap(([key, flag]) => (which(flag) ? flagSpellings(key, flag) : []));
+}
+
+/**
+ * Every verb, in the order `devenv --help` lists them. A verb's module (its spec and its run) is
+ * loaded only when that verb runs, or when the whole program is built (help, an unknown verb,
+ * completion).
+ */
+const VERBS = {
+  start: EVERYDAY.start,
+  rebuild: async () => (await import('./commands/start.js')).rebuildSpec,
+  stop: async () => (await import('./commands/stop.js')).spec,
+  prune: async () => (await import('./commands/prune.js')).spec,
+  status: EVERYDAY.status,
+  exec: EVERYDAY.exec,
+  shell: EVERYDAY.shell,
+  config: async () => (await import('./commands/config.js')).spec,
+  code: async () => (await import('./commands/code.js')).spec,
+  logs: async () => (await import('./commands/logs.js')).spec,
+  ls: async () => (await import('./commands/ls.js')).spec,
+  init: async () => (await import('./commands/init.js')).spec,
+  completion: async () => (await import('./commands/completion.js')).spec,
+  gpus: async () => (await import('./commands/gpus.js')).spec,
+  doctor: async () => (await import('./commands/doctor.js')).spec,
+} satisfies Record<string, VerbLoader>;
+
+export type VerbName = keyof typeof VERBS;
+export const VERB_NAMES: readonly VerbName[] = Object.keys(VERBS).filter(isVerbName);
+
+function isVerbName(word: string): word is VerbName {
+  return Object.hasOwn(VERBS, word);
+}
+
+export function loadVerbs(names: readonly VerbName[]): Promise<Verb[]> {
+  return Promise.all(names.map((name) => VERBS[name]()));
+}
+
+/** Every verb's spec, for completion. */
+export async function cliSpecs(): Promise<CliSpecs> {
+  return { program: PROGRAM, globalFlags: GLOBAL_FLAGS, verbs: await loadVerbs(VERB_NAMES) };
+}
+
+/** Declares `flags` on `cmd` as --help lists them: each `--key`, then its `--no-key`. */
+function addFlags(cmd: Command, flags: FlagSpecs): Command {
+  for (const [key, flag] of Object.entries(flags)) {
+    if (flag.help !== undefined) {
+      const option = cmd.createOption(flagDeclaration(key, flag), flag.help);
+      if (flag.choices) option.choices(flag.choices);
+      cmd.addOption(option);
+    }
+    if (flag.negation !== undefined) cmd.option(negationFlag(key), flag.negation);
+  }
+  return cmd;
+}
 
 function withGlobalOptions(cmd: Command): Command {
-  for (const option of GLOBAL_OPTIONS) cmd.option(option.flags, option.about);
-  return cmd;
+  return addFlags(cmd, GLOBAL_FLAGS);
 }
 
 /** run.sh's flags, kept working: `devenv --start` is `devenv start`. */
@@ -33,60 +103,50 @@ const RUN_SH_ALIASES: Record<string, string> = {
 };
 
 export function rewriteAliases(args: string[]): string[] {
-  const takesValue = new Set(
-    GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).flatMap((o) =>
-      o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-')),
-    ),
-  );
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg in RUN_SH_ALIASES)
       return [...args.slice(0, i), RUN_SH_ALIASES[arg] as string, ...args.slice(i + 1)];
-    if (takesValue.has(arg)) i++;
+    if (GLOBAL_VALUE_FLAGS.has(arg)) i++;
     else if (!arg.startsWith('-')) return args;
   }
   return args;
 }
 
-/** What start and rebuild do with a healthcheck, for their --help. */
-const HEALTH_HELP = `
-With a healthcheck (.devenvrc "healthcheck", or the base image's own with "entrypoint": "base"),
-it returns once the container is healthy, so exit 0 means ready. Unhealthy, or not healthy within
-the healthcheck's own timing plus a margin (at least 60s): exit ${ExitCode.unhealthy}, the container left running.`;
-
-/** The commands run most, whose program is built alone (see buildProgram). */
-const EVERYDAY_VERBS = new Set(Object.keys(EVERYDAY));
-
-/** The verb of `args` when it is an everyday one: the first word that is not an option or its value. */
-export function everydayVerb(args: string[]): string | undefined {
-  const takesValue = new Set(
-    GLOBAL_OPTIONS.filter((o) => o.flags.includes('<')).flatMap((o) =>
-      o.flags.split(/[ ,]+/).filter((f) => f.startsWith('-')),
-    ),
-  );
+/**
+ * The verb of `args` when only global options come before it, so that the program can be built
+ * with that verb alone (see buildProgram). Anything else (no verb, `help`, --help or --version, an
+ * option it does not know, an unknown verb) is for the whole program, which alone answers it as
+ * commander does: the list of every verb, or the nearest one to suggest.
+ */
+export function verbOf(args: string[]): VerbName | undefined {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
-    if (arg === '--') return undefined;
-    if (takesValue.has(arg)) i++;
-    else if (!arg.startsWith('-')) return EVERYDAY_VERBS.has(arg) ? arg : undefined;
+    if (GLOBAL_VALUE_FLAGS.has(arg)) i++;
+    else if (!GLOBAL_SWITCHES.has(arg) && !isGlobalWithValue(arg)) return isVerbName(arg) ? arg : undefined;
   }
   return undefined;
 }
 
+/** `--config=FILE`: a global option and its value in one word, as commander reads them. */
+function isGlobalWithValue(arg: string): boolean {
+  return /^--[^=]+=/.test(arg) && GLOBAL_VALUE_FLAGS.has(arg.slice(0, arg.indexOf('=')));
+}
+
 /**
- * Builds the commander program; each action loads its command module only when it runs. With
- * `only` (an everyday verb, see everydayVerb), the program has that one command: parsing its
- * arguments needs no other, and building all of them cost each exec, start and status ~2 ms.
+ * Builds the commander program of `verbs` (all of them, or the one verbOf found: parsing a verb's
+ * arguments needs no other, and loading every command module costs each command), from their
+ * specs: their help, flags and arguments, and an action that runs the verb with the options its
+ * spec maps from what commander parsed.
  */
 export function buildProgram(
   io: Io,
   setExit: (code: number) => void,
-  only?: string,
-  caches?: Caches,
+  verbs: readonly Verb[],
+  caches: Caches = NO_CACHES,
 ): Command {
-  const wanted = (name: string) => only === undefined || only === name;
   const program = withGlobalOptions(
-    new Command('devenv')
+    new Command(PROGRAM)
       .description('Your GPU dev container on a shared server: your user, your repo, your GPUs, one command.')
       .version(packageVersion(), '-V, --version'),
   )
@@ -111,203 +171,32 @@ export function buildProgram(
       '\nrun.sh users: --start, --stop, --prune and --rebuild still work.\nExit codes: docs/exit-codes.md',
     );
 
-  const withEnv = (
-    cmd: Command,
-    action: (ctx: EnvContext, opts: Record<string, unknown>, args: string[]) => Promise<number>,
-    options: { place?: boolean } = {},
-  ) =>
-    cmd.action(async (...received: unknown[]) => {
-      const command = received[received.length - 1] as Command;
-      const opts = command.opts();
-      const { loadEnvContext } = await import('./app/context.js');
-      const ctx = await loadEnvContext(
-        io,
-        program.opts<GlobalOptions>(),
-        {
-          place: Boolean(options.place),
-          ...(typeof opts.on === 'string' ? { on: opts.on } : {}),
-          // An invalid --gpus is refused by start itself, with its own message.
-          ...(typeof opts.gpus === 'string' && /^[1-9]\d*$/.test(opts.gpus)
-            ? { gpus: Number(opts.gpus) }
-            : {}),
-          // `start --wait` (waiting for GPUs); `--no-wait` and the default of a lone --no-wait are not.
-          waiting: command.getOptionValueSource('wait') === 'cli' && opts.wait !== false,
-        },
-        caches,
-      );
-      setExit(await action(ctx, opts, command.args));
+  for (const verb of verbs) {
+    const cmd = addFlags(program.command(verb.name).description(verb.description), verb.flags ?? {});
+    const argNames = Object.keys(verb.args ?? {});
+    for (const [name, arg] of Object.entries(verb.args ?? {})) {
+      const argument = cmd.createArgument(arg.variadic ? `<${name}...>` : `<${name}>`, arg.help);
+      if (arg.choices) argument.choices(arg.choices);
+      cmd.addArgument(argument);
+    }
+    if (verb.passThrough) cmd.passThroughOptions();
+    if (verb.helpAfter !== undefined) cmd.addHelpText('after', verb.helpAfter);
+    cmd.action(async () => {
+      // What commander parsed is what the spec declared: the program is built from it.
+      const parsed: Parsed = {
+        flags: cmd.opts(),
+        args: Object.fromEntries(argNames.map((name, i) => [name, cmd.processedArgs[i]])),
+      };
+      const globals = program.opts<GlobalOptions>();
+      if (isEnvVerb(verb)) setExit(await runEnvVerb(verb, parsed, io, globals, caches));
+      else setExit(await verb.run({ io, globals, caches, cli: cliSpecs }, verb.options(parsed)));
     });
-
-  if (wanted('start'))
-    withEnv(
-      program
-        .command('start')
-        .description('build if needed, start the env and open a shell in it')
-        .option('-d, --detach', 'start without attaching a shell')
-        .option(
-          '--gpus <count>',
-          'lease this many free GPUs for this start (a new container), whatever .devenvrc says',
-        )
-        .option(
-          '--wait [duration]',
-          'wait (as long as it takes, or e.g. 30m) for enough free GPUs instead of failing',
-        )
-        .option(
-          '--no-wait',
-          'return once the container runs, without waiting for its healthcheck to pass (nor for GPUs)',
-        )
-        .option(
-          '--on <host>',
-          'start there: a "hosts" entry, a docker context or ssh://user@host; later commands follow',
-        )
-        .addHelpText('after', HEALTH_HELP),
-      EVERYDAY.start.run,
-      { place: EVERYDAY.start.place },
-    );
-  if (wanted('rebuild'))
-    withEnv(
-      program
-        .command('rebuild')
-        .description('rebuild the image (even if up to date), recreate the container, open a shell')
-        .option('--no-cache', 'rebuild every layer from scratch')
-        .option('-d, --detach', 'do not attach a shell')
-        .option('--no-wait', 'return once the container runs, without waiting for its healthcheck to pass')
-        .addHelpText('after', HEALTH_HELP),
-      async (ctx, opts) =>
-        (await import('./commands/start.js')).runStart(ctx, {
-          rebuild: true,
-          noCache: opts.cache === false,
-          detach: Boolean(opts.detach),
-          noWait: opts.wait === false,
-        }),
-      { place: true },
-    );
-  if (wanted('stop'))
-    withEnv(
-      program.command('stop').description('stop and remove the container (your files stay)'),
-      async (ctx) => (await import('./commands/stop.js')).runStop(ctx),
-    );
-  if (wanted('prune'))
-    withEnv(
-      program
-        .command('prune')
-        .description('remove the container and the image (projects/ and the VS Code cache stay)')
-        .option('-y, --yes', 'do not ask for confirmation'),
-      async (ctx, opts) => (await import('./commands/prune.js')).runPrune(ctx, { yes: Boolean(opts.yes) }),
-    );
-  if (wanted('status'))
-    withEnv(
-      program
-        .command('status')
-        .description('show the env: image, container, mounts, GPUs')
-        .option('--json', 'print JSON'),
-      EVERYDAY.status.run,
-    );
-  if (wanted('exec'))
-    withEnv(
-      program
-        .command('exec')
-        .description('run a command in the env as you, in ~/projects (use -- before the command)')
-        .argument('<command...>', 'the command and its arguments')
-        .passThroughOptions(),
-      EVERYDAY.exec.run,
-    );
-  if (wanted('shell'))
-    withEnv(
-      program.command('shell').description('open another shell in the running env'),
-      EVERYDAY.shell.run,
-    );
-  if (wanted('config'))
-    program
-      .command('config')
-      .description('print the effective configuration (or, with --reference, every key documented)')
-      .option('--json', 'print JSON')
-      .option('--reference', 'print the .devenvrc reference as Markdown')
-      .action(async (opts: { json?: boolean; reference?: boolean }) => {
-        if (opts.reference) {
-          const { renderConfigReference } = await import('./core/config/reference.js');
-          io.stdout.write(renderConfigReference());
-          return;
-        }
-        const { loadEnvContext } = await import('./app/context.js');
-        const ctx = await loadEnvContext(io, program.opts<GlobalOptions>(), {}, caches);
-        setExit(await (await import('./commands/config.js')).runConfig(ctx, { json: Boolean(opts.json) }));
-      });
-  if (wanted('code'))
-    withEnv(
-      program
-        .command('code')
-        .description("start the env if needed, set up VS Code's attach to it, print the `code` command")
-        .option('--open', 'run the `code` command instead of printing it')
-        .option('--no-wait', "do not wait for the container's healthcheck to pass"),
-      async (ctx, opts) =>
-        (await import('./commands/code.js')).runCode(ctx, {
-          open: Boolean(opts.open),
-          noWait: opts.wait === false,
-        }),
-      { place: true },
-    );
-  if (wanted('logs'))
-    withEnv(
-      program
-        .command('logs')
-        .description("print the container's output")
-        .option('-f, --follow', 'keep printing new output until Ctrl-C or the env stops'),
-      async (ctx, opts) =>
-        (await import('./commands/logs.js')).runLogs(ctx, { follow: Boolean(opts.follow) }),
-    );
-  if (wanted('ls'))
-    program
-      .command('ls')
-      .description('list your envs on this engine: state, image freshness, root folder')
-      .option('--all', "every user's envs")
-      .option('--all-hosts', 'on every host: this engine, "hosts" and where your envs were placed')
-      .option('--json', 'print JSON')
-      .action(async (opts: { all?: boolean; json?: boolean; allHosts?: boolean }) => {
-        const { runLs } = await import('./commands/ls.js');
-        setExit(await runLs(io, program.opts<GlobalOptions>(), opts, caches ?? NO_CACHES));
-      });
-  if (wanted('init'))
-    program
-      .command('init')
-      .description('write a starting .devenvrc in the current folder (asks on a terminal)')
-      .action(async () => {
-        const { runInit } = await import('./commands/init.js');
-        setExit(await runInit(io, program.opts<GlobalOptions>()));
-      });
-  if (wanted('completion'))
-    program
-      .command('completion')
-      .description('print the shell completion script (e.g. `source <(devenv completion bash)`)')
-      .addArgument(program.createArgument('<shell>', 'bash or zsh').choices(['bash', 'zsh']))
-      .action(async (shell: string) => {
-        const { runCompletion } = await import('./commands/completion.js');
-        setExit(runCompletion(program, shell, io));
-      });
-  if (wanted('gpus'))
-    program
-      .command('gpus')
-      .description("the server's GPUs: who holds which (user, env, since when), and what else runs on them")
-      .option('--all-hosts', 'every host: this engine, "hosts" and where your envs were placed')
-      .option('--json', 'print JSON')
-      .action(async (opts: { json?: boolean; allHosts?: boolean }) => {
-        const { runGpus } = await import('./commands/gpus.js');
-        setExit(await runGpus(io, program.opts<GlobalOptions>(), opts, caches ?? NO_CACHES));
-      });
-  if (wanted('doctor'))
-    program
-      .command('doctor')
-      .description('check everything `start` needs: Docker, disk, GPUs, git, the config, the env')
-      .option('--json', 'print JSON')
-      .action(async (opts: { json?: boolean }) => {
-        const { runDoctor } = await import('./commands/doctor.js');
-        setExit(await runDoctor(io, program.opts<GlobalOptions>(), opts, caches ?? NO_CACHES));
-      });
+  }
   // `devenv status -q --config x` as well as `devenv -q --config x status`: every verb also takes
   // the global options, and whichever was given is what the command sees.
   for (const cmd of program.commands) withGlobalOptions(cmd);
   program.hook('preAction', (_program, action) => {
-    for (const { key } of GLOBAL_OPTIONS) {
+    for (const key of Object.keys(GLOBAL_FLAGS)) {
       const value = action.getOptionValue(key);
       if (value !== undefined) program.setOptionValue(key, value);
     }
@@ -325,7 +214,9 @@ export function main(
     build,
     async (io, setExit, caches) => {
       const args = rewriteAliases(argv);
-      await buildProgram(io, setExit, everydayVerb(args), caches).parseAsync(args, { from: 'user' });
+      const verb = verbOf(args);
+      const verbs = await loadVerbs(verb === undefined ? VERB_NAMES : [verb]);
+      await buildProgram(io, setExit, verbs, caches).parseAsync(args, { from: 'user' });
     },
     (error) => (error instanceof CommanderError ? (error.exitCode === 0 ? 0 : ExitCode.usage) : undefined),
   );

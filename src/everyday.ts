@@ -1,96 +1,56 @@
-import type { EnvContext } from './app/context.js';
+import { type Parsed, parseVerbArgv } from './core/verb-spec.js';
 import type { BuildInfo } from './host/caches.js';
 import { runMain } from './main.js';
+import { type EnvVerb, runEnvVerb, type VerbLoader } from './run-verb.js';
 
 /**
  * The commands run most, as bin/devenv.cjs runs them: from a bundle of their own (dist/everyday.cjs)
- * without commander, when they are given in one of the plain forms below. commander would parse
- * them to the same action, options and arguments (test/unit/cli.test.ts holds each form to it);
- * any other form returns null here and goes to the whole CLI (cli.ts), as everything else does.
- * Both ways run the same actions (EVERYDAY) through the same context and error handling.
+ * without commander, when their spec's parser (core/verb-spec.ts) reads their command line exactly
+ * as commander would (test/unit/cli.test.ts holds each form it accepts to commander's result). Any
+ * other form (a global option, --help, an unknown flag, a missing argument) returns null here and
+ * goes to the whole CLI (cli.ts), as everything else does. Both ways run the same spec through
+ * the same context and error handling.
  */
-
-type Options = Record<string, unknown>;
-
-interface EverydayCommand {
-  /** Whether the command places the env among "hosts" (start), or follows where it was placed. */
-  place: boolean;
-  run(ctx: EnvContext, opts: Options, args: string[]): Promise<number>;
-}
-
 export const EVERYDAY = {
-  start: {
-    place: true,
-    run: async (ctx, opts) =>
-      (await import('./commands/start.js')).runStart(ctx, {
-        detach: Boolean(opts.detach),
-        gpus: opts.gpus as string | undefined,
-        wait: opts.wait as string | boolean | undefined,
-        noWait: opts.wait === false,
-      }),
-  },
-  status: {
-    place: false,
-    run: async (ctx, opts) =>
-      (await import('./commands/status.js')).runStatus(ctx, { json: Boolean(opts.json) }),
-  },
-  exec: {
-    place: false,
-    run: async (ctx, _opts, args) => (await import('./commands/exec.js')).runExecCommand(ctx, args),
-  },
-  shell: {
-    place: false,
-    run: async (ctx) => (await import('./commands/shell.js')).runShell(ctx),
-  },
-} satisfies Record<string, EverydayCommand>;
+  exec: async () => (await import('./commands/exec.js')).spec,
+  shell: async () => (await import('./commands/shell.js')).spec,
+  start: async () => (await import('./commands/start.js')).spec,
+  status: async () => (await import('./commands/status.js')).spec,
+} satisfies Record<string, VerbLoader<EnvVerb>>;
 
 export type EverydayVerb = keyof typeof EVERYDAY;
 
+/** The verbs bin/devenv.cjs tries this bundle for: the build writes them to dist/everyday-verbs.json. */
+export const EVERYDAY_VERBS: readonly string[] = Object.keys(EVERYDAY);
+
+export function isEverydayVerb(word: string): word is EverydayVerb {
+  return Object.hasOwn(EVERYDAY, word);
+}
+
 export interface EverydayInvocation {
-  verb: EverydayVerb;
-  opts: Options;
-  args: string[];
+  spec: EnvVerb;
+  parsed: Parsed;
 }
 
-/** The plain forms: `exec -- CMD…` or `exec CMD…`, `start [-d|--detach]`, `status [--json]`, `shell`. */
-export function everydayInvocation(argv: string[]): EverydayInvocation | null {
+/** The verb's spec and its parsed command line, or null when `argv` is not a form it parses alone. */
+export async function everydayInvocation(argv: string[]): Promise<EverydayInvocation | null> {
   const [verb, ...rest] = argv;
-  switch (verb) {
-    case 'exec': {
-      const command = rest[0] === '--' ? rest.slice(1) : rest;
-      const first = command[0];
-      if (first === undefined || (rest[0] !== '--' && first.startsWith('-'))) return null;
-      return { verb, opts: {}, args: command };
-    }
-    case 'start':
-      if (rest.length === 0) return { verb, opts: {}, args: [] };
-      if (rest.length === 1 && (rest[0] === '-d' || rest[0] === '--detach'))
-        return { verb, opts: { detach: true }, args: [] };
-      return null;
-    case 'status':
-      if (rest.length === 0) return { verb, opts: {}, args: [] };
-      if (rest.length === 1 && rest[0] === '--json') return { verb, opts: { json: true }, args: [] };
-      return null;
-    case 'shell':
-      return rest.length === 0 ? { verb, opts: {}, args: [] } : null;
-    default:
-      return null;
-  }
+  if (verb === undefined || !isEverydayVerb(verb)) return null;
+  const spec: EnvVerb = await EVERYDAY[verb]();
+  const parsed = parseVerbArgv(spec, rest);
+  return parsed && { spec, parsed };
 }
 
-/** dist/everyday.cjs's entry: the exit code, or null when `argv` is not one of the plain forms. */
+/** dist/everyday.cjs's entry: the exit code, or null when `argv` is not one of the forms it parses. */
 export async function main(
   argv: string[],
   processRef: NodeJS.Process = process,
   build?: BuildInfo,
 ): Promise<number | null> {
-  const invocation = everydayInvocation(argv);
+  const invocation = await everydayInvocation(argv);
   if (!invocation) return null;
-  const command: EverydayCommand = EVERYDAY[invocation.verb];
+  // No global options: a command line with one goes to the whole CLI.
   return runMain(processRef, build, async (io, setExit, caches) => {
-    // The host, as cli.ts chooses it from the options: the plain forms name none and wait for no GPUs.
-    const { loadEnvContext } = await import('./app/context.js');
-    const ctx = await loadEnvContext(io, {}, { place: command.place, waiting: false }, caches);
-    setExit(await command.run(ctx, invocation.opts, invocation.args));
+    setExit(await runEnvVerb(invocation.spec, invocation.parsed, io, {}, caches));
   });
 }

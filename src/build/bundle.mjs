@@ -12,6 +12,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { runInThisContext } from 'node:vm';
 import { build } from 'esbuild';
 
 /** The engine objects devenv never makes (volumes, networks, swarm): required on first `new`. */
@@ -377,6 +378,22 @@ await Promise.all([
     external: [...external, 'zod', 'zod/*', 'jsonc-parser'],
   }),
 ]);
+
+// The verbs bin/devenv.cjs runs from dist/everyday.cjs, as src/everyday.ts declares them, for bin to
+// read on each run (a small file costs it less than loading any module to ask).
+const everydayBundle = path.resolve('dist/everyday.cjs');
+const everyday = { exports: {} };
+runInThisContext(readFileSync(everydayBundle, 'latin1'), { filename: everydayBundle })(
+  everyday.exports,
+  createRequire(everydayBundle),
+  everyday,
+  everydayBundle,
+  path.dirname(everydayBundle),
+);
+const everydayVerbs = everyday.exports.EVERYDAY_VERBS;
+if (!Array.isArray(everydayVerbs) || everydayVerbs.length === 0)
+  throw new Error('bundle: dist/everyday.cjs exports no EVERYDAY_VERBS; update src/build/bundle.mjs');
+writeFileSync('dist/everyday-verbs.json', `${JSON.stringify(everydayVerbs)}\n`);
 
 // `devenv --help` is served from this file by bin/devenv.cjs: rendered by the program itself,
 // at the width commander uses without a terminal, so it cannot drift from the commands.

@@ -1,6 +1,19 @@
 import type { EnvContext } from '../app/context.js';
 import { upEnv } from '../app/up.js';
 import { commandLine, findVscode, runVscode, vscodeCommand } from '../app/vscode.js';
+import { defineVerb } from '../core/verb-spec.js';
+
+export const spec = defineVerb({
+  name: 'code',
+  description: "start the env if needed, set up VS Code's attach to it, print the `code` command",
+  flags: {
+    open: { help: 'run the `code` command instead of printing it' },
+    wait: { negation: "do not wait for the container's healthcheck to pass" },
+  },
+  needs: 'placed-env',
+  options: ({ flags }) => ({ open: Boolean(flags.open), noWait: flags.wait === false }),
+  run: runCode,
+});
 
 /**
  * `devenv code [--open]`: starts the env if needed (which writes VS Code's attached-container

@@ -1,51 +1,20 @@
-import type { Command, Option } from 'commander';
-import {
-  type CliSpec,
-  completionScript,
-  type OptionSpec,
-  SHELLS,
-  type Shell,
-} from '../core/completion-script.js';
-import { DevenvError } from '../core/errors.js';
+import { completionScript, SHELLS, type Shell } from '../core/completion-script.js';
 import type { Io } from '../core/io.js';
+import { type CliSpecs, defineVerb } from '../core/verb-spec.js';
 
-function optionSpec(option: Option): OptionSpec {
-  return {
-    flags: [option.short, option.long].filter((f): f is string => Boolean(f)),
-    takesValue: option.required || option.optional,
-    choices: option.argChoices ?? [],
-    description: option.description,
-  };
-}
+export const spec = defineVerb({
+  name: 'completion',
+  description: 'print the shell completion script (e.g. `source <(devenv completion bash)`)',
+  // Any other shell is refused when the command line is parsed.
+  args: { shell: { help: 'bash or zsh', choices: SHELLS } },
+  needs: 'none',
+  options: ({ args }) => ({ shell: args.shell }),
+  run: async ({ io, cli }: { io: Io; cli(): Promise<CliSpecs> }, options) =>
+    runCompletion(await cli(), options.shell, io),
+});
 
-/** The verbs and options of the commander program, as help shows them (hidden ones left out). */
-export function cliSpec(program: Command): CliSpec {
-  const help = program.createHelp();
-  return {
-    program: program.name(),
-    globalOptions: help.visibleOptions(program).map(optionSpec),
-    verbs: help.visibleCommands(program).map((cmd) => {
-      const args = cmd.registeredArguments;
-      return {
-        name: cmd.name(),
-        description: cmd.description(),
-        options: help.visibleOptions(cmd).map(optionSpec),
-        argChoices: args[0]?.argChoices ?? [],
-        runsCommand: args.some((a) => a.variadic),
-        takesVerb: cmd.name() === 'help',
-      };
-    }),
-  };
-}
-
-/** `devenv completion bash|zsh`: prints the completion script on stdout. */
-export function runCompletion(program: Command, shell: string, io: Pick<Io, 'stdout'>): number {
-  if (!(SHELLS as readonly string[]).includes(shell)) {
-    throw new DevenvError(`no completion for shell ${JSON.stringify(shell)}`, {
-      hint: `use one of: ${SHELLS.join(', ')}`,
-      code: 'usage',
-    });
-  }
-  io.stdout.write(completionScript(shell as Shell, cliSpec(program)));
+/** `devenv completion bash|zsh`: prints the completion script on stdout, made from every verb's spec. */
+export function runCompletion(cli: CliSpecs, shell: Shell, io: Pick<Io, 'stdout'>): number {
+  io.stdout.write(completionScript(shell, cli));
   return 0;
 }

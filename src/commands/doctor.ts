@@ -1,7 +1,18 @@
 import type { GlobalOptions, Io } from '../app/context.js';
 import { runDoctorChecks } from '../app/doctor.js';
 import { doctorExitCode, renderChecks } from '../core/doctor.js';
+import { defineVerb } from '../core/verb-spec.js';
 import type { Caches } from '../host/caches.js';
+
+export const spec = defineVerb({
+  name: 'doctor',
+  description: 'check everything `start` needs: Docker, disk, GPUs, git, the config, the env',
+  flags: { json: { help: 'print JSON' } },
+  needs: 'host',
+  options: ({ flags }) => ({ json: Boolean(flags.json) }),
+  run: ({ io, globals, caches }: { io: Io; globals: GlobalOptions; caches: Caches }, options) =>
+    runDoctor(io, globals, options, caches),
+});
 
 /** `devenv doctor [--json]`: every precondition of `start`, each ok / warn / fail with its fix. */
 export async function runDoctor(

@@ -1,7 +1,21 @@
 import { type GlobalOptions, type Io, loadFleetContext, loadHostContext } from '../app/context.js';
 import { askFleet } from '../app/fleet.js';
 import { collectGpuMap, type GpuMap } from '../app/gpu-map.js';
+import { defineVerb } from '../core/verb-spec.js';
 import type { Caches } from '../host/caches.js';
+
+export const spec = defineVerb({
+  name: 'gpus',
+  description: "the server's GPUs: who holds which (user, env, since when), and what else runs on them",
+  flags: {
+    allHosts: { help: 'every host: this engine, "hosts" and where your envs were placed' },
+    json: { help: 'print JSON' },
+  },
+  needs: 'host',
+  options: ({ flags }) => ({ allHosts: Boolean(flags.allHosts), json: Boolean(flags.json) }),
+  run: ({ io, globals, caches }: { io: Io; globals: GlobalOptions; caches: Caches }, options) =>
+    runGpus(io, globals, options, caches),
+});
 
 /** `devenv gpus [--json] [--all-hosts]`: the server's GPU map: who holds which GPU, and what else runs on it. */
 export async function runGpus(

@@ -3,9 +3,18 @@ import { createUiFor, type GlobalOptions, type Io } from '../app/context.js';
 import type { DefaultsContext } from '../core/config/schema.js';
 import { validateConfig } from '../core/config/validate.js';
 import { defaultAnswers, describeConfig, initialConfig, renderInitialConfig } from '../core/init-config.js';
+import { defineVerb } from '../core/verb-spec.js';
 import { CONFIG_FILE_NAME, createConfigFile, refuseExistingConfig } from '../host/config-file.js';
 import { currentHostUser, hostTimezone } from '../host/user.js';
 import { askInitAnswers } from '../ui/init-questions.js';
+
+export const spec = defineVerb({
+  name: 'init',
+  description: 'write a starting .devenvrc in the current folder (asks on a terminal)',
+  needs: 'none',
+  options: () => ({}),
+  run: ({ io, globals }: { io: Io; globals: GlobalOptions }) => runInit(io, globals),
+});
 
 /**
  * `devenv init`: writes a starting .devenvrc in the current folder (or at --config), asking for

@@ -2,7 +2,26 @@ import { type GlobalOptions, type Io, loadFleetContext, loadHostContext } from '
 import { askFleet } from '../app/fleet.js';
 import { listEnvs } from '../app/list-envs.js';
 import { renderEnvTable } from '../core/env-list.js';
+import { defineVerb } from '../core/verb-spec.js';
 import type { Caches } from '../host/caches.js';
+
+export const spec = defineVerb({
+  name: 'ls',
+  description: 'list your envs on this engine: state, image freshness, root folder',
+  flags: {
+    all: { help: "every user's envs" },
+    allHosts: { help: 'on every host: this engine, "hosts" and where your envs were placed' },
+    json: { help: 'print JSON' },
+  },
+  needs: 'host',
+  options: ({ flags }) => ({
+    all: Boolean(flags.all),
+    allHosts: Boolean(flags.allHosts),
+    json: Boolean(flags.json),
+  }),
+  run: ({ io, globals, caches }: { io: Io; globals: GlobalOptions; caches: Caches }, options) =>
+    runLs(io, globals, options, caches),
+});
 
 /** `devenv ls [--all] [--json] [--all-hosts]`: the envs on this engine (or every host), by label. */
 export async function runLs(

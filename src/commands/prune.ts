@@ -1,7 +1,17 @@
 import type { EnvContext } from '../app/context.js';
 import { planPrune, pruneEnv } from '../app/down.js';
 import { DevenvError, ExitCode } from '../core/errors.js';
+import { defineVerb } from '../core/verb-spec.js';
 import { confirm } from '../ui/confirm.js';
+
+export const spec = defineVerb({
+  name: 'prune',
+  description: 'remove the container and the image (projects/ and the VS Code cache stay)',
+  flags: { yes: { short: '-y', help: 'do not ask for confirmation' } },
+  needs: 'env',
+  options: ({ flags }) => ({ yes: Boolean(flags.yes) }),
+  run: runPrune,
+});
 
 /** `devenv prune`: removes the env's container and images, after asking. projects/ and the VS Code cache stay. */
 export async function runPrune(ctx: EnvContext, options: { yes?: boolean }): Promise<number> {

@@ -3,6 +3,7 @@ import { collectStatus, type EnvStatus } from '../app/status.js';
 import { describeGpus } from '../core/gpu/describe.js';
 import { describeHealth } from '../core/health.js';
 import { describeMapping } from '../core/published-ports.js';
+import { defineVerb } from '../core/verb-spec.js';
 import { describeEndpoint, LOCAL_HOST_NAME } from '../docker/endpoint.js';
 
 export function renderStatus(s: EnvStatus): string[] {
@@ -37,6 +38,15 @@ export function renderStatus(s: EnvStatus): string[] {
   }
   return lines;
 }
+
+export const spec = defineVerb({
+  name: 'status',
+  description: 'show the env: image, container, mounts, GPUs',
+  flags: { json: { help: 'print JSON' } },
+  needs: 'env',
+  options: ({ flags }) => ({ json: Boolean(flags.json) }),
+  run: runStatus,
+});
 
 export async function runStatus(ctx: EnvContext, options: { json?: boolean }): Promise<number> {
   const status = await collectStatus(ctx);

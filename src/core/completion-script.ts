@@ -1,8 +1,11 @@
+import { type CliSpecs, type FlagSpecs, longFlag, negationFlag } from './verb-spec.js';
+
 /**
- * Shell completion scripts, rendered from a description of the CLI's verbs and options (taken
- * from the commander program, so the scripts never fall out of step with it).
+ * Shell completion scripts, rendered from a description of the CLI's verbs and options (made
+ * from the verbs' specs, the same that commander's program is built from, so the scripts never
+ * fall out of step with it).
  */
-export interface OptionSpec {
+export interface CompletionOption {
   /** Every spelling: "-d", "--detach". */
   flags: string[];
   takesValue: boolean;
@@ -11,10 +14,10 @@ export interface OptionSpec {
   description: string;
 }
 
-export interface VerbSpec {
+export interface CompletionVerb {
   name: string;
   description: string;
-  options: OptionSpec[];
+  options: CompletionOption[];
   /** Allowed values of the first argument, when it has a fixed set. */
   argChoices: string[];
   /** The verb ends with a command to run (`exec -- CMD…`): complete command names, then files. */
@@ -23,10 +26,77 @@ export interface VerbSpec {
   takesVerb: boolean;
 }
 
-export interface CliSpec {
+export interface CompletionSpec {
   program: string;
-  globalOptions: OptionSpec[];
-  verbs: VerbSpec[];
+  globalOptions: CompletionOption[];
+  verbs: CompletionVerb[];
+}
+
+/** What commander adds to the program cli.ts builds: -V/--version, -h/--help on every verb, and `help VERB`. */
+const COMMANDER_HELP = 'display help for command';
+const VERSION: CompletionOption = {
+  flags: ['-V', '--version'],
+  takesValue: false,
+  choices: [],
+  description: 'output the version number',
+};
+const HELP: CompletionOption = {
+  flags: ['-h', '--help'],
+  takesValue: false,
+  choices: [],
+  description: COMMANDER_HELP,
+};
+
+/** Each flag as --help lists it: `--key` (with its short spelling), then `--no-key`. */
+function completionOptions(flags: FlagSpecs): CompletionOption[] {
+  return Object.entries(flags).flatMap(([key, flag]) => {
+    const options: CompletionOption[] = [];
+    if (flag.help !== undefined)
+      options.push({
+        flags: [flag.short, longFlag(key)].filter((f) => f !== undefined),
+        takesValue: flag.value !== undefined,
+        choices: [...(flag.choices ?? [])],
+        description: flag.help,
+      });
+    if (flag.negation !== undefined)
+      options.push({
+        flags: [negationFlag(key)],
+        takesValue: false,
+        choices: [],
+        description: flag.negation,
+      });
+    return options;
+  });
+}
+
+/** The verbs and options as commander's help shows them: each verb's own, then the global ones. */
+export function completionSpec(cli: CliSpecs): CompletionSpec {
+  const globals = completionOptions(cli.globalFlags);
+  return {
+    program: cli.program,
+    globalOptions: [VERSION, ...globals, HELP],
+    verbs: [
+      ...cli.verbs.map((verb) => {
+        const args = Object.values(verb.args ?? {});
+        return {
+          name: verb.name,
+          description: verb.description,
+          options: [...completionOptions(verb.flags ?? {}), ...globals, HELP],
+          argChoices: [...(args[0]?.choices ?? [])],
+          runsCommand: args.some((a) => a.variadic),
+          takesVerb: false,
+        };
+      }),
+      {
+        name: 'help',
+        description: COMMANDER_HELP,
+        options: [],
+        argChoices: [],
+        runsCommand: false,
+        takesVerb: true,
+      },
+    ],
+  };
 }
 
 export const SHELLS = ['bash', 'zsh'] as const;
@@ -37,11 +107,11 @@ function single(text: string): string {
   return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
-function words(options: OptionSpec[]): string {
+function words(options: CompletionOption[]): string {
   return options.flatMap((o) => o.flags).join(' ');
 }
 
-function valueFlags(options: OptionSpec[]): string[] {
+function valueFlags(options: CompletionOption[]): string[] {
   return options.filter((o) => o.takesValue).flatMap((o) => o.flags);
 }
 
@@ -52,7 +122,7 @@ function contextNames(shell: Shell): string {
   return `sed -n 's/.*"Name"[[:space:]]*:[[:space:]]*"\\([^"]*\\)".*/\\1/p' /dev/null ${glob} 2>/dev/null`;
 }
 
-function bashValueCases(options: OptionSpec[], indent: string): string[] {
+function bashValueCases(options: CompletionOption[], indent: string): string[] {
   const lines: string[] = [];
   for (const option of options.filter((o) => o.takesValue)) {
     const pattern = option.flags.join('|');
@@ -67,7 +137,7 @@ function bashValueCases(options: OptionSpec[], indent: string): string[] {
   return lines;
 }
 
-export function bashScript(spec: CliSpec): string {
+export function bashScript(spec: CompletionSpec): string {
   const fn = `_${spec.program.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const globalValues = valueFlags(spec.globalOptions);
   const verbNames = spec.verbs.map((v) => v.name).join(' ');
@@ -146,11 +216,11 @@ function describeEntry(name: string, description: string): string {
   return single(`${name.replace(/:/g, '\\:')}:${description.replace(/\s+/g, ' ')}`);
 }
 
-function zshOptionEntries(options: OptionSpec[]): string {
+function zshOptionEntries(options: CompletionOption[]): string {
   return options.flatMap((o) => o.flags.map((flag) => describeEntry(flag, o.description))).join(' ');
 }
 
-function zshValueCases(options: OptionSpec[], indent: string): string[] {
+function zshValueCases(options: CompletionOption[], indent: string): string[] {
   return options
     .filter((o) => o.takesValue)
     .map((option) => {
@@ -164,7 +234,7 @@ function zshValueCases(options: OptionSpec[], indent: string): string[] {
     });
 }
 
-export function zshScript(spec: CliSpec): string {
+export function zshScript(spec: CompletionSpec): string {
   const fn = `_${spec.program.replace(/[^A-Za-z0-9_]/g, '_')}`;
   const globalValues = valueFlags(spec.globalOptions);
   const verbCases = spec.verbs.map((verb) => {
@@ -242,6 +312,7 @@ fi
 `;
 }
 
-export function completionScript(shell: Shell, spec: CliSpec): string {
+export function completionScript(shell: Shell, cli: CliSpecs): string {
+  const spec = completionSpec(cli);
   return shell === 'bash' ? bashScript(spec) : zshScript(spec);
 }

@@ -1,10 +1,12 @@
 import type { CommanderError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../src/app/context.js';
-import { buildProgram, everydayVerb, rewriteAliases } from '../../src/cli.js';
+import { buildProgram, loadVerbs, rewriteAliases, VERB_NAMES, verbOf } from '../../src/cli.js';
 import { DevenvError } from '../../src/core/errors.js';
-import { everydayInvocation } from '../../src/everyday.js';
+import { defineVerb, flagSpellings, longFlag, parseVerbArgv } from '../../src/core/verb-spec.js';
+import { EVERYDAY_VERBS, everydayInvocation } from '../../src/everyday.js';
 import { reportError } from '../../src/main.js';
+import type { Verb } from '../../src/run-verb.js';
 
 describe('rewriteAliases', () => {
   it.each([
@@ -130,48 +132,65 @@ describe('reportError', () => {
   });
 });
 
-describe('everydayVerb and the program built for it alone', () => {
+class Reached extends Error {}
+
+/**
+ * What commander makes of `args` with the program of `verbs`: the verb it would run with its flags,
+ * arguments and global options, or its error and what it printed (help, the message and its
+ * suggestion).
+ */
+async function byCommander(args: string[], verbs: readonly Verb[]) {
+  const output: string[] = [];
+  const capture = (text: string | Uint8Array) => {
+    output.push(String(text));
+    return true;
+  };
+  const io = { stdout: { write: capture }, stderr: { write: capture } } as unknown as Io;
+  const program = buildProgram(io, () => {}, verbs);
+  let seen: unknown;
+  program.hook('preAction', (_program, action) => {
+    const names = Object.keys(verbs.find((v) => v.name === action.name())?.args ?? {});
+    seen = {
+      verb: action.name(),
+      flags: action.opts(),
+      args: Object.fromEntries(names.map((name, i) => [name, action.processedArgs[i]])),
+      globals: program.opts(),
+    };
+    throw new Reached();
+  });
+  try {
+    await program.parseAsync(args, { from: 'user' });
+  } catch (error) {
+    if (!(error instanceof Reached)) seen = { error: (error as CommanderError).code, output };
+  }
+  return seen;
+}
+
+const allVerbs = () => loadVerbs(VERB_NAMES);
+
+describe('verbOf and the program built for that verb alone', () => {
   it.each([
     { args: ['exec', '--', 'true'], verb: 'exec' },
     { args: ['-q', 'status'], verb: 'status' },
     { args: ['-c', 'start', 'status', '--json'], verb: 'status' },
     { args: ['--context', 'gpu1', 'start', '-d'], verb: 'start' },
     { args: ['--config=./x', 'shell'], verb: 'shell' },
-    { args: ['stop'], verb: undefined },
+    { args: ['-v', '--quiet', 'stop'], verb: 'stop' },
+    { args: ['completion', 'bash'], verb: 'completion' },
     { args: ['help', 'exec'], verb: undefined },
     { args: ['--', 'exec'], verb: undefined },
     { args: ['--version'], verb: undefined },
+    { args: ['-h', 'start'], verb: undefined },
+    { args: ['-V', 'start'], verb: undefined },
+    { args: ['--bogus', 'start'], verb: undefined },
+    { args: ['-c=x', 'start'], verb: undefined },
+    { args: ['--contextx', 'start'], verb: undefined },
+    { args: ['strat'], verb: undefined },
+    { args: ['-c'], verb: undefined },
     { args: [], verb: undefined },
   ])('$args -> $verb', ({ args, verb }) => {
-    expect(everydayVerb(args)).toBe(verb);
+    expect(verbOf(args)).toBe(verb);
   });
-
-  class Parsed extends Error {}
-
-  /**
-   * What commander makes of `args`: the action it would run with its options and arguments, or
-   * its error and what it printed (help, the message and its suggestion).
-   */
-  async function parse(args: string[], only?: string) {
-    const output: string[] = [];
-    const capture = (text: string | Uint8Array) => {
-      output.push(String(text));
-      return true;
-    };
-    const io = { stdout: { write: capture }, stderr: { write: capture } } as unknown as Io;
-    const program = buildProgram(io, () => {}, only);
-    let seen: unknown;
-    program.hook('preAction', (_program, action) => {
-      seen = { verb: action.name(), opts: action.opts(), args: action.args, globals: program.opts() };
-      throw new Parsed();
-    });
-    try {
-      await program.parseAsync(args, { from: 'user' });
-    } catch (error) {
-      if (!(error instanceof Parsed)) seen = { error: (error as CommanderError).code, output };
-    }
-    return seen;
-  }
 
   it.each([
     ['exec', '--', 'python', 'train.py', '--epochs', '3'],
@@ -194,33 +213,49 @@ describe('everydayVerb and the program built for it alone', () => {
     ['status', '--jsn'],
     ['shell'],
     ['shell', '-q'],
+    ['rebuild', '--no-cache', '-d', '--no-wait'],
+    ['rebuild'],
+    ['rebuild', '--cache'],
+    ['stop', 'extra'],
+    ['prune', '-y'],
+    ['prune', '--yes', '--no-such'],
+    ['config', '--reference'],
+    ['-c', 'x', 'config', '--json'],
+    ['code', '--open', '--no-wait'],
+    ['logs', '-f'],
+    ['ls', '--all', '--all-hosts', '--json'],
+    ['ls', '--all-host'],
+    ['init'],
+    ['completion', 'zsh'],
+    ['completion', 'fish'],
+    ['completion'],
+    ['gpus', '--all-hosts'],
+    ['doctor', '--json'],
+    ['doctor', '--help'],
   ])('%j parses as with every command', async (...args) => {
-    const verb = everydayVerb(args);
+    const verb = verbOf(args);
     expect(verb).toBeDefined();
-    const alone = await parse(args, verb);
-    expect(alone).toEqual(await parse(args));
+    const alone = await byCommander(args, await loadVerbs(verb ? [verb] : []));
+    expect(alone).toEqual(await byCommander(args, await allVerbs()));
     expect(JSON.stringify(alone)).not.toBe('{"output":[]}');
+  });
+
+  it("gives each flag commander's name for its value: its key", async () => {
+    const program = buildProgram({} as Io, () => {}, await allVerbs());
+    for (const verb of await allVerbs()) {
+      const cmd = program.commands.find((c) => c.name() === verb.name);
+      const names = new Set(cmd?.options.map((o) => o.attributeName()));
+      for (const key of Object.keys(verb.flags ?? {})) expect(names).toContain(key);
+    }
   });
 });
 
-describe("everydayInvocation: the everyday commands' plain forms, run without commander", () => {
-  /** What commander makes of `args`, in the shape everydayInvocation gives, or null for anything else. */
-  async function byCommander(args: string[]) {
-    const program = buildProgram({} as Io, () => {});
-    let seen: unknown = null;
-    program.hook('preAction', (_program, action) => {
-      const globals = program.opts();
-      if (Object.keys(globals).length > 0) throw new Error(`global options: ${JSON.stringify(globals)}`);
-      seen = { verb: action.name(), opts: action.opts(), args: action.args };
-      throw new Parsed();
-    });
-    await program.parseAsync(args, { from: 'user' }).catch((error) => {
-      if (!(error instanceof Parsed)) throw error;
-    });
-    return seen;
+describe("the everyday commands' own parser (parseVerbArgv), run without commander", () => {
+  /** What the everyday bundle makes of `args`, in byCommander's terms, or null. */
+  async function byEveryday(args: string[]) {
+    const invocation = await everydayInvocation(args);
+    return invocation && { verb: invocation.spec.name, ...invocation.parsed, globals: {} };
   }
-
-  class Parsed extends Error {}
 
   it.each([
     ['exec', '--', 'true'],
@@ -231,13 +266,23 @@ describe("everydayInvocation: the everyday commands' plain forms, run without co
     ['start'],
     ['start', '-d'],
     ['start', '--detach'],
+    ['start', '-d', '-d'],
+    ['start', '--gpus', '2'],
+    ['start', '--gpus=2', '--wait=30m'],
+    ['start', '-d', '--wait'],
+    ['start', '--wait', '-d'],
+    ['start', '--wait', '--'],
+    ['start', '--on', 'gpu1', '--wait', '2h', '--detach'],
+    ['start', '--no-wait'],
+    ['start', '--wait', '--no-wait'],
+    ['start', '--gpus', 'two'],
     ['status'],
     ['status', '--json'],
     ['shell'],
   ])('%j is what commander makes of it', async (...args) => {
-    const invocation = everydayInvocation(args);
-    expect(invocation).not.toBeNull();
-    expect(invocation).toEqual(await byCommander(args));
+    const everyday = await byEveryday(args);
+    expect(everyday).not.toBeNull();
+    expect(everyday).toEqual(await byCommander(args, await allVerbs()));
   });
 
   it.each([
@@ -245,13 +290,16 @@ describe("everydayInvocation: the everyday commands' plain forms, run without co
     ['exec'],
     ['exec', '--'],
     ['exec', '-q', '--', 'true'],
-    ['start', '--gpus', '2'],
-    ['start', '-d', '--wait'],
-    ['start', '--on', 'gpu1'],
-    ['start', '--no-wait'],
-    ['start', '-d', '-d'],
+    ['exec', '-5'],
+    ['start', '-dq'],
+    ['start', '--on', '-d'],
+    ['start', '--gpus'],
+    ['start', '--wait', '-5'],
+    ['start', '--detach=yes'],
     ['start', 'extra'],
+    ['start', '--wait', '--', 'x'],
     ['start', '--help'],
+    ['start', '-h'],
     ['status', '--jsn'],
     ['status', '-v'],
     ['shell', '--config', 'x'],
@@ -259,7 +307,68 @@ describe("everydayInvocation: the everyday commands' plain forms, run without co
     ['--start'],
     ['stop'],
     ['ls'],
-  ])('%j goes to the whole CLI', (...args) => {
-    expect(everydayInvocation(args)).toBeNull();
+  ])('%j goes to the whole CLI', async (...args) => {
+    expect(await everydayInvocation(args)).toBeNull();
   });
+
+  /** One of every kind of flag and argument, for what the real verbs do not declare yet. */
+  const kinds = defineVerb({
+    name: 'kinds',
+    description: 'every kind of flag and argument',
+    flags: {
+      mode: { short: '-m', value: '<mode>', choices: ['a', 'b'], help: 'a mode' },
+      level: { value: '[level]', help: 'a level', negation: 'no level' },
+      cache: { negation: 'no cache' },
+      yes: { short: '-y', help: 'yes' },
+    },
+    args: {
+      shell: { help: 'a shell', choices: ['bash', 'zsh'] },
+      rest: { help: 'the rest', variadic: true },
+    },
+    needs: 'none',
+    options: (parsed) => parsed,
+    run: async () => 0,
+  });
+
+  /** Words a command line of `verb` may hold: its flags, with and without values, and what it must refuse. */
+  function vocabulary(verb: Verb): string[] {
+    const flags = Object.entries(verb.flags ?? {});
+    return [
+      ...flags.flatMap(([key, flag]) => flagSpellings(key, flag)),
+      ...flags.flatMap(([key, flag]) =>
+        flag.help === undefined ? [] : [`${longFlag(key)}=${flag.choices?.[0] ?? '2'}`],
+      ),
+      '--no-such=1',
+      ...['x', 'bash', '', '-', '--', '-5', '-q', '--help', '-dy', '--bogus'],
+    ];
+  }
+
+  function* commandLines(words: string[], length: number): Generator<string[]> {
+    yield [];
+    if (length === 0) return;
+    for (const rest of commandLines(words, length - 1)) for (const word of words) yield [word, ...rest];
+  }
+
+  it.each([...EVERYDAY_VERBS, 'kinds'])(
+    'every command line of %s up to three words that it parses, commander parses the same',
+    async (name) => {
+      const verb = name === 'kinds' ? kinds : ((await allVerbs()).find((v) => v.name === name) as Verb);
+      const seen = new Set<string>();
+      let accepted = 0;
+      for (const line of commandLines(vocabulary(verb), 3)) {
+        if (seen.has(JSON.stringify(line))) continue;
+        seen.add(JSON.stringify(line));
+        const parsed = parseVerbArgv(verb, line);
+        if (parsed === null) continue;
+        accepted++;
+        expect([line, { verb: name, ...parsed, globals: {} }]).toEqual([
+          line,
+          await byCommander([name, ...line], [verb]),
+        ]);
+      }
+      // At least each flag alone and the empty line.
+      expect(accepted).toBeGreaterThan(Object.keys(verb.flags ?? {}).length);
+    },
+    60_000,
+  );
 });

@@ -1,13 +1,50 @@
+import type { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import type { Io } from '../../src/app/context.js';
-import { buildProgram } from '../../src/cli.js';
-import { cliSpec } from '../../src/commands/completion.js';
-import { bashScript, type CliSpec, zshScript } from '../../src/core/completion-script.js';
+import { buildProgram, cliSpecs } from '../../src/cli.js';
+import {
+  bashScript,
+  type CompletionOption,
+  type CompletionSpec,
+  completionSpec,
+  zshScript,
+} from '../../src/core/completion-script.js';
 
-const program = buildProgram({} as Io, () => {});
-const spec = cliSpec(program);
+const cli = await cliSpecs();
+const program = buildProgram({} as Io, () => {}, cli.verbs);
+const spec = completionSpec(cli);
 
-describe('cliSpec (from the commander program)', () => {
+/** What commander's help shows of the program built from the same specs (hidden options left out). */
+function shownByCommander(program: Command): CompletionSpec {
+  const help = program.createHelp();
+  const option = (o: Option): CompletionOption => ({
+    flags: [o.short, o.long].filter((f): f is string => Boolean(f)),
+    takesValue: o.required || o.optional,
+    choices: o.argChoices ?? [],
+    description: o.description,
+  });
+  return {
+    program: program.name(),
+    globalOptions: help.visibleOptions(program).map(option),
+    verbs: help.visibleCommands(program).map((cmd) => {
+      const args = cmd.registeredArguments;
+      return {
+        name: cmd.name(),
+        description: cmd.description(),
+        options: help.visibleOptions(cmd).map(option),
+        argChoices: args[0]?.argChoices ?? [],
+        runsCommand: args.some((a) => a.variadic),
+        takesVerb: cmd.name() === 'help',
+      };
+    }),
+  };
+}
+
+describe("completionSpec (from the verbs' specs)", () => {
+  it("is what commander's help shows of the program built from the same specs", () => {
+    expect(spec).toEqual(shownByCommander(program));
+  });
+
   it('lists every visible verb, and help', () => {
     const expected = program.commands.map((c) => c.name());
     expect(spec.verbs.map((v) => v.name)).toEqual([...expected, 'help']);
@@ -43,7 +80,7 @@ describe('cliSpec (from the commander program)', () => {
 });
 
 describe('completion scripts', () => {
-  const tiny: CliSpec = {
+  const tiny: CompletionSpec = {
     program: 'devenv',
     globalOptions: [
       { flags: ['-c', '--config'], takesValue: true, choices: [], description: 'config file' },
@@ -87,7 +124,7 @@ describe('completion scripts', () => {
   it('escapes colons in zsh names, not in descriptions', () => {
     const script = zshScript({
       ...tiny,
-      verbs: [{ ...(tiny.verbs[0] as CliSpec['verbs'][number]), name: 'a:b', description: 'x: y' }],
+      verbs: [{ ...(tiny.verbs[0] as CompletionSpec['verbs'][number]), name: 'a:b', description: 'x: y' }],
     });
     expect(script).toContain("'a\\:b:x: y'");
   });
