@@ -10,10 +10,12 @@
 #                       `nvidia-smi` on the ssh PATH is the fake one playing the 8x H100 server,
 #                       live usage from /srv/devenv-r2/gpu-state when that file exists
 #   r3  127.0.0.1:2203  no dockerd at all      devtest 7242, devother 7343
-# The local devtest/devother get an ed25519 key, known_hosts entries for all three, and their key
-# in each server's authorized_keys. Reuses running servers (and restarts a missing daemon inside
-# the namespace of the one still running); run after .ci/engine.sh and .ci/gpu-engine.sh. The e2e
-# global setup loads the test base image into r1 and r2 and starts the users' ssh-agents.
+# The local devtest/devother (made by .ci/test-users.sh) get an ed25519 key, known_hosts entries
+# for all three, and their key in each server's authorized_keys. Reuses running servers: restarts
+# a missing daemon inside the namespace of the one still running, and binds again an account file
+# the host has replaced since (below). Run after .ci/engine.sh and .ci/gpu-engine.sh. The e2e
+# global setup loads the test base image into r1 and r2, starts the users' ssh-agents, and runs
+# this again when a server no longer answers as its own user.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
@@ -76,13 +78,10 @@ if [ ! -x /usr/sbin/sshd ]; then
 fi
 
 # --- local users and their keys --------------------------------------------------------------
+# Writes /etc/passwd and /etc/group only when a user is missing or its docker membership is wrong.
+bash .ci/test-users.sh
 for user in "${USERS[@]}"; do
-  uid=${LOCAL_UID[$user]}
-  if ! id -u "$user" >/dev/null 2>&1; then
-    groupadd -g "$uid" "$user"
-    useradd -m -l -u "$uid" -g "$uid" -s /bin/bash "$user"
-  fi
-  usermod -aG docker "$user"
+  [ "$(id -u "$user")" = "${LOCAL_UID[$user]}" ] || die "$user is not at uid ${LOCAL_UID[$user]} here"
   home=$(getent passwd "$user" | cut -d: -f6)
   install -d -m 700 -o "$user" -g "$user" "$home/.ssh"
   if [ ! -f "$home/.ssh/id_ed25519" ]; then
@@ -286,6 +285,22 @@ live_pid() {
     && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "$R/" && printf '%s' "$pid"
 }
 engine_up() { DOCKER_HOST="unix:///srv/devenv-$1/run/docker.sock" docker info >/dev/null 2>&1; }
+# A server's /etc/passwd, /etc/group and /etc/shadow are its own files bound over the host's. When
+# the host replaces one of its own (useradd, usermod, gpasswd and package installs write a new file
+# and rename it into place), the kernel drops the bind on the old one inside the namespace, which
+# then sees the host's file: sshd there no longer knows the users at this server's UIDs and
+# refuses their keys. Binds again, in the namespace of a running daemon, each file that is no
+# longer the server's own (same device and inode as $R/etc/...: `put` keeps those).
+rebind_accounts() {
+  local s=$1 holder=$2 R=/srv/devenv-$1 f inside
+  for f in passwd group shadow; do
+    inside=$(nsenter "--mount=/proc/$holder/ns/mnt" -- stat -c %d:%i "/etc/$f")
+    if [ "$inside" != "$(stat -c %d:%i "$R/etc/$f")" ]; then
+      log "$s: its /etc/$f is the host's again (replaced since it started): binding $R/etc/$f again"
+      nsenter "--mount=/proc/$holder/ns/mnt" -- mount --bind "$R/etc/$f" "/etc/$f"
+    fi
+  done
+}
 # Runs a command as a local user with a clean environment (no agent: the key file).
 as_user() {
   local user=$1
@@ -329,6 +344,7 @@ for s in "${SERVERS[@]}"; do
       missing+=(dockerd)
     fi
   fi
+  [ -z "$holder" ] || rebind_accounts "$s" "$holder"
   if [ ${#missing[@]} -gt 0 ]; then
     if [ -n "$holder" ]; then
       log "$s: starting ${missing[*]} in the namespace of pid $holder"

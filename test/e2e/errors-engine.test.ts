@@ -2,18 +2,12 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/core/errors.js';
-import {
-  devenvWithout,
-  expectNothingCreated,
-  expectOneLineError,
-  NODOCKER_USER,
-  snapshot,
-} from './errors-kit.js';
+import { devenvWithout, expectNothingCreated, expectOneLineError, snapshot } from './errors-kit.js';
 import {
   containerId,
   devenv,
-  ensureTestUser,
   makeEnvDir,
+  NODOCKER_USER,
   quickRc,
   removeEnvObjects,
   TEST_USER,
@@ -69,7 +63,6 @@ describe('the environment: no HOME works; engine problems are one line, exit 4',
   let oldEngine: ChildProcess | undefined;
 
   beforeAll(() => {
-    ensureTestUser(NODOCKER_USER, { dockerGroup: false });
     rmSync('/tmp/nope.sock', { force: true });
   });
   afterAll(() => {

@@ -17,9 +17,6 @@ import { BIN, docker, type RunResult, type TestUser, userEnv } from './harness.j
  * stderr with its fix, the documented exit code, and leaves nothing behind.
  */
 
-/** A user who is NOT in the docker group, for the socket-permission case. */
-export const NODOCKER_USER: TestUser = { name: 'devnodocker', uid: 4444, gid: 4444 };
-
 /** Writes .devenvrc as raw text (for malformed JSON), owned by `owner`, with `mode`. */
 export function writeRawRc(dir: string, owner: TestUser, text: string, mode = 0o644): string {
   const file = path.join(dir, '.devenvrc');

@@ -25,6 +25,8 @@ export interface TestUser {
 export const TEST_USER: TestUser = { name: 'devtest', uid: 4242, gid: 4242 };
 export const BIG_USER: TestUser = { name: 'devbig', uid: 200000, gid: 200000 };
 export const OTHER_USER: TestUser = { name: 'devother', uid: 4343, gid: 4343 };
+/** A user who is NOT in the docker group, for the socket-permission case. */
+export const NODOCKER_USER: TestUser = { name: 'devnodocker', uid: 4444, gid: 4444 };
 
 export const BASE_RAW = process.env.DEVENV_TEST_BASE_IMAGE ?? 'devenv-test-base:bookworm';
 /** The raw base plus the packages every devenv image installs, so most tests build in seconds. */
@@ -228,10 +230,18 @@ export function ensureTestImage(tag: string, dockerfile: string): void {
   docker(['build', '--network', 'host', '-t', tag, '-'], dockerfile);
 }
 
-/** Makes a host user with a fixed UID/GID, in the docker group or (for the socket cases) not. */
+/**
+ * Makes a host user with a fixed UID/GID, in the docker group or (for the socket cases) not.
+ * `.ci/test-users.sh` has made every test user before the servers of `.ci/remote-hosts.sh`
+ * started, so this normally writes nothing: replacing /etc/passwd or /etc/group under a running
+ * server drops that server's own copy in its namespace (that script says more).
+ */
 export function ensureTestUser(user: TestUser, options: { dockerGroup: boolean }): void {
-  if (spawnSync('id', ['-u', user.name]).status !== 0) {
-    mustRun('groupadd', ['-g', String(user.gid), user.name]);
+  const id = spawnSync('id', ['-u', user.name], { encoding: 'utf8' });
+  if (id.status !== 0) {
+    if (spawnSync('getent', ['group', user.name]).status !== 0) {
+      mustRun('groupadd', ['-g', String(user.gid), user.name]);
+    }
     mustRun('useradd', [
       '-m',
       '-l',
@@ -243,9 +253,18 @@ export function ensureTestUser(user: TestUser, options: { dockerGroup: boolean }
       '/bin/bash',
       user.name,
     ]);
+  } else if (id.stdout.trim() !== String(user.uid)) {
+    throw new Error(
+      `test user ${user.name} has uid ${id.stdout.trim()}, not ${user.uid}: remove it (userdel -r ${user.name}) and run \`bash .ci/test-users.sh\``,
+    );
   }
-  if (options.dockerGroup) mustRun('usermod', ['-aG', 'docker', user.name]);
-  else spawnSync('gpasswd', ['-d', user.name, 'docker'], { stdio: 'ignore' });
+  // Asks first rather than trusting usermod/gpasswd to leave /etc/group alone when nothing changes.
+  const inDocker = spawnSync('id', ['-nG', user.name], { encoding: 'utf8' })
+    .stdout.trim()
+    .split(/\s+/)
+    .includes('docker');
+  if (options.dockerGroup && !inDocker) mustRun('usermod', ['-aG', 'docker', user.name]);
+  if (!options.dockerGroup && inDocker) mustRun('gpasswd', ['-d', user.name, 'docker']);
 }
 
 function mustRun(command: string, args: string[]): void {
