@@ -52,7 +52,7 @@ export default function setup(): () => void {
   ensureTestImage(
     BASE_READY,
     `FROM ${BASE_RAW}
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends sudo locales tzdata ca-certificates git python3 python3-venv python3-pip && rm -rf /var/lib/apt/lists/*`,
+RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends sudo locales tzdata ca-certificates git python3 python3-venv python3-pip && rm -rf /var/lib/apt/lists/* && localedef -i en_US -f UTF-8 en_US.UTF-8`,
   );
   ensureTestImage(
     BASE_COLLIDE,
