@@ -1,7 +1,7 @@
 // What a floor replays (bench/floor.cjs): the engine requests a command made, as the engine
 // proxy recorded them, turned into steps that a bare node:http client sends again in the same
 // order. CommonJS, like the floor that requires it; pure, so it is unit-tested
-// (test/unit/bench-replay.test.ts).
+// (test/unit/bench/replay.test.ts).
 'use strict';
 
 /**
