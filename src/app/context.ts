@@ -49,8 +49,8 @@ export async function loadHostContext(
   globals: GlobalOptions,
   caches: Caches = NO_CACHES,
 ): Promise<HostContext> {
-  const ui = await createUiFor(io, globals);
-  return { io, ui, caches, site: await openSite(io, ui, resolveEndpoint(io.env, globals.context), caches) };
+  const { ui, openSite } = await loadFleetContext(io, globals, caches);
+  return { io, ui, caches, site: await openSite(resolveEndpoint(io.env, globals.context)) };
 }
 
 /** The wiring of a command that asks every host (`--all-hosts`): it opens their sites as it goes. */

@@ -7,7 +7,7 @@ import type { Reporter } from '../core/ports.js';
 import { describeEndpoint, type EngineEndpoint } from '../docker/endpoint.js';
 import type { Caches } from '../host/caches.js';
 import { detectEngineGpuSupport, detectHostGpus, type HostGpuDetection } from '../host/gpu.js';
-import { openLeaseStore } from '../host/lease-store.js';
+import { type LeaseStore, openLeaseStore } from '../host/lease-store.js';
 import { localHost } from '../host/local-host.js';
 import type { GpuAllocator } from './gpu-allocator.js';
 import { leaseAllocator } from './lease-allocator.js';
@@ -44,37 +44,62 @@ export async function openSite(
 ): Promise<Site> {
   const host = await openHost(io.env, endpoint);
   let engine: Promise<Engine> | undefined;
+  return siteOf({
+    host,
+    endpoint,
+    engine: () => {
+      engine ??= import('../docker/engine.js').then(({ connectEngine }) =>
+        connectEngine(endpoint, io.env).then((connected) => caches.engine(connected)),
+      );
+      return engine;
+    },
+    leases: openLeaseStore(io.env, host.remote ? host.name : null),
+    io,
+    ui,
+  });
+}
+
+/**
+ * A site from its parts. Its GPU probes are asked once each (nvidia-smi on its host and the
+ * engine's GPU support, unless given), and its allocator is devenv's lease ledger unless given.
+ */
+export function siteOf(parts: {
+  host: Host;
+  endpoint: EngineEndpoint;
+  engine(): Promise<Engine>;
+  leases: LeaseStore;
+  io: Pick<Io, 'env' | 'signal'>;
+  ui: Reporter;
+  hostGpus?: () => Promise<HostGpuDetection>;
+  engineGpuSupport?: () => Promise<EngineGpuSupport>;
+  gpus?: GpuAllocator;
+}): Site {
+  const { host, engine } = parts;
   let gpus: Promise<HostGpuDetection> | undefined;
   let support: Promise<EngineGpuSupport> | undefined;
-  const connect = () => {
-    engine ??= import('../docker/engine.js').then(({ connectEngine }) =>
-      connectEngine(endpoint, io.env).then((connected) => caches.engine(connected)),
-    );
-    return engine;
-  };
   const hostGpus = () => {
-    gpus ??= detectHostGpus({ env: io.env, host });
+    gpus ??= parts.hostGpus?.() ?? detectHostGpus({ env: parts.io.env, host });
     return gpus;
   };
   return {
     name: host.name,
     host,
-    endpoint,
-    engine: connect,
+    endpoint: parts.endpoint,
+    engine,
     hostGpus,
     engineGpuSupport: () => {
-      support ??= connect()
-        .then((e) => e.info())
-        .then((info) =>
-          detectEngineGpuSupport({ Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs }, host),
-        );
+      support ??=
+        parts.engineGpuSupport?.() ??
+        engine()
+          .then((e) => e.info())
+          .then((info) =>
+            detectEngineGpuSupport({ Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs }, host),
+          );
       return support;
     },
-    gpus: leaseAllocator(
-      { host, engine: connect, hostGpus },
-      openLeaseStore(io.env, host.remote ? host.name : null),
-      { ui, signal: io.signal },
-    ),
+    gpus:
+      parts.gpus ??
+      leaseAllocator({ host, engine, hostGpus }, parts.leases, { ui: parts.ui, signal: parts.io.signal }),
   };
 }
 

@@ -1,11 +1,10 @@
 import type { GpuAllocator } from '../../src/app/gpu-allocator.js';
-import { leaseAllocator } from '../../src/app/lease-allocator.js';
-import type { Site } from '../../src/app/site.js';
+import { type Site, siteOf } from '../../src/app/site.js';
 import type { EngineGpuSupport } from '../../src/core/gpu/gpu-plan.js';
 import type { Io } from '../../src/core/io.js';
 import type { Reporter } from '../../src/core/ports.js';
 import { type EngineEndpoint, fromUrl } from '../../src/docker/endpoint.js';
-import { detectEngineGpuSupport, detectHostGpus, type HostGpuDetection } from '../../src/host/gpu.js';
+import { detectHostGpus, type HostGpuDetection } from '../../src/host/gpu.js';
 import { FakeEngine } from './engine.js';
 import { FakeHost } from './host.js';
 import { FakeLeaseStore } from './lease-store.js';
@@ -50,40 +49,28 @@ export function fakeSite(options: FakeSiteOptions): FakeSite {
       ? fromUrl(`ssh://${host.name}`, '"hosts" entry')
       : fromUrl('unix:///var/run/docker.sock', 'default'));
   let connects = 0;
-  let gpus: Promise<HostGpuDetection> | undefined;
-  let support: Promise<EngineGpuSupport> | undefined;
-  const connect = async () => {
-    connects += 1;
-    return engine;
-  };
-  const hostGpus = () => {
-    gpus ??= options.hostGpus
-      ? Promise.resolve(options.hostGpus)
-      : detectHostGpus({ env: options.io.env, host, nvidiaOnPciBus: async () => false });
-    return gpus;
-  };
-  return {
-    name: host.name,
+  const site = siteOf({
     host,
     endpoint,
-    engine: connect,
-    hostGpus,
-    engineGpuSupport: () => {
-      support ??= options.engineGpuSupport
-        ? Promise.resolve(options.engineGpuSupport)
-        : engine
-            .info()
-            .then((info) =>
-              detectEngineGpuSupport({ Runtimes: info.runtimes, CDISpecDirs: info.cdiSpecDirs }, host),
-            );
-      return support;
+    engine: async () => {
+      connects += 1;
+      return engine;
     },
-    gpus:
-      options.gpus ??
-      leaseAllocator({ host, engine: connect, hostGpus }, leases, {
-        ui: options.ui,
-        signal: options.io.signal,
-      }),
+    leases,
+    io: options.io,
+    ui: options.ui,
+    hostGpus: () =>
+      options.hostGpus
+        ? Promise.resolve(options.hostGpus)
+        : detectHostGpus({ env: options.io.env, host, nvidiaOnPciBus: async () => false }),
+    ...(options.engineGpuSupport
+      ? { engineGpuSupport: async () => options.engineGpuSupport as EngineGpuSupport }
+      : {}),
+    ...(options.gpus ? { gpus: options.gpus } : {}),
+  });
+  return {
+    ...site,
+    host,
     fakeEngine: engine,
     leases,
     get connects() {
