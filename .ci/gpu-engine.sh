@@ -3,8 +3,8 @@
 # own socket, data, exec root and pid file, started with a stand-in nvidia-container-runtime-hook
 # first on its PATH. dockerd registers its NVIDIA device driver at start when that hook is on its
 # PATH, so this engine accepts `--gpus` device requests and starts the container with
-# NVIDIA_VISIBLE_DEVICES set to the requested IDs: the real wiring path, minus a driver
-# (NOTES.md, "A GPU-capable engine on this machine"). The default engine stays GPU-less.
+# NVIDIA_VISIBLE_DEVICES set to the requested IDs: the real wiring path, minus a driver.
+# The default engine stays GPU-less.
 # Reuses a running one; run after .ci/engine.sh (which installs dockerd). The e2e global setup
 # loads the test base image into it.
 set -euo pipefail

@@ -3,8 +3,7 @@
 # engine over ssh:// (issue 11). Each is an sshd (and a dockerd) inside its own private mount
 # namespace with its own /home, /etc/passwd, /etc/group, /etc/shadow and /var/run, so it behaves
 # like another host: the same user name has another UID there, its home is another folder, and
-# /var/run/docker.sock is that host's engine, or nothing (NOTES.md, "A remote server on this
-# machine"). Outside, root reaches each engine at /srv/devenv-rN/run/docker.sock.
+# /var/run/docker.sock is that host's engine, or nothing. Outside, root reaches each engine at /srv/devenv-rN/run/docker.sock.
 #   r1  127.0.0.1:2201  plain dockerd          devtest 5242 (docker group), devother 5343 (not)
 #   r2  127.0.0.1:2202  GPU-capable dockerd    devtest 6242, devother 6343 (both docker group);
 #                       `nvidia-smi` on the ssh PATH is the fake one playing the 8x H100 server,

@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
 import {
   BASE_COLLIDE,
   BASE_RAW,
@@ -33,6 +35,7 @@ export default function setup(): () => void {
       'the e2e suite runs as root: it creates test users and runs devenv as them (use `bash .ci/run`)',
     );
   }
+  checkBundlesAreCurrent();
   if (!dockerOk(['info'])) {
     throw new Error(
       'no Docker engine answers `docker info`: run `bash .ci/engine.sh` (or `bash .ci/run`) first',
@@ -165,5 +168,30 @@ function checkGpuEngineWiresGpus(run: (args: string[]) => string, engine: string
   }
   if (!environ.split('\0').includes(`NVIDIA_VISIBLE_DEVICES=${wanted}`)) {
     throw new Error(`the engine at ${engine} did not set NVIDIA_VISIBLE_DEVICES=${wanted} in the container`);
+  }
+}
+
+/**
+ * Every e2e test runs devenv as users run it, `bin/devenv.cjs` and the bundles in dist/ (the
+ * everyday verbs from dist/everyday.cjs): a bundle older than a source file would test code that
+ * is not the code under review.
+ */
+function checkBundlesAreCurrent(): void {
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
+        const file = path.join(dir, entry.name);
+        return entry.isDirectory() ? newest(file) : statSync(file).mtimeMs;
+      }),
+    );
+  const sources = newest(path.join(REPO_ROOT, 'src'));
+  for (const bundle of ['everyday.cjs', 'cli.cjs']) {
+    const file = path.join(REPO_ROOT, 'dist', bundle);
+    const built = existsSync(file) ? statSync(file).mtimeMs : null;
+    if (built === null || built < sources)
+      throw new Error(
+        `${file} is ${built === null ? 'missing' : 'older than src/'}: run \`npm run build\` first`,
+      );
   }
 }

@@ -275,7 +275,7 @@ function mustRun(command: string, args: string[]): void {
 /**
  * The GPU-capable engine `.ci/gpu-engine.sh` provisions: a second dockerd whose stand-in NVIDIA
  * hook makes it accept GPU device requests and set NVIDIA_VISIBLE_DEVICES in the container, with
- * no driver (NOTES.md). Point devenv at it with `DOCKER_HOST: GPU_ENGINE`.
+ * no driver (see .ci/gpu-engine.sh). Point devenv at it with `DOCKER_HOST: GPU_ENGINE`.
  */
 export const GPU_ENGINE = 'unix:///srv/devenv-gpu/run/docker.sock';
 
@@ -382,7 +382,7 @@ function remoteServer(
 
 /**
  * Each server is an sshd (and a dockerd) in its own mount namespace with its own /home, accounts
- * and /var/run, so it behaves like another host (NOTES.md, "A remote server on this machine").
+ * and /var/run, so it behaves like another host (see .ci/remote-hosts.sh).
  * r1: a plain engine; devother is not in its docker group (permission denied on the socket).
  * r2: a GPU-capable engine (stand-in NVIDIA hook) and, on the ssh PATH, the fake nvidia-smi
  * playing GPU_SERVER_MACHINE with live usage from REMOTE_GPU_STATE. r3: no engine at all.
