@@ -13,6 +13,7 @@ import {
 import path from 'node:path';
 import { DevenvError, signalExitCode } from '../core/errors.js';
 import type { CloneRequest, Host, HostAccount, HostRunResult, RepoState } from '../core/host.js';
+import { noteRead } from './file-reads.js';
 import { userHome } from './fs-ops.js';
 import { handOver, mkdirOwned } from './ownership.js';
 import { findOnPath } from './path-lookup.js';
@@ -91,7 +92,11 @@ export function localHost(env: NodeJS.ProcessEnv): Host {
       return process ? { kind: 'process', name: process.name, pid: process.pid } : { kind: 'local' };
     },
     agentLink: () => linkAgentSocket(env, user.uid),
-    requirementsContext: async (file) => (existsSync(file) ? requirementsContext(file) : null),
+    requirementsContext: async (file) => {
+      // Noted even when missing: a plan made without it is stale once it appears.
+      noteRead(file);
+      return existsSync(file) ? requirementsContext(file) : null;
+    },
   };
 }
 
