@@ -97,6 +97,17 @@ export interface ExecRequest {
   tty: boolean;
 }
 
+/** The Engine calls that change something on the engine; every other call only looks. */
+export const ENGINE_CHANGES: ReadonlySet<keyof Engine> = new Set<keyof Engine>([
+  'buildImage',
+  'pullImage',
+  'createContainer',
+  'startContainer',
+  'stopContainer',
+  'removeContainer',
+  'removeImage',
+]);
+
 export interface Engine {
   /** Refuses an engine too old for devenv (one request); called before creating anything. */
   checkCompatible?(): Promise<void>;

@@ -1,4 +1,4 @@
-import type { Engine } from '../core/engine.js';
+import { ENGINE_CHANGES, type Engine } from '../core/engine.js';
 import { stableHash } from '../core/hash.js';
 import { openConfigCache } from './config-cache.js';
 import type { ConfigSource, LoadedConfig } from './config-file.js';
@@ -50,17 +50,6 @@ export const NO_CACHES: Caches = {
   engine: (engine) => engine,
 };
 
-/** Engine calls that change something: a run that makes them is not an everyday one. */
-const CHANGES = new Set<string | symbol>([
-  'buildImage',
-  'pullImage',
-  'createContainer',
-  'startContainer',
-  'stopContainer',
-  'removeContainer',
-  'removeImage',
-] satisfies Array<keyof Engine>);
-
 /** The caches of the bundle's build `build`, kept for the user `uid` in the build's cache folder. */
 export function bundleCaches(build: BuildInfo, uid: number): Caches {
   let configs: ReturnType<typeof openConfigCache> | undefined;
@@ -96,7 +85,8 @@ export function bundleCaches(build: BuildInfo, uid: number): Caches {
       return new Proxy(engine, {
         get(target, name, receiver) {
           const value = Reflect.get(target, name, receiver);
-          if (!CHANGES.has(name) || typeof value !== 'function') return value;
+          // A run that changes something through the engine is not an everyday one.
+          if (!ENGINE_CHANGES.has(name as keyof Engine) || typeof value !== 'function') return value;
           return (...args: unknown[]) => {
             build.tookRarePath();
             return value.apply(target, args);

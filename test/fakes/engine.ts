@@ -13,7 +13,7 @@ import type {
   LogsIo,
   LogsOptions,
 } from '../../src/core/engine.js';
-import { BuildFailure } from '../../src/core/engine.js';
+import { BuildFailure, ENGINE_CHANGES } from '../../src/core/engine.js';
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../../src/core/errors.js';
 import { type HealthState, healthTimes } from '../../src/core/health.js';
 import {
@@ -103,16 +103,7 @@ export class FakeEngine implements Engine {
 
   /** The calls that change something on the engine (what a run on a current env must not make). */
   changes(): EngineMethod[] {
-    const changing = new Set<EngineMethod>([
-      'buildImage',
-      'pullImage',
-      'createContainer',
-      'startContainer',
-      'stopContainer',
-      'removeContainer',
-      'removeImage',
-    ]);
-    return this.calls.map((c) => c.method).filter((m) => changing.has(m));
+    return this.calls.map((c) => c.method).filter((m) => ENGINE_CHANGES.has(m));
   }
 
   /**
