@@ -20,6 +20,7 @@ export const ExitCode = {
   declined: 10,
   host: 11,
   unhealthy: 12,
+  scheduler: 13,
 } as const;
 
 export type ExitCodeName = keyof typeof ExitCode;

@@ -196,6 +196,38 @@ const portSpec = text('a port mapping such as "8888:8888", "127.0.0.1:8888:8888"
   portSpecProblem(s),
 );
 
+// Slurm's own time formats (sbatch --time): minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS.
+const SLURM_TIME =
+  /^(\d+|\d+:\d{1,2}|\d+:\d{1,2}:\d{1,2}|\d+-\d{1,2}|\d+-\d{1,2}:\d{1,2}|\d+-\d{1,2}:\d{1,2}:\d{1,2})$/;
+const slurmTime = text('a Slurm time limit such as "8:00:00", "90" (minutes) or "2-00:00:00"', (s) =>
+  SLURM_TIME.test(s) ? null : `must be a Slurm time limit: minutes, "HH:MM:SS" or "D-HH:MM:SS" ${got(s)}`,
+);
+const slurmWord = text('a Slurm name such as "gpu"', (s) =>
+  /^[A-Za-z0-9_.,:+-]+$/.test(s)
+    ? null
+    : `must be a Slurm name (letters, digits, "_", ".", "-", "," ) ${got(s)}`,
+);
+const slurmConstraint = text('a Slurm feature expression such as "a100|h100"', (s) =>
+  s.trim() === '' || s.includes('\n') ? `must be a feature expression on one line ${got(s)}` : null,
+);
+const sbatchArg = text('an sbatch option such as "--mem=64G"', (s) =>
+  s.startsWith('-')
+    ? null
+    : `must be an sbatch option starting with "-" ${got(s)}: the job's command is devenv's`,
+);
+const slurmSettings = fields(
+  {
+    partition: z.optional(slurmWord),
+    time: z.optional(slurmTime),
+    account: z.optional(slurmWord),
+    qos: z.optional(slurmWord),
+    constraint: z.optional(slurmConstraint),
+    sbatchArgs: z.optional(list(sbatchArg)),
+  },
+  'an object such as {"partition": "gpu", "time": "8:00:00"}',
+);
+export type SlurmSettings = z.output<typeof slurmSettings>;
+
 /** What the docs, `devenv config` and `devenv init` say about a key. */
 export interface KeyDoc {
   /** In words, what the key may hold. */
@@ -369,6 +401,11 @@ export function configSchema(host: DefaultsContext) {
         default: [],
         doc: '`devenv start` puts the env on one of these engines: where it runs; else one with enough free GPUs for "gpus", preferring where its container or image is, then where it was last, then the most free GPUs, then this order. Later commands follow it there. Docker context names or ssh://user@host URLs.',
         example: ['gpu1', 'ssh://me@gpu2.example.com'],
+      }),
+      slurm: key(orNull(slurmSettings), {
+        default: null,
+        doc: 'Run the env on a Slurm cluster: `devenv start` (on a login node) submits one job for the env with its "gpus" as GRES and these settings (partition, time, account, qos, constraint, and sbatchArgs: extra sbatch options), and runs the container in that job, on its node\'s engine, with exactly the job\'s GPUs, CPUs and memory. `stop` ends the job. Slurm allocates: "hosts" and devenv\'s GPU leases are not used. See docs/slurm.md.',
+        example: { partition: 'gpu', time: '8:00:00' },
       }),
       sshAgent: key(flag(), {
         default: false,

@@ -61,6 +61,7 @@ describe('parseConfig: defaults', () => {
     vscode: { extensions: [] },
     remoteRoot: null,
     hosts: [],
+    slurm: null,
     sshAgent: false,
     healthcheck: null,
     ports: [],
