@@ -80,7 +80,13 @@ export async function loadEnvContext(
   const checked = await loadCheckedConfig(io, globals.config, caches);
   const ui = await createUiFor(io, globals);
   const { site, env, placement } = await placeEnv(
-    { io, ui, openSite: (endpoint) => openSite(io, ui, endpoint, caches) },
+    {
+      io,
+      ui,
+      openSite: (endpoint) => openSite(io, ui, endpoint, caches),
+      openSlurmSite: (slurmChecked) =>
+        import('./slurm-site.js').then(({ openSlurmSite }) => openSlurmSite(io, ui, slurmChecked, caches)),
+    },
     globals,
     checked,
     choice,

@@ -31,7 +31,7 @@ export interface EnvPlan {
 }
 
 /** What planning reads of the site: its host's files and GPUs, and the engine's GPU support. */
-export type PlanSite = Pick<Site, 'host' | 'hostGpus' | 'engineGpuSupport'>;
+export type PlanSite = Pick<Site, 'host' | 'hostGpus' | 'engineGpuSupport'> & Partial<Pick<Site, 'job'>>;
 
 /**
  * GPUs: asks the host (nvidia-smi) and the engine only when the config may want them. With
@@ -163,6 +163,7 @@ export async function planEnv(
     ? { deviceRequests: gpu.plan.deviceRequests, runtime: gpu.plan.runtime, lease: allocated ?? [] }
     : { deviceRequests: [], runtime: null, lease: [] };
   const workdir = workdirFor(env);
+  const limits = (await site.job?.limits()) ?? null;
   const container = planContainer({
     identity: env.identity,
     config,
@@ -173,6 +174,7 @@ export async function planEnv(
     workdir,
     gpu: wiring,
     sshAgentDir: agentDir(env, site, context.ui),
+    limits,
   });
   return { mounts, workdir, gpu, build, container };
 }

@@ -29,6 +29,8 @@ export interface PlacementWiring {
   ui: Reporter;
   /** Opens the site of an engine (app/site.ts openSite; a fake one in tests). */
   openSite(endpoint: EngineEndpoint): Promise<Site>;
+  /** Opens the site of an env with a "slurm" key: its job's node (app/slurm-site.ts). */
+  openSlurmSite(checked: CheckedConfig): Promise<Site>;
 }
 
 /**
@@ -51,6 +53,19 @@ export async function placeEnv(
     env: envOn(site.host, checked),
     placement,
   });
+  if (loaded.config.slurm) {
+    if (choice.on || globals.context)
+      throw new DevenvError(
+        `${choice.on ? '--on' : '--context'} cannot place an env with a "slurm" key: Slurm chooses its node`,
+        {
+          hint: `drop ${choice.on ? '--on' : '--context'}, or remove "slurm" from ${loaded.file ?? '.devenvrc'}`,
+          code: 'usage',
+        },
+      );
+    if (hosts.length > 0)
+      ui.warn('"hosts" is not used with "slurm": Slurm chooses the node of the env\'s job');
+    return placed(await wiring.openSlurmSite(checked), null);
+  }
   const last = readPlacement(io.env, loaded.envRoot, name)?.host ?? null;
   if (choice.on) {
     if (choice.place && last !== null && last !== choice.on)

@@ -11,6 +11,7 @@ import { type LeaseStore, openLeaseStore } from '../host/lease-store.js';
 import { localHost } from '../host/local-host.js';
 import type { GpuAllocator } from './gpu-allocator.js';
 import { leaseAllocator } from './lease-allocator.js';
+import type { SiteJob } from './site-job.js';
 
 /**
  * Where an env runs, as one thing: the machine (its folders, clone, nvidia-smi), the engine on
@@ -29,6 +30,8 @@ export interface Site {
   /** What the engine offers for GPUs (`docker info`, the NVIDIA hook, CDI specs), asked once per command. */
   engineGpuSupport(): Promise<EngineGpuSupport>;
   readonly gpus: GpuAllocator;
+  /** The env's job on a scheduler's site (app/slurm-site.ts); null on a server. */
+  readonly job: SiteJob | null;
 }
 
 /**
@@ -100,6 +103,7 @@ export function siteOf(parts: {
     gpus:
       parts.gpus ??
       leaseAllocator({ host, engine, hostGpus }, parts.leases, { ui: parts.ui, signal: parts.io.signal }),
+    job: null,
   };
 }
 

@@ -5,6 +5,7 @@ import type { HealthProbe, HealthStatus } from '../core/health.js';
 import { LABELS } from '../core/identity.js';
 import { imageStatus } from '../core/image-ops.js';
 import type { PortMapping } from '../core/published-ports.js';
+import type { SlurmJob } from '../core/slurm/job.js';
 import type { EnvContext } from './context.js';
 import { envMounts } from './env-paths.js';
 import { gpuFacts, planFactsFor } from './env-plan.js';
@@ -50,11 +51,25 @@ export interface EnvStatus {
     cuda: string | null;
     notice: string | null;
   } | null;
+  /** True for an env with a "slurm" key: it runs in a job, on the job's node. */
+  onCluster: boolean;
+  /** The env's Slurm job on a cluster (null elsewhere, and when it has none). */
+  job: {
+    id: string;
+    state: string;
+    reason: string | null;
+    node: string | null;
+    secondsLeft: number | null;
+    timeLimit: string;
+  } | null;
 }
 
 /** Everything `devenv status` shows, as data (`--json` prints it as it is). */
 export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
   const { site, env } = ctx;
+  const live = site.job ? await site.job.current() : null;
+  // On a cluster the node's engine is reached only through a running job.
+  if (site.job && live?.state !== 'RUNNING') return statusWithoutNode(ctx, live);
   const engine = await site.engine();
   const { envRoot, file } = env.loaded;
   const [container, gpu] = await Promise.all([findEnvContainer(engine, env.identity), gpuFacts(env, site)]);
@@ -105,5 +120,59 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       cuda: gpu.gpus.cudaVersion,
       notice: gpu.plan.notice ?? gpu.gpus.problem,
     },
+    onCluster: site.job !== null,
+    job: jobStatus(live),
+  };
+}
+
+function jobStatus(job: SlurmJob | null): EnvStatus['job'] {
+  return (
+    job && {
+      id: job.id,
+      state: job.state,
+      reason: job.reason,
+      node: job.node,
+      secondsLeft: job.secondsLeft,
+      timeLimit: job.timeLimit,
+    }
+  );
+}
+
+/** A cluster env whose job is queued or gone: what the login node knows, without the node's engine. */
+async function statusWithoutNode(ctx: EnvContext, job: SlurmJob | null): Promise<EnvStatus> {
+  const { site, env } = ctx;
+  const build = await planFactsFor(env, site, null, ctx.caches);
+  const mounts = envMounts(env).mounts;
+  const kinds = await site.host.kinds(mounts.map((m) => m.Source));
+  return {
+    env: env.identity.envName,
+    envRoot: env.loaded.envRoot,
+    configFile: env.loaded.file,
+    user: { name: env.user.name, uid: env.user.uid, gid: env.user.gid },
+    engine: { url: site.endpoint.url, source: site.endpoint.source, remote: site.endpoint.remote },
+    host: site.name,
+    hostRoot: env.hostRoot,
+    image: {
+      ref: env.identity.imageRef,
+      present: false,
+      fresh: null,
+      created: null,
+      sizeBytes: null,
+      base: build.baseImage,
+      torchIndex: build.torchIndex,
+    },
+    container: { name: env.identity.containerName, state: 'absent', created: null, gpus: null, lease: [] },
+    health: null,
+    lastProbe: null,
+    ports: portMappings(env.loaded.config),
+    mounts: mounts.map((m, i) => ({
+      source: m.Source,
+      target: m.Target,
+      readonly: m.ReadOnly,
+      exists: kinds[i] !== null,
+    })),
+    gpus: null,
+    onCluster: true,
+    job: jobStatus(job),
   };
 }

@@ -3,6 +3,7 @@ import { collectStatus, type EnvStatus } from '../app/status.js';
 import { describeGpus } from '../core/gpu/describe.js';
 import { describeHealth } from '../core/health.js';
 import { describeMapping } from '../core/published-ports.js';
+import { formatTimeLeft } from '../core/slurm/job.js';
 import { defineVerb } from '../core/verb-spec.js';
 import { describeEndpoint, LOCAL_HOST_NAME } from '../docker/endpoint.js';
 
@@ -17,7 +18,8 @@ export function renderStatus(s: EnvStatus): string[] {
     ...(s.host === LOCAL_HOST_NAME ? [] : [`host:      ${s.host} (folders in ${s.hostRoot})`]),
     `user:      ${s.user.name} (uid ${s.user.uid}, gid ${s.user.gid}${s.host === LOCAL_HOST_NAME ? '' : ` on ${s.host}`})`,
     `engine:    ${describeEndpoint(s.engine)}${s.engine.remote ? ' [remote]' : ''}`,
-    `image:     ${imageLine}`,
+    ...(s.onCluster ? [`job:       ${describeJob(s.job)}`] : []),
+    `image:     ${!s.onCluster || s.job?.state === 'RUNNING' ? imageLine : `${s.image.ref} (built on the job's node; no job runs)`}`,
     `container: ${s.container.name} (${s.container.state}${containerGpus(s)})`,
     ...(s.health ? [`health:    ${describeHealth({ status: s.health, lastProbe: s.lastProbe })}`] : []),
     ...(s.ports.length > 0 ? [`ports:     ${s.ports.map(describeMapping).join(', ')}`] : []),
@@ -54,6 +56,14 @@ export async function runStatus(ctx: EnvContext, options: { json?: boolean }): P
   // One write: each is a system call and a round of the stream's bookkeeping.
   else ctx.ui.data(renderStatus(status).join('\n'));
   return 0;
+}
+
+/** "42 on nodeA, running, 7h 59m left (limit 8:00:00)", "42 pending (Resources)", or how to get one. */
+function describeJob(job: EnvStatus['job']): string {
+  if (!job) return 'none (`devenv start` submits one)';
+  const left =
+    job.secondsLeft === null ? '' : `, ${formatTimeLeft(job.secondsLeft)} left (limit ${job.timeLimit})`;
+  return `${job.id}${job.node ? ` on ${job.node}` : ''}, ${job.state.toLowerCase()}${job.reason ? ` (${job.reason})` : ''}${left}`;
 }
 
 /** ", GPUs 4 (GPU-…), 5 (GPU-…)" for a lease; the wiring ("all", device IDs) otherwise. */

@@ -37,6 +37,8 @@ export interface ContainerCreateBody {
     ShmSize: number;
     DeviceRequests?: DeviceRequest[];
     Runtime?: string;
+    NanoCpus?: number;
+    Memory?: number;
     RestartPolicy: { Name: string };
   };
 }
@@ -56,6 +58,8 @@ export function planContainer(input: {
   gpu: GpuWiring;
   /** The host folder holding the stable link to the SSH agent socket (see host/ssh-agent.ts). */
   sshAgentDir: string | null;
+  /** A scheduler job's share of its node (CPUs, MiB of memory), which the container must not exceed. */
+  limits?: { cpus: number | null; memoryMiB: number | null } | null;
 }): { body: ContainerCreateBody; settingsHash: string } {
   const { config, user, gpu } = input;
   const env = Object.entries(config.env).map(([k, v]) => `${k}=${v}`);
@@ -89,6 +93,8 @@ export function planContainer(input: {
       ShmSize: parseSize(config.shmSize) ?? 0,
       ...(gpu.deviceRequests.length > 0 ? { DeviceRequests: gpu.deviceRequests } : {}),
       ...(gpu.runtime ? { Runtime: gpu.runtime } : {}),
+      ...(input.limits?.cpus ? { NanoCpus: input.limits.cpus * 1e9 } : {}),
+      ...(input.limits?.memoryMiB ? { Memory: input.limits.memoryMiB * 1024 * 1024 } : {}),
       RestartPolicy: { Name: 'no' },
     },
   };

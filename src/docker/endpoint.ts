@@ -15,6 +15,8 @@ export interface EngineEndpoint {
   hostName: string;
   /** Set for ssh:// engines: the host devenv reaches over SSH for the engine and every host-side step. */
   ssh: SshTarget | null;
+  /** Set for the engine of a Slurm job's node: reached through a step of that job. */
+  slurmJob?: { id: string; node: string };
   modemOptions: Record<string, unknown>;
 }
 

@@ -345,6 +345,12 @@ export async function connectEngine(
   env: NodeJS.ProcessEnv,
 ): Promise<DockerodeEngine> {
   const { default: Docker } = await import('dockerode');
+  if (endpoint.slurmJob) {
+    const { slurmEngineAgent } = await import('./slurm-dial.js');
+    const agent = slurmEngineAgent(endpoint.slurmJob, env);
+    const options = { protocol: 'http', host: 'docker', port: 80, agent } as Dockerode.DockerOptions;
+    return new DockerodeEngine(new Docker(options), endpoint);
+  }
   if (endpoint.ssh) {
     const { sshEngineAgent } = await import('./ssh-dial.js');
     const agent = sshEngineAgent(endpoint.ssh, endpoint.hostName, env);

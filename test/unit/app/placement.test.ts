@@ -36,6 +36,7 @@ afterEach(() => io.cleanup());
 function fleet(busy: Record<string, number | 'unreachable'>) {
   const sites = new Map<string, FakeSite>();
   const opened: string[] = [];
+  const slurmSite = fakeSite({ io, ui, host: new FakeHost({ name: 'nodeA (job 7)' }) });
   for (const [url, held] of Object.entries(busy)) {
     if (held === 'unreachable') continue;
     const host = new FakeHost({ remote: true, name: url.slice('ssh://'.length) }).script(
@@ -73,6 +74,10 @@ function fleet(busy: Record<string, number | 'unreachable'>) {
           },
         );
       return site;
+    },
+    openSlurmSite: async (): Promise<Site> => {
+      opened.push('slurm');
+      return slurmSite;
     },
   };
   return { sites, opened, wiring };
@@ -203,5 +208,32 @@ describe('placeEnv and the record of where the env went', () => {
 
     expect(opened.sort()).toEqual([GPU1, GPU2, GPU2, GPU3]);
     expect(placed.placement?.explanation).toBe(`placed on ${GPU2}: 2 of 8 GPUs free`);
+  });
+});
+
+describe('placeEnv with a "slurm" key', () => {
+  it('opens the Slurm site and never asks "hosts" or the placement record', async () => {
+    const { wiring, opened } = fleet({ [GPU1]: 0 });
+    writePlacement(io.env, ENV_ROOT, 'myenv', GPU1);
+
+    const placed = await placeEnv(
+      wiring,
+      {},
+      checkedConfig({ name: 'myenv', slurm: { partition: 'gpu' } }),
+      START,
+    );
+
+    expect(placed.site.name).toBe('nodeA (job 7)');
+    expect(placed.placement).toBeNull();
+    expect(opened).toEqual(['slurm']);
+  });
+
+  it('refuses --on: Slurm chooses the node (exit 2)', async () => {
+    const { wiring } = fleet({ [GPU1]: 0 });
+
+    const placing = placeEnv(wiring, {}, checkedConfig({ slurm: {} }), { ...START, on: GPU1 });
+
+    await expect(placing).rejects.toThrow(/--on cannot place an env with a "slurm" key/);
+    await expect(placing).rejects.toMatchObject({ exitCode: 2 });
   });
 });

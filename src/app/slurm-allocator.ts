@@ -1,0 +1,68 @@
+import { DevenvError } from '../core/errors.js';
+import { jobGpuIndices, type SlurmJob } from '../core/slurm/job.js';
+import { jobGpus } from '../core/slurm/job-gpus.js';
+import type { HostGpuDetection } from '../host/gpu.js';
+import type { NodeGpuStore } from '../host/node-gpu-store.js';
+import type { GpuAllocation, GpuAllocator } from './gpu-allocator.js';
+
+/**
+ * GPUs on a Slurm cluster: the scheduler allocated them to the env's job, and this only tells
+ * which they are, by UUID, on the job's node. Nothing to confirm or remember: Slurm keeps
+ * concurrent jobs' GPUs apart.
+ */
+export function slurmAllocator(parts: {
+  running(): Promise<SlurmJob & { node: string }>;
+  /** nvidia-smi inside the job. */
+  hostGpus(): Promise<HostGpuDetection>;
+  /** `scontrol show job -d -o` of the job. */
+  jobGpuDetail(): Promise<string>;
+  nodeGpus: NodeGpuStore;
+}): GpuAllocator {
+  const allocation = async (): Promise<GpuAllocation> => {
+    const [job, detection, detail] = await Promise.all([
+      parts.running(),
+      parts.hostGpus(),
+      parts.jobGpuDetail(),
+    ]);
+    const indices = jobGpuIndices(detail);
+    // nvidia-smi listing the whole node is the map of its GPUs that `devenv gpus` shows.
+    if (detection.gpus.length > indices.length) parts.nodeGpus.remember(job.node, detection.gpus);
+    const gpus = jobGpus(detection.gpus, indices);
+    if (gpus === null)
+      throw new DevenvError(
+        `cannot tell which GPUs on ${job.node} are job ${job.id}'s: Slurm gave it GPUs ${indices.join(',')}, nvidia-smi in the job lists ${detection.gpus.map((g) => g.index).join(',') || 'none'}`,
+        {
+          hint: "ask the cluster admins to check the node's gres.conf against nvidia-smi; `devenv stop` ends the job",
+          code: 'gpu',
+        },
+      );
+    const uuids = gpus.map((g) => g.uuid).filter((u): u is string => u !== null);
+    if (uuids.length !== gpus.length)
+      throw new DevenvError(`nvidia-smi on ${job.node} does not say the UUIDs of job ${job.id}'s GPUs`, {
+        hint: 'devenv wires GPUs by UUID only; ask the cluster admins about the driver there',
+        code: 'gpu',
+      });
+    return {
+      ok: true,
+      uuids,
+      indexes: gpus.map((g) => g.index),
+      explanation:
+        gpus.length > 0
+          ? `Slurm job ${job.id} has GPUs ${indices.join(',')} on ${job.node} (${uuids.join(', ')})`
+          : `Slurm job ${job.id} has no GPUs on ${job.node}`,
+      notice: null,
+    };
+  };
+  const slotsOf = (detection: HostGpuDetection) =>
+    detection.gpus.map((gpu) => ({ gpu, usage: null, heldBy: null, foreign: [], busy: null }));
+  return {
+    allocate: () => allocation(),
+    confirm: async () => undefined,
+    remember: () => undefined,
+    room: async () => {
+      const [choice, detection] = await Promise.all([allocation(), parts.hostGpus()]);
+      return { slots: slotsOf(detection), choice };
+    },
+    ledger: async () => ({ slots: slotsOf(await parts.hostGpus()), processes: [] }),
+  };
+}
