@@ -46,16 +46,20 @@ export async function upEnv(ctx: EnvContext, options: UpOptions): Promise<UpResu
   const { io, ui, site, env } = ctx;
   // On a cluster the env runs in its job: submitted (or found) and running before anything else.
   const claim = site.job ? await site.job.ensure(env, { ui, signal: io.signal }) : null;
-  const engine = await site.engine();
-  let container = await findEnvContainer(engine, env.identity);
-  if (!options.rebuild && container && runsConfig(container, env.configHash))
-    ui.detail(`container ${env.identity.containerName} is already running`);
-  else
-    container = await withLock(ctx, () => prepareEnv(ctx, engine, options)).catch(async (error: unknown) => {
-      // A job this start submitted would hold its GPUs for nobody.
-      if (claim?.submitted) await site.job?.end().catch(() => undefined);
-      throw error;
-    });
+  let engine: Engine;
+  let container: ContainerDetails;
+  try {
+    engine = await site.engine();
+    const found = await findEnvContainer(engine, env.identity);
+    if (!options.rebuild && found && runsConfig(found, env.configHash)) {
+      ui.detail(`container ${env.identity.containerName} is already running`);
+      container = found;
+    } else container = await withLock(ctx, () => prepareEnv(ctx, engine, options));
+  } catch (error) {
+    // A job this start submitted would hold its GPUs for nobody.
+    if (claim?.submitted) await site.job?.end().catch(() => undefined);
+    throw error;
+  }
   if (ctx.placement) rememberPlacement(io, env, ctx.placement);
   await syncVscodeAttachConfig(ctx);
   // Outside the lock: another start or a stop need not wait for this one's healthcheck.

@@ -1,6 +1,15 @@
-import { type GlobalOptions, type Io, loadFleetContext, loadHostContext } from '../app/context.js';
+import type { ClusterGpuMap } from '../app/cluster-gpus.js';
+import {
+  createUiFor,
+  type GlobalOptions,
+  type Io,
+  loadCheckedConfig,
+  loadFleetContext,
+  loadHostContext,
+} from '../app/context.js';
 import { askFleet } from '../app/fleet.js';
 import { collectGpuMap, type GpuMap } from '../app/gpu-map.js';
+import { formatTimeLeft } from '../core/slurm/job.js';
 import { defineVerb } from '../core/verb-spec.js';
 import type { Caches } from '../host/caches.js';
 
@@ -10,9 +19,16 @@ export const spec = defineVerb({
   flags: {
     allHosts: { help: 'every host: this engine, "hosts" and where your envs were placed' },
     json: { help: 'print JSON' },
+    slurm: {
+      help: 'the Slurm cluster\'s GPUs: every node\'s, with the job holding each (the default where .devenvrc has "slurm")',
+    },
   },
   needs: 'host',
-  options: ({ flags }) => ({ allHosts: Boolean(flags.allHosts), json: Boolean(flags.json) }),
+  options: ({ flags }) => ({
+    allHosts: Boolean(flags.allHosts),
+    json: Boolean(flags.json),
+    slurm: Boolean(flags.slurm),
+  }),
   run: ({ io, globals, caches }: { io: Io; globals: GlobalOptions; caches: Caches }, options) =>
     runGpus(io, globals, options, caches),
 });
@@ -21,9 +37,16 @@ export const spec = defineVerb({
 export async function runGpus(
   io: Io,
   globals: GlobalOptions,
-  options: { json?: boolean; allHosts?: boolean },
+  options: { json?: boolean; allHosts?: boolean; slurm?: boolean },
   caches: Caches,
 ): Promise<number> {
+  if (options.slurm || (await envIsOnCluster(io, globals, caches))) {
+    const ui = await createUiFor(io, globals);
+    const map = await loadClusterGpus(io.env);
+    if (options.json) ui.data(JSON.stringify(map, null, 2));
+    else ui.data(renderClusterGpus(map).join('\n'));
+    return 0;
+  }
   if (options.allHosts) {
     const fleet = await loadFleetContext(io, globals, caches);
     const { ui } = fleet;
@@ -80,6 +103,48 @@ export function renderGpuMap(map: GpuMap): string[] {
       .trimEnd();
   const driver = map.driver ? [`driver ${map.driver}, CUDA ${map.cuda ?? '?'}`] : [];
   return [line(header), ...rows.map(line), ...driver];
+}
+
+/** Whether the current folder's .devenvrc puts its env on a Slurm cluster; a broken one counts as no. */
+async function envIsOnCluster(io: Io, globals: GlobalOptions, caches: Caches): Promise<boolean> {
+  try {
+    return (await loadCheckedConfig(io, globals.config, caches)).loaded.config.slurm !== null;
+  } catch {
+    return false;
+  }
+}
+
+async function loadClusterGpus(env: NodeJS.ProcessEnv): Promise<ClusterGpuMap> {
+  const [{ collectClusterGpus }, { slurmCommands }, { openNodeGpuStore }] = await Promise.all([
+    import('../app/cluster-gpus.js'),
+    import('../host/slurm.js'),
+    import('../host/node-gpu-store.js'),
+  ]);
+  return collectClusterGpus(slurmCommands(env), openNodeGpuStore(env), Math.floor(Date.now() / 1000));
+}
+
+export function renderClusterGpus(map: ClusterGpuMap): string[] {
+  if (map.gpus.length === 0) return ['no node of the cluster has GPUs as Slurm GRES'];
+  const rows = map.gpus.map((g) => [
+    g.node,
+    String(g.index),
+    g.uuid ?? '-',
+    g.job
+      ? `job ${g.job.id} of ${g.job.user}${g.job.env ? ` (env ${g.job.env})` : ''}${g.job.secondsLeft === null ? '' : `, ${formatTimeLeft(g.job.secondsLeft)} left`}`
+      : 'free',
+  ]);
+  const header = ['NODE', 'GPU', 'UUID', 'HELD BY'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
+  const down = map.unavailable.map((n) => `${n.node} takes no jobs now (${n.state.toLowerCase()})`);
+  const unknown = map.gpus.some((g) => g.uuid === null)
+    ? ['UUIDs are shown for nodes where one of your envs ran (Slurm knows GPUs by index only)']
+    : [];
+  return [line(header), ...rows.map(line), ...down, ...unknown];
 }
 
 /** "2026-12-01 14:02" in UTC: enough to tell when, short enough for a table. */

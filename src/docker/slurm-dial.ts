@@ -26,7 +26,7 @@ export function slurmEngineAgent(job: SlurmJobRef, env: NodeJS.ProcessEnv): http
 /** Why the node's engine could not be reached from inside the job. */
 export function slurmDialFailure(job: SlurmJobRef, code: number | null, stderr: string): DevenvError {
   const where = `${job.node} (job ${job.id})`;
-  if (code === 127 || /command not found|docker: not found|No such file or directory/i.test(stderr))
+  if (code === 127 || /docker: (command )?not found|env: .?docker.?: No such file/i.test(stderr))
     return new DevenvError(`no Docker engine on ${where}: the docker command is not installed on that node`, {
       hint: 'ask the cluster admins which partition has Docker on its nodes, and set "slurm".partition or .constraint',
       code: 'engine',
