@@ -22,6 +22,9 @@ import {
   remoteDocker,
   remoteDockerOk,
   remoteRun,
+  SLURM_CONF,
+  SLURM_NODES,
+  slurmNodeDocker,
   TEST_USER,
 } from './harness.js';
 
@@ -80,6 +83,7 @@ RUN groupadd -g ${TEST_USER.gid} ubuntu && useradd -m -u ${TEST_USER.uid} -g ${T
       if (pid !== null) agents.push(pid);
     }
     checkRemoteServers();
+    checkSlurmCluster();
   } catch (error) {
     stopAgents();
     throw error;
@@ -126,6 +130,44 @@ function checkRemoteServers(): void {
   checkGpuEngineWiresGpus((args) => remoteDocker(REMOTES.r2, args), String(REMOTES.r2.socket));
 }
 
+/**
+ * The Slurm test cluster of `.ci/slurm-cluster.sh` (issue 19): its controller answers, both nodes
+ * are idle or running jobs, and each node's engine answers, wires GPUs, and holds the ready base.
+ */
+function checkSlurmCluster(): void {
+  const fix = 'run `bash .ci/slurm-cluster.sh` (or `bash .ci/run`) first';
+  const slurm = (command: string, args: string[]) =>
+    spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, SLURM_CONF }, timeout: 30_000 });
+  const ping = slurm('scontrol', ['ping']);
+  if (ping.status !== 0 || !/is UP/.test(ping.stdout)) {
+    const said = ping.error ? String(ping.error) : `${ping.stdout}${ping.stderr}`.trim();
+    throw new Error(
+      `the Slurm test cluster does not answer \`scontrol ping\` (SLURM_CONF=${SLURM_CONF}: ${said}): ${fix}`,
+    );
+  }
+  const states = new Map(
+    slurm('sinfo', ['-h', '-N', '-o', '%N %T'])
+      .stdout.trim()
+      .split('\n')
+      .map((line) => line.split(' ') as [string, string]),
+  );
+  for (const node of Object.values(SLURM_NODES)) {
+    const state = states.get(node.name);
+    if (state !== 'idle' && state !== 'mixed') {
+      throw new Error(`Slurm node ${node.name} is ${state ?? 'missing'}, not idle or mixed: ${fix}`);
+    }
+    const engine = spawnSync('docker', ['info'], {
+      stdio: 'ignore',
+      env: { ...process.env, DOCKER_HOST: node.socket },
+    });
+    if (engine.status !== 0) {
+      throw new Error(`the engine of Slurm node ${node.name} does not answer at ${node.socket}: ${fix}`);
+    }
+    ensureImageOnEngine(BASE_READY, node.socket);
+    checkGpuEngineWiresGpus((args) => slurmNodeDocker(node, args), node.socket);
+  }
+}
+
 /** What is wrong with each server that does not answer `ssh … id -u` as devtest with its own UID. */
 function serversNotAnsweringAsThemselves(): string[] {
   const wrong: string[] = [];
@@ -163,7 +205,7 @@ function checkGpuEngineWiresGpus(run: (args: string[]) => string, engine: string
     ]);
   } catch (error) {
     throw new Error(
-      `the engine at ${engine} does not start a container with GPUs (was it started by \`bash .ci/gpu-engine.sh\` or \`bash .ci/remote-hosts.sh\`?): ${String(error)}`,
+      `the engine at ${engine} does not start a container with GPUs (was it started by \`bash .ci/gpu-engine.sh\`, \`bash .ci/remote-hosts.sh\` or \`bash .ci/slurm-cluster.sh\`?): ${String(error)}`,
     );
   }
   if (!environ.split('\0').includes(`NVIDIA_VISIBLE_DEVICES=${wanted}`)) {

@@ -574,3 +574,94 @@ export function removeRemoteEnv(
   if (root.startsWith(`${home}/`)) rmSync(root, { recursive: true, force: true });
   rmSync(vscodeNameConfig(home, `devenv-${name}-${user.name}`), { force: true });
 }
+
+/**
+ * The Slurm test cluster `.ci/slurm-cluster.sh` provisions (issue 19): a controller and two compute
+ * nodes on this machine. Each node's slurmd runs in its own mount namespace whose /var/run holds
+ * that node's own GPU-capable engine (at the standard socket) and whose /usr/local/bin shows that
+ * node's fake nvidia-smi and the stand-in NVIDIA hook; users, /etc/passwd and /home are the host's,
+ * as on a real cluster. Job steps run in their node's namespace, so `srun -w nodeA docker …`
+ * reaches nodeA's engine. Clients need SLURM_CONF (slurmRun sets it).
+ */
+export const SLURM_CONF = '/srv/devenv-slurm/etc/slurm.conf';
+/** Both nodes; `SLURM_DEBUG_PARTITION` holds nodeB only. */
+export const SLURM_DEFAULT_PARTITION = 'gpu';
+export const SLURM_DEBUG_PARTITION = 'debug';
+
+export interface SlurmNode {
+  name: 'nodeA' | 'nodeB';
+  /** Its engine as root reaches it from outside (`slurmNodeDocker`); inside a job, /var/run/docker.sock. */
+  socket: string;
+  /** GRES gpu count, and the GPUs its nvidia-smi lists (index = GRES index). */
+  gpus: number;
+  /** The machine of test/fixtures/nvidia-smi its nvidia-smi plays. */
+  machine: string;
+  cpus: number;
+  memoryMb: number;
+}
+
+function slurmNode(
+  name: SlurmNode['name'],
+  gpus: number,
+  machine: string,
+  cpus: number,
+  memoryMb: number,
+): SlurmNode {
+  return {
+    name,
+    socket: `unix:///srv/devenv-slurm/nodes/${name}/run/docker.sock`,
+    gpus,
+    machine,
+    cpus,
+    memoryMb,
+  };
+}
+
+/** nodeA: 8x H100 (GPU_SERVER_MACHINE); nodeB: 4x A100, also in SLURM_DEBUG_PARTITION. */
+export const SLURM_NODES: Record<SlurmNode['name'], SlurmNode> = {
+  nodeA: slurmNode('nodeA', 8, GPU_SERVER_MACHINE, 16, 16000),
+  nodeB: slurmNode('nodeB', 4, 'thamada_a100-sxm4-80gb-x4_555.42.02', 8, 8000),
+};
+
+/** Runs a shell command as `user` on the "login node" (this machine), with SLURM_CONF set, from /tmp. */
+export function slurmRun(
+  user: TestUser,
+  command: string,
+  options: { env?: Record<string, string>; timeoutMs?: number } = {},
+): RunResult {
+  const result = spawnSync(
+    'runuser',
+    [
+      '-u',
+      user.name,
+      '--',
+      'env',
+      '-i',
+      ...userEnv(user, { SLURM_CONF, ...options.env }),
+      'bash',
+      '-c',
+      command,
+    ],
+    // A job starts in the submitter's folder: one every node sees and every user may enter.
+    { cwd: '/tmp', encoding: 'utf8', timeout: options.timeoutMs ?? 120_000 },
+  );
+  return { code: result.status, signal: result.signal, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** A Slurm command as root (the cluster's admin: scancel from outside, scontrol show …). */
+export function slurmAdmin(command: string, args: string[]): string {
+  return execFileSync(command, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, SLURM_CONF },
+  }).trim();
+}
+
+/** `docker` as root against a Slurm node's engine, through its socket from outside. */
+export function slurmNodeDocker(node: SlurmNode, args: string[]): string {
+  return execFileSync('docker', args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, DOCKER_HOST: node.socket },
+  }).trim();
+}
