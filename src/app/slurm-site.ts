@@ -15,7 +15,7 @@ import { openLeaseStore } from '../host/lease-store.js';
 import { localHost } from '../host/local-host.js';
 import { openNodeGpuStore } from '../host/node-gpu-store.js';
 import { type SlurmCommands, slurmCommands } from '../host/slurm.js';
-import { envOn } from './env.js';
+import { type Env, envOn } from './env.js';
 import { type Site, siteOf } from './site.js';
 import type { ResourceLimits, SiteJob } from './site-job.js';
 import { sleep } from './sleep.js';
@@ -90,7 +90,9 @@ export function openSlurmSite(
       }
       const started = await waitUntilRunning(slurm, id as string, context);
       found = Promise.resolve(started);
-      return { job: remembered(started) as SlurmJob, submitted };
+      remembered(started);
+      if (submitted) await checkFoldersOnNode(env, started, slurm);
+      return { job: started, submitted };
     },
     end: async () => {
       const live = await current();
@@ -166,7 +168,7 @@ function slurmHost(
 
 /** sbatch of the env's job, with its batch script kept on the shared home (Slurm copies it at submit). */
 async function submit(
-  env: ReturnType<typeof envOn>,
+  env: Env,
   settings: SlurmSettings,
   slurm: SlurmCommands,
   processEnv: NodeJS.ProcessEnv,
@@ -197,6 +199,25 @@ async function submit(
   const result = await slurm.submit(argv, scriptFile);
   if (!result.ok) throw submitFailure(result.stderr, configFile, settings);
   return result.id;
+}
+
+/**
+ * The env's folders must be on the filesystem the node shares with this login node: the
+ * container's mounts are made there. Asked once per new job; a job on a node that does not see
+ * them is ended at once.
+ */
+async function checkFoldersOnNode(env: Env, job: SlurmJob, slurm: SlurmCommands): Promise<void> {
+  const marker = env.loaded.file ?? env.hostRoot;
+  const result = await slurm.step(job.id, ['test', '-e', marker]);
+  if (result.outcome === 'exited' && result.code === 0) return;
+  await slurm.cancel(job.id).catch(() => undefined);
+  throw new DevenvError(
+    `the env's folder ${env.hostRoot} is not visible on ${job.node} (job ${job.id}, now ended): the container's folders would be missing there`,
+    {
+      hint: 'keep the env in a folder the login and compute nodes share (usually under your home), then `devenv start` again',
+      code: 'host',
+    },
+  );
 }
 
 /** Waits while the job is queued, saying Slurm's reason; Ctrl-C cancels it. */
