@@ -31,7 +31,7 @@ export async function runDoctorChecks(io: Io, globals: GlobalOptions, caches: Ca
   } catch (error) {
     checks.push(failure('config', error, 'config'));
   }
-  if (ctx) await engineChecks(ctx, checks);
+  if (ctx && (await clusterChecks(ctx, checks))) await engineChecks(ctx, checks);
   checks.push(await gitCheck(ctx?.site.host ?? localHost(io.env), Boolean(ctx?.env.loaded.config.repo)));
   return checks;
 }
@@ -110,7 +110,7 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
     else if (gpu.plan.notice) checks.push({ name: 'gpu engine', status: 'warn', detail: gpu.plan.notice });
     else if (gpu.plan.kind === 'gpu') {
       checks.push({ name: 'gpu engine', status: 'ok', detail: 'the engine can give the container GPUs' });
-      checks.push(await leaseCheck(ctx));
+      if (!site.job) checks.push(await leaseCheck(ctx));
     }
   }
   try {
@@ -148,6 +148,47 @@ async function gitCheck(host: Host, needed: boolean): Promise<Check> {
         code: 'git',
       }
     : { name: 'git', status: 'warn', detail: 'git is not installed (needed only for "repo")' };
+}
+
+/**
+ * On a cluster: Slurm answers, and the env's job. The node's engine, GPUs and the shared folder
+ * are checked from inside a running job, the only way devenv reaches a node; false when none runs.
+ */
+async function clusterChecks(ctx: EnvContext, checks: Check[]): Promise<boolean> {
+  const { job } = ctx.site;
+  if (!job) return true;
+  let live: Awaited<ReturnType<typeof job.current>>;
+  try {
+    live = await job.current();
+  } catch (error) {
+    checks.push(failure('slurm', error, 'scheduler'));
+    return false;
+  }
+  if (live?.state !== 'RUNNING') {
+    checks.push({
+      name: 'slurm',
+      status: 'warn',
+      detail: `Slurm answers; ${live ? `job ${live.id} is ${live.state.toLowerCase()}${live.reason ? ` (${live.reason})` : ''}` : 'the env has no job'}: the node's engine, GPUs and folders are checked inside a running job`,
+      fix: '`devenv start`, then `devenv doctor` again',
+    });
+    return false;
+  }
+  checks.push({ name: 'slurm', status: 'ok', detail: `job ${live.id} runs on ${live.node}` });
+  const { env, site } = ctx;
+  const marker = env.loaded.file ?? env.hostRoot;
+  const seen = await site.host.run(['test', '-e', marker]).catch(() => null);
+  checks.push(
+    seen?.outcome === 'exited' && seen.code === 0
+      ? { name: 'shared folder', status: 'ok', detail: `${live.node} sees ${env.hostRoot}` }
+      : {
+          name: 'shared folder',
+          status: 'fail',
+          detail: `${live.node} does not see ${marker}: the container's folders would be missing there`,
+          fix: 'keep the env in a folder the login and compute nodes share (usually under your home)',
+          code: 'host',
+        },
+  );
+  return true;
 }
 
 function failure(name: string, error: unknown, code: Check['code']): Check {

@@ -10,6 +10,7 @@ import { isLive, type SlurmJob } from '../core/slurm/job.js';
 import { batchScript, sbatchArgv, slurmGpuCount, submitFailure } from '../core/slurm/sbatch.js';
 import type { EngineEndpoint } from '../docker/endpoint.js';
 import type { Caches, CheckedConfig } from '../host/caches.js';
+import { freeBytesByDf } from '../host/df.js';
 import { stateDir } from '../host/fs-ops.js';
 import { openLeaseStore } from '../host/lease-store.js';
 import { localHost } from '../host/local-host.js';
@@ -154,6 +155,8 @@ function slurmHost(
       return known?.node ? `${known.node} (job ${known.id})` : 'the Slurm cluster';
     },
     run: step,
+    // The engine's data root is on the node, which the login node may not see.
+    freeBytes: (dir) => freeBytesByDf(step, dir),
     hasCommand: async (name) => {
       const result = await step(['sh', '-c', 'command -v "$1"', 'sh', name]);
       return result.outcome === 'exited' && result.code === 0;

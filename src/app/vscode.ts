@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { DevenvError, signalExitCode } from '../core/errors.js';
 import { onHost } from '../core/host.js';
 import type { Io } from '../core/io.js';
-import { attachedConfigFor, codeCommand, shellQuote } from '../core/vscode-attach.js';
+import { attachedConfigFor, codeCommand, type SshHostRef, shellQuote } from '../core/vscode-attach.js';
 import { userHome } from '../host/fs-ops.js';
 import { findOnPath } from '../host/path-lookup.js';
 import { nameConfigFiles, writeNameConfig } from '../host/vscode-config.js';
@@ -59,7 +59,18 @@ export async function syncVscodeAttachConfig(ctx: EnvContext): Promise<void> {
 
 /** The `code --folder-uri …` command that opens the env's workdir in VS Code, attached to its container. */
 export function vscodeCommand(ctx: EnvContext): string[] {
-  return codeCommand(ctx.env.identity.containerName, workdirFor(ctx.env), ctx.site.endpoint.ssh ?? undefined);
+  return codeCommand(ctx.env.identity.containerName, workdirFor(ctx.env), sshHostOf(ctx));
+}
+
+/**
+ * The host VS Code reaches over Remote-SSH to attach: the engine's host, or a Slurm job's node
+ * (clusters let a user SSH to a node while one of their jobs runs there).
+ */
+function sshHostOf(ctx: EnvContext): SshHostRef | undefined {
+  const { endpoint } = ctx.site;
+  if (endpoint.ssh) return endpoint.ssh;
+  if (endpoint.slurmJob) return { host: endpoint.slurmJob.node, user: ctx.env.user.name, port: null };
+  return undefined;
 }
 
 export function commandLine(command: string[]): string {

@@ -27,7 +27,12 @@ export async function runCode(
   const { env, site } = ctx;
   ctx.ui.info(`env ${env.identity.envName} is running`);
   const command = vscodeCommand(ctx);
-  if (site.host.remote)
+  const { slurmJob } = site.endpoint;
+  if (slurmJob)
+    ctx.ui.info(
+      `in VS Code: Remote-SSH to ${slurmJob.node} (the cluster lets you while job ${slurmJob.id} runs there), then "Dev Containers: Attach to Running Container…" ${env.identity.containerName}; or run:`,
+    );
+  else if (site.host.remote)
     ctx.ui.info(
       `in VS Code: Remote-SSH to ${site.endpoint.ssh?.display ?? site.name}, then "Dev Containers: Attach to Running Container…" ${env.identity.containerName}; or run:`,
     );

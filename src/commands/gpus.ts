@@ -1,15 +1,16 @@
+import { currentEnvIsOnCluster } from '../app/cluster-envs.js';
 import type { ClusterGpuMap } from '../app/cluster-gpus.js';
 import {
   createUiFor,
   type GlobalOptions,
   type Io,
-  loadCheckedConfig,
   loadFleetContext,
   loadHostContext,
 } from '../app/context.js';
 import { askFleet } from '../app/fleet.js';
 import { collectGpuMap, type GpuMap } from '../app/gpu-map.js';
 import { formatTimeLeft } from '../core/slurm/job.js';
+import { textTable } from '../core/text-table.js';
 import { defineVerb } from '../core/verb-spec.js';
 import type { Caches } from '../host/caches.js';
 
@@ -40,7 +41,7 @@ export async function runGpus(
   options: { json?: boolean; allHosts?: boolean; slurm?: boolean },
   caches: Caches,
 ): Promise<number> {
-  if (options.slurm || (await envIsOnCluster(io, globals, caches))) {
+  if (options.slurm || (await currentEnvIsOnCluster(io, globals, caches))) {
     const ui = await createUiFor(io, globals);
     const map = await loadClusterGpus(io.env);
     if (options.json) ui.data(JSON.stringify(map, null, 2));
@@ -95,23 +96,8 @@ export function renderGpuMap(map: GpuMap): string[] {
       .join('; '),
   ]);
   const header = ['GPU', 'MODEL', 'MEMORY', 'UTIL', 'HELD BY', 'PROCESSES'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
-      .join('  ')
-      .trimEnd();
   const driver = map.driver ? [`driver ${map.driver}, CUDA ${map.cuda ?? '?'}`] : [];
-  return [line(header), ...rows.map(line), ...driver];
-}
-
-/** Whether the current folder's .devenvrc puts its env on a Slurm cluster; a broken one counts as no. */
-async function envIsOnCluster(io: Io, globals: GlobalOptions, caches: Caches): Promise<boolean> {
-  try {
-    return (await loadCheckedConfig(io, globals.config, caches)).loaded.config.slurm !== null;
-  } catch {
-    return false;
-  }
+  return [...textTable([header, ...rows]), ...driver];
 }
 
 async function loadClusterGpus(env: NodeJS.ProcessEnv): Promise<ClusterGpuMap> {
@@ -134,17 +120,11 @@ export function renderClusterGpus(map: ClusterGpuMap): string[] {
       : 'free',
   ]);
   const header = ['NODE', 'GPU', 'UUID', 'HELD BY'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] as string).length)));
-  const line = (cells: string[]) =>
-    cells
-      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] as number)))
-      .join('  ')
-      .trimEnd();
   const down = map.unavailable.map((n) => `${n.node} takes no jobs now (${n.state.toLowerCase()})`);
   const unknown = map.gpus.some((g) => g.uuid === null)
     ? ['UUIDs are shown for nodes where one of your envs ran (Slurm knows GPUs by index only)']
     : [];
-  return [line(header), ...rows.map(line), ...down, ...unknown];
+  return [...textTable([header, ...rows]), ...down, ...unknown];
 }
 
 /** "2026-12-01 14:02" in UTC: enough to tell when, short enough for a table. */

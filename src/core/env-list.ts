@@ -2,6 +2,7 @@ import type { ContainerState, ImageState } from './engine.js';
 import { describeLeased, type LeasedGpu, leasedGpus } from './gpu/leased.js';
 import type { HostGpu } from './gpu/nvidia-smi-parse.js';
 import { LABELS } from './identity.js';
+import { textTable } from './text-table.js';
 
 /** One env on the engine, as its labelled objects say: who owns it, where its root is. */
 export interface EnvObjects {
@@ -95,11 +96,5 @@ export function renderEnvTable(rows: Array<EnvRow & { host?: string }>): string[
       r.root,
     ]),
   ];
-  const widths = table[0]?.map((_, i) => Math.max(...table.map((cells) => (cells[i] ?? '').length))) ?? [];
-  return table.map((cells) =>
-    cells
-      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
-      .join('  ')
-      .trimEnd(),
-  );
+  return textTable(table);
 }

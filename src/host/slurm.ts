@@ -18,6 +18,8 @@ export interface SlurmCommands {
   ): Promise<{ ok: true; id: string } | { ok: false; stderr: string }>;
   /** The user's live jobs of that name (one squeue). */
   jobsNamed(name: string, user: string): Promise<SlurmJob[]>;
+  /** Every live job of `user` (of every user with null), for `ls` on a cluster. */
+  jobsOf(user: string | null): Promise<SlurmJob[]>;
   /** One job by ID, in any state Slurm still remembers; null once it has forgotten it. */
   job(id: string): Promise<SlurmJob | null>;
   /** `scontrol show job -d -o ID`: the one record that says which GPU indices the job got. */
@@ -72,6 +74,15 @@ export function slurmCommands(env: NodeJS.ProcessEnv): SlurmCommands {
           '--noheader',
           `--name=${name}`,
           `--user=${user}`,
+          `--format=${SQUEUE_FORMAT}`,
+        ]),
+      ),
+    jobsOf: async (user) =>
+      parseSqueue(
+        await answer([
+          'squeue',
+          '--noheader',
+          ...(user ? [`--user=${user}`] : []),
           `--format=${SQUEUE_FORMAT}`,
         ]),
       ),

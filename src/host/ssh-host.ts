@@ -2,6 +2,7 @@ import { DevenvError } from '../core/errors.js';
 import { firstLine } from '../core/first-line.js';
 import { cloneError, isLocalRepo } from '../core/git-errors.js';
 import type { CloneRequest, Host, HostAccount, HostRunResult, RepoState } from '../core/host.js';
+import { freeBytesByDf } from './df.js';
 import { noteRemoteRead } from './file-reads.js';
 import { notAFolder } from './local-host.js';
 import { requirementsTextContext } from './python-files.js';
@@ -88,12 +89,7 @@ export async function openSshHost(target: SshTarget, name: string, env: NodeJS.P
     run,
     hasCommand: async (command) => (await sh('command -v "$1" >/dev/null', [command])).code === 0,
     cloneRepo: (request) => cloneOverSsh(target, name, env, request),
-    freeBytes: async (dir) => {
-      const df = await run(['df', '-Pk', dir], { timeoutMs: 10_000 }).catch(() => null);
-      const available =
-        df?.outcome === 'exited' && df.code === 0 ? df.stdout.split('\n')[1]?.split(/\s+/)[3] : undefined;
-      return available && /^\d+$/.test(available) ? Number(available) * 1024 : null;
-    },
+    freeBytes: (dir) => freeBytesByDf(run, dir),
     // A bind here would test this machine's ports, not the host's: the engine's error still says it.
     portHolder: async () => null,
     agentLink: () => ({
