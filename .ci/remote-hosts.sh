@@ -235,7 +235,10 @@ mkdir -p /var/run/sshd
 for what in "\$@"; do
   case \$what in
     dockerd)
-      PATH="$hookpath\$PATH" setsid nohup dockerd --host unix:///var/run/docker.sock --group docker \\
+      # The socket by its path outside, the same file as /var/run/docker.sock here: dockerd removes
+      # its socket by that path when it stops, which must never be the host's, even should the
+      # /var/run bind be lost.
+      PATH="$hookpath\$PATH" setsid nohup dockerd --host unix://\$R/run/docker.sock --group docker \\
         --data-root \$R/data --exec-root \$R/exec --pidfile \$R/run/docker.pid \\
         --bridge=none --iptables=false --ip-masq=false </dev/null >\$R/dockerd.log 2>&1 &
       ;;
