@@ -1,4 +1,5 @@
 import { DevenvError } from '../core/errors.js';
+import type { LeaseRequest } from '../core/gpu/lease.js';
 import { jobGpuIndices, type SlurmJob } from '../core/slurm/job.js';
 import { jobGpus } from '../core/slurm/job-gpus.js';
 import type { HostGpuDetection } from '../host/gpu.js';
@@ -18,13 +19,22 @@ export function slurmAllocator(parts: {
   jobGpuDetail(): Promise<string>;
   nodeGpus: NodeGpuStore;
 }): GpuAllocator {
-  const allocation = async (): Promise<GpuAllocation> => {
+  const allocation = async (request: LeaseRequest): Promise<GpuAllocation> => {
     const [job, detection, detail] = await Promise.all([
       parts.running(),
       parts.hostGpus(),
       parts.jobGpuDetail(),
     ]);
     const indices = jobGpuIndices(detail);
+    // A job's GPUs are fixed when Slurm starts it: another count needs another job.
+    if (request.kind === 'count' && request.count !== indices.length)
+      throw new DevenvError(
+        `the env's Slurm job ${job.id} has ${indices.length} GPU${indices.length === 1 ? '' : 's'}, and this start asks for ${request.count}: a running job's GPUs cannot change`,
+        {
+          hint: '`devenv stop` ends the job; then `devenv start` asks Slurm for the new count',
+          code: 'conflict',
+        },
+      );
     // nvidia-smi listing the whole node is the map of its GPUs that `devenv gpus` shows.
     if (detection.gpus.length > indices.length) parts.nodeGpus.remember(job.node, detection.gpus);
     const gpus = jobGpus(detection.gpus, indices);
@@ -56,11 +66,11 @@ export function slurmAllocator(parts: {
   const slotsOf = (detection: HostGpuDetection) =>
     detection.gpus.map((gpu) => ({ gpu, usage: null, heldBy: null, foreign: [], busy: null }));
   return {
-    allocate: () => allocation(),
+    allocate: (_env, request) => allocation(request),
     confirm: async () => undefined,
     remember: () => undefined,
     room: async () => {
-      const [choice, detection] = await Promise.all([allocation(), parts.hostGpus()]);
+      const [choice, detection] = await Promise.all([allocation({ kind: 'auto' }), parts.hostGpus()]);
       return { slots: slotsOf(detection), choice };
     },
     ledger: async () => ({ slots: slotsOf(await parts.hostGpus()), processes: [] }),
