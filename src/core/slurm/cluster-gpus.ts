@@ -1,3 +1,4 @@
+import { dockerSafe } from '../identity.js';
 import { gresGpuIndices, isLive, scontrolFields } from './job.js';
 
 /** A node of the cluster as `scontrol show node -d -o` says it. */
@@ -9,7 +10,7 @@ export interface SlurmNode {
   partitions: string[];
 }
 
-/** A job holding GPUs, from `squeue --json`. */
+/** A job holding GPUs on one node, from `squeue --json` (a job on several nodes is one per node). */
 export interface GpuJob {
   id: string;
   name: string;
@@ -63,16 +64,22 @@ export function parseGpuJobs(json: string): GpuJob[] {
     const state = String(job.job_state ?? '');
     if (!isLive({ state }) || state === 'PENDING') continue;
     const details = Array.isArray(job.gres_detail) ? job.gres_detail.map(String) : [];
-    const gpuIndices = gresGpuIndices(details);
-    if (gpuIndices.length === 0) continue;
+    // One GRES detail per node of the job, in the order of its allocated nodes; `nodes` is a
+    // hostlist ("node[1-2]") that names no single node once there are several.
+    const resources = job.job_resources as { allocated_nodes?: Array<{ nodename?: unknown }> } | undefined;
+    const hosts = (resources?.allocated_nodes ?? []).map((n) => String(n.nodename ?? ''));
     const limit = job.time_limit;
-    jobs.push({
-      id: String(job.job_id),
-      name: String(job.name ?? ''),
-      user: String(job.user_name ?? ''),
-      node: String(job.nodes ?? ''),
-      gpuIndices,
-      endsAt: typeof limit === 'number' && typeof job.end_time === 'number' ? job.end_time : null,
+    details.forEach((detail, i) => {
+      const gpuIndices = gresGpuIndices([detail]);
+      if (gpuIndices.length === 0) return;
+      jobs.push({
+        id: String(job.job_id),
+        name: String(job.name ?? ''),
+        user: String(job.user_name ?? ''),
+        node: details.length === 1 ? String(job.nodes ?? '') : (hosts[i] ?? ''),
+        gpuIndices,
+        endsAt: typeof limit === 'number' && typeof job.end_time === 'number' ? job.end_time : null,
+      });
     });
   }
   return jobs;
@@ -80,7 +87,8 @@ export function parseGpuJobs(json: string): GpuJob[] {
 
 /** The env name in a devenv job's name (`devenv-<env>-<user>`, its container's name), or null for any other job. */
 export function envOfJob(name: string, user: string): string | null {
-  const suffix = `-${user}`;
+  // The container name holds the user name as Docker allows it (src/core/identity.ts).
+  const suffix = `-${dockerSafe(user)}`;
   if (!name.startsWith('devenv-') || !name.endsWith(suffix)) return null;
   const env = name.slice('devenv-'.length, -suffix.length);
   return env === '' ? null : env;
