@@ -122,7 +122,8 @@ done
  */
 export function submitFailure(stderr: string, configFile: string, settings: SlurmSettings): DevenvError {
   const said =
-    firstLine(stderr.replace(/^sbatch: error: (Batch job submission failed: )?/gm, '')) ?? 'no reason given';
+    firstLine(stderr.replace(/^sbatch: (error: )?(Batch job submission failed: )?/gm, '')) ??
+    'no reason given';
   const fix = (key: string) =>
     `fix "slurm".${key} in ${configFile} (\`sinfo -s\` lists partitions; \`sacctmgr show assoc user=$USER\` your accounts and QOS)`;
   if (/node configuration is not available|Requested node configuration/i.test(stderr))
@@ -156,7 +157,8 @@ export function submitFailure(stderr: string, configFile: string, settings: Slur
         code: 'config',
       },
     );
-  if (/time limit|--time/i.test(stderr))
+  // Not any "time limit": "Job violates accounting/QOS policy (… size and/or time limits)" is a user limit.
+  if (/--time specification|time limit is invalid/i.test(stderr))
     return new DevenvError(`Slurm refused the time limit ${settings.time ?? '(default)'}: ${said}`, {
       hint: fix('time'),
       code: 'config',
