@@ -21,7 +21,10 @@ export interface SlurmJob {
   /** Its time limit as Slurm writes it ("8:00:00", "UNLIMITED"). */
   timeLimit: string;
   cpus: number;
-  /** The memory Slurm gave it on its node, in MiB; null when Slurm does not track memory there. */
+  /**
+   * squeue's %m in MiB: the memory it asked per node, or per CPU when it asked that way (squeue
+   * does not say which); null for none. Not its allocation: that is jobMemoryMiB.
+   */
   memoryMiB: number | null;
 }
 
@@ -147,4 +150,15 @@ export function gresGpuIndices(details: string[]): number[] {
 export function jobGpuIndices(scontrolLine: string): number[] {
   const details = [...scontrolLine.matchAll(/(?:^|\s)GRES=(\S+)/g)].map((m) => m[1] as string);
   return gresGpuIndices(details);
+}
+
+/**
+ * The memory Slurm allocated a running job, from its `scontrol show job -d -o` record (TRES
+ * mem=), in MiB; null where Slurm allocates no memory. squeue's %m cannot say it: with
+ * --mem-per-cpu or a DefMemPerCPU it prints the memory per CPU.
+ */
+export function jobMemoryMiB(scontrolLine: string): number | null {
+  const tres = scontrolFields(scontrolLine).get('TRES') ?? '';
+  const mem = /(?:^|,)mem=([^,]+)/.exec(tres)?.[1];
+  return mem === undefined ? null : parseMemoryMiB(mem);
 }

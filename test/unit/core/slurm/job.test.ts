@@ -7,6 +7,7 @@ import {
   gresGpuIndices,
   isLive,
   jobGpuIndices,
+  jobMemoryMiB,
   parseIndexList,
   parseMemoryMiB,
   parseSlurmTime,
@@ -252,5 +253,26 @@ describe('jobGpuIndices', () => {
       'JOB_GRES=gpu:a100:2   Nodes=nodeA CPU_IDs=0 Mem=0 GRES=gpu:a100:2(IDX:4-5)',
     );
     expect(jobGpuIndices(line)).toEqual([4, 5]);
+  });
+});
+
+describe('jobMemoryMiB', () => {
+  it('reads the memory allocated to a running job from its TRES', () => {
+    const line = fixture('scontrol-show-job-running.txt').replace(
+      'TRES=cpu=1,node=1,billing=1',
+      'TRES=cpu=4,mem=12000M,node=1,billing=4',
+    );
+    expect(jobMemoryMiB(line)).toBe(12000);
+    expect(jobMemoryMiB(line.replace('mem=12000M', 'mem=64G'))).toBe(65536);
+  });
+
+  it('says none where Slurm allocates no memory (the captured cluster: CR_Core)', () => {
+    expect(jobMemoryMiB(fixture('scontrol-show-job-running.txt'))).toBeNull();
+    expect(jobMemoryMiB('')).toBeNull();
+  });
+
+  it('does not take MinMemoryCPU, the per-CPU request squeue shows', () => {
+    const line = 'JobId=10 JobState=RUNNING MinMemoryCPU=3000M TRES=cpu=4,mem=12000M,node=1,billing=4';
+    expect(jobMemoryMiB(line)).toBe(12000);
   });
 });
