@@ -6,7 +6,7 @@ import { leaseRequestOf } from '../core/gpu/lease.js';
 import type { Host, HostRunResult } from '../core/host.js';
 import type { Io } from '../core/io.js';
 import type { Reporter } from '../core/ports.js';
-import { isLive, type SlurmJob } from '../core/slurm/job.js';
+import { isLive, jobMemoryMiB, type SlurmJob } from '../core/slurm/job.js';
 import { batchScript, sbatchArgv, slurmGpuCount, submitFailure } from '../core/slurm/sbatch.js';
 import type { EngineEndpoint } from '../docker/endpoint.js';
 import type { Caches, CheckedConfig } from '../host/caches.js';
@@ -61,6 +61,13 @@ export function openSlurmSite(
   };
   const step = async (argv: string[], options?: { timeoutMs?: number }): Promise<HostRunResult> =>
     slurm.step((await running()).id, argv, options);
+  // The job's scontrol record, asked once for its GPUs and its memory.
+  let detail: { id: string; text: Promise<string> } | undefined;
+  const jobDetail = async (): Promise<string> => {
+    const { id } = await running();
+    if (detail?.id !== id) detail = { id, text: slurm.jobDetail(id) };
+    return detail.text;
+  };
 
   let known: SlurmJob | null = null;
   const host = slurmHost(local, () => known, step);
@@ -83,6 +90,8 @@ export function openSlurmSite(
     current: () => current().then(remembered),
     ensure: async (env, context) => {
       const live = remembered(await current());
+      // Just asked: a start that finds its job running asks squeue once.
+      if (live?.state === 'RUNNING' && live.node) return { job: live, submitted: false };
       let submitted = false;
       let id = live?.id;
       if (!live) {
@@ -104,7 +113,8 @@ export function openSlurmSite(
     },
     limits: async (): Promise<ResourceLimits> => {
       const live = await running();
-      return { cpus: live.cpus > 0 ? live.cpus : null, memoryMiB: live.memoryMiB };
+      // Not squeue's %m, which is per CPU for a job that asked memory per CPU.
+      return { cpus: live.cpus > 0 ? live.cpus : null, memoryMiB: jobMemoryMiB(await jobDetail()) };
     },
   };
 
@@ -127,7 +137,7 @@ export function openSlurmSite(
     gpus: slurmAllocator({
       running,
       hostGpus: () => site.hostGpus(),
-      jobGpuDetail: async () => slurm.jobDetail((await running()).id),
+      jobGpuDetail: jobDetail,
       nodeGpus: openNodeGpuStore(io.env),
     }),
   });
