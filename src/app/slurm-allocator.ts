@@ -38,9 +38,14 @@ export function slurmAllocator(parts: {
     // nvidia-smi listing the whole node is the map of its GPUs that `devenv gpus` shows.
     if (detection.gpus.length > indices.length) parts.nodeGpus.remember(job.node, detection.gpus);
     const gpus = jobGpus(detection.gpus, indices);
+    // A failing nvidia-smi lists none: say why it failed, not that the node lacks the job's GPUs.
+    const seen =
+      detection.problem && detection.gpus.length === 0
+        ? `but ${detection.problem}`
+        : `nvidia-smi in the job lists ${detection.gpus.map((g) => g.index).join(',') || 'none'}`;
     if (gpus === null)
       throw new DevenvError(
-        `cannot tell which GPUs on ${job.node} are job ${job.id}'s: Slurm gave it GPUs ${indices.join(',')}, nvidia-smi in the job lists ${detection.gpus.map((g) => g.index).join(',') || 'none'}`,
+        `cannot tell which GPUs on ${job.node} are job ${job.id}'s: Slurm gave it GPUs ${indices.join(',')}, ${seen}`,
         {
           hint: "ask the cluster admins to check the node's gres.conf against nvidia-smi; `devenv stop` ends the job",
           code: 'gpu',
