@@ -164,7 +164,14 @@ function slurmHost(
       const known = job();
       return known?.node ? `${known.node} (job ${known.id})` : 'the Slurm cluster';
     },
-    run: step,
+    run: async (argv, options) => {
+      const result = await step(argv, options);
+      // slurmstepd could not exec it (ENOENT, exit 2): the node lacks the program, as "missing" says of a local one.
+      const lacked = `execve(): ${argv[0]}: No such file or directory`;
+      return result.outcome === 'exited' && result.code === 2 && result.stderr.includes(lacked)
+        ? { outcome: 'missing' }
+        : result;
+    },
     // The engine's data root is on the node, which the login node may not see.
     freeBytes: (dir) => freeBytesByDf(step, dir),
     hasCommand: async (name) => {

@@ -439,6 +439,29 @@ describe('the engine and commands on the node', () => {
     expect(slurm.steps).toEqual([{ id, argv: ['uname', '-s'] }]);
   });
 
+  it('says a program the node lacks is missing, as of a local one: nvidia-smi there means no GPUs, not a driver problem', async () => {
+    const slurm = cluster();
+    runningJob(slurm, 'nodeB', { gpuIndices: [] });
+    const { site } = open(slurm);
+
+    expect(await site.host.run(['nvidia-smi', '-L'])).toEqual({ outcome: 'missing' });
+    expect(await site.hostGpus()).toEqual({
+      gpus: [],
+      driverVersion: null,
+      cudaVersion: null,
+      problem: null,
+    });
+  });
+
+  it('passes on what a program that ran said, failure or not', async () => {
+    const slurm = cluster();
+    runningJob(slurm, 'nodeB');
+    slurm.node('nodeB').host.script('false', () => exited('', 2, 'false: No such file or directory\n'));
+    const { site } = open(slurm);
+
+    expect(await site.host.run(['false'])).toEqual(exited('', 2, 'false: No such file or directory\n'));
+  });
+
   it('finds a command on the node with `command -v` in a step', async () => {
     const slurm = cluster();
     const id = runningJob(slurm, 'nodeB');
