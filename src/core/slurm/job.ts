@@ -110,7 +110,11 @@ export function parseMemoryMiB(text: string): number | null {
   return Math.round(value * factor);
 }
 
-/** The `Key=Value` fields of one `scontrol show … -o` record (values hold no spaces there, but Command= may: it is last). */
+/**
+ * The `Key=Value` fields of one `scontrol show … -o` record. Values hold no spaces, except free
+ * text (Command=, Comment=, a job's name), which is not last in 22.05: of those only the first
+ * word is read, and the fields after them still are.
+ */
 export function scontrolFields(line: string): Map<string, string> {
   const fields = new Map<string, string>();
   for (const match of line.matchAll(/(?:^|\s)([A-Za-z_/:]+)=(\S*)/g)) {

@@ -197,6 +197,17 @@ describe('scontrolFields', () => {
     expect(fields.get('Power')).toBe('');
   });
 
+  it('reads the fields after a free-text value with spaces (Command= is not last in 22.05)', () => {
+    const line = fixture('scontrol-show-job-running.txt').replace(
+      'Command=(null)',
+      'Command=/home/me/my jobs/run.sh',
+    );
+    const fields = scontrolFields(line);
+    expect(fields.get('Command')).toBe('/home/me/my');
+    expect(fields.get('WorkDir')).toBe('/tmp');
+    expect(fields.get('TresPerNode')).toBe('gres:gpu:3');
+  });
+
   it('reads empty values as empty without eating the next field', () => {
     const fields = scontrolFields(fixture('scontrol-show-job-pending.txt'));
     expect(fields.get('NodeList')).toBe('');
