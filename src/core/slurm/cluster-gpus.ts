@@ -1,5 +1,8 @@
 import { dockerSafe } from '../identity.js';
-import { gresGpuIndices, isLive, scontrolFields } from './job.js';
+import { gresGpuIndices, scontrolFields } from './job.js';
+
+// A completing job still holds its GPUs until its processes are gone; a suspended one keeps them.
+const HOLDING_GPUS = new Set(['RUNNING', 'CONFIGURING', 'COMPLETING', 'SUSPENDED']);
 
 /** A node of the cluster as `scontrol show node -d -o` says it. */
 export interface SlurmNode {
@@ -62,7 +65,7 @@ export function parseGpuJobs(json: string): GpuJob[] {
   const jobs: GpuJob[] = [];
   for (const job of parsed.jobs ?? []) {
     const state = String(job.job_state ?? '');
-    if (!isLive({ state }) || state === 'PENDING') continue;
+    if (!HOLDING_GPUS.has(state)) continue;
     const details = Array.isArray(job.gres_detail) ? job.gres_detail.map(String) : [];
     // One GRES detail per node of the job, in the order of its allocated nodes; `nodes` is a
     // hostlist ("node[1-2]") that names no single node once there are several.

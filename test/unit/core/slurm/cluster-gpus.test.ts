@@ -82,6 +82,17 @@ describe('parseGpuJobs', () => {
     expect(parseGpuJobs(queueWith(jobs)).map((j) => j.id)).toEqual(['1']);
   });
 
+  it('keeps jobs that still hold their GPUs: completing, suspended, configuring', () => {
+    const [running, foreign] = capturedJobs();
+    const jobs = [
+      { ...running, job_state: 'COMPLETING' },
+      { ...foreign, job_id: 5, job_state: 'SUSPENDED' },
+      { ...foreign, job_id: 6, job_state: 'CONFIGURING' },
+      { ...foreign, job_id: 7, job_state: 'PENDING' },
+    ];
+    expect(parseGpuJobs(queueWith(jobs)).map((j) => j.id)).toEqual(['1', '5', '6']);
+  });
+
   it('drops running jobs without GPUs', () => {
     const [running] = capturedJobs();
     expect(parseGpuJobs(queueWith([{ ...running, gres_detail: [] }]))).toEqual([]);
