@@ -101,7 +101,13 @@ idle=0
 while :; do
   sleep 5 &
   wait $!
-  if [ "$(docker inspect -f '{{.State.Running}}' "$container" 2>/dev/null)" = true ]; then
+  running=$(docker inspect -f '{{.State.Running}}' "$container" 2>/dev/null)
+  if [ "$running" = true ]; then
+    seen=1
+    idle=0
+  elif [ -n "$running" ] && [ $seen = 0 ]; then
+    # Made but not running: being started, or it stopped before a look saw it run (a crash at
+    # once). The minute counts from now, not the hour for a start that never made it.
     seen=1
     idle=0
   else

@@ -237,11 +237,15 @@ describe('batchScript, run by /bin/sh', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** Starts the job's script; `runningPolls`: how many inspections say the container runs before it is gone. */
-  function startJob(options: { runningPolls: number; idleMinutes?: number }) {
+  /**
+   * Starts the job's script; `runningPolls`: how many inspections say the container runs before
+   * it is stopped, or, with `absent`, before there is no such container (docker inspect fails).
+   */
+  function startJob(options: { runningPolls: number; idleMinutes?: number; absent?: boolean }) {
     dir = mkdtempSync(path.join(os.tmpdir(), 'devenv-batch-'));
     const bin = path.join(dir, 'bin');
     writeFileSync(path.join(dir, 'running-polls'), `${options.runningPolls}\n`);
+    if (options.absent) writeFileSync(path.join(dir, 'absent'), '');
     const fake = (name: string, body: string) => {
       writeFileSync(path.join(dir, name), '');
       writeFileSync(path.join(bin, name), `#!/bin/sh\nd='${dir}'\n${body}`, { mode: 0o755 });
@@ -254,7 +258,9 @@ describe('batchScript, run by /bin/sh', () => {
         `printf '%s\\t' "$@" >>"$d/calls.log"; echo >>"$d/calls.log"`,
         'if [ "$1" = inspect ]; then',
         '  n=$(($(cat "$d/inspected" 2>/dev/null || echo 0) + 1)); echo $n >"$d/inspected"',
-        '  if [ $n -le "$(cat "$d/running-polls")" ]; then echo true; else echo false; fi',
+        '  if [ $n -le "$(cat "$d/running-polls")" ]; then echo true',
+        '  elif [ -e "$d/absent" ]; then echo "Error: No such object: $3" >&2; exit 1',
+        '  else echo false; fi',
         'fi',
         '',
       ].join('\n'),
@@ -380,12 +386,22 @@ describe('batchScript, run by /bin/sh', () => {
     expect(run.stdout()).toContain('devenv: container devenv-proj-me is not running; ending job 42');
   });
 
-  it('gives a container never seen running the idle time, not a minute (the image may take that long to build)', async () => {
-    const run = startJob({ runningPolls: 0, idleMinutes: 2 });
+  it('gives a container not made yet the idle time, not a minute (the image may take that long to build)', async () => {
+    const run = startJob({ runningPolls: 0, idleMinutes: 2, absent: true });
 
     expect(await run.exited).toBe(0);
     expect(run.calls().filter((argv) => argv[0] === 'inspect')).toHaveLength((2 * 60) / 5);
     expect(run.calls().at(-1)).toEqual(['rm', '-f', 'devenv-proj-me']);
+  });
+
+  it('ends the job a minute after it first saw a container that never ran (it stopped at once)', async () => {
+    const run = startJob({ runningPolls: 0, idleMinutes: 60 });
+
+    expect(await run.exited).toBe(0);
+    // The first poll saw it made and stopped; a minute of polls after that.
+    expect(run.calls().filter((argv) => argv[0] === 'inspect')).toHaveLength(1 + 12);
+    expect(run.calls().at(-1)).toEqual(['rm', '-f', 'devenv-proj-me']);
+    expect(run.stdout()).toContain('devenv: container devenv-proj-me is not running; ending job 42');
   });
 
   it("talks to the node's own engine: DOCKER_HOST and TLS settings unset, the default context", async () => {
