@@ -98,7 +98,7 @@ export function openSlurmSite(
         id = await submit(env, settings, slurm, io.env);
         submitted = true;
       }
-      const started = await waitUntilRunning(slurm, id as string, context);
+      const started = await waitUntilRunning(slurm, id as string, context, submitted);
       found = Promise.resolve(started);
       remembered(started);
       if (submitted) await checkFoldersOnNode(env, started, slurm);
@@ -240,11 +240,15 @@ async function checkFoldersOnNode(env: Env, job: SlurmJob, slurm: SlurmCommands)
   );
 }
 
-/** Waits while the job is queued, saying Slurm's reason; Ctrl-C cancels it. */
+/**
+ * Waits while the job is queued, saying Slurm's reason; Ctrl-C cancels it. A job just submitted
+ * is said to run, and where, even when it ran at once.
+ */
 async function waitUntilRunning(
   slurm: SlurmCommands,
   id: string,
   context: { ui: Reporter; signal: AbortSignal },
+  submitted: boolean,
 ): Promise<SlurmJob> {
   let progress: ReturnType<Reporter['progress']> | null = null;
   let said = '';
@@ -252,7 +256,8 @@ async function waitUntilRunning(
     for (;;) {
       const job = await slurm.job(id);
       if (job?.state === 'RUNNING' && job.node) {
-        progress?.succeed(`job ${id} runs on ${job.node}`);
+        if (progress) progress.succeed(`job ${id} runs on ${job.node}`);
+        else if (submitted) context.ui.info(`job ${id} runs on ${job.node}`);
         return job;
       }
       if (!job || !isLive(job)) {

@@ -188,6 +188,15 @@ describe('SiteJob.ensure (devenv start)', () => {
     expect(slurm.steps).toEqual([{ id: '4242', argv: ['test', '-e', `${ENV_ROOT}/.devenvrc`] }]);
   });
 
+  it('says where a new job runs when it runs at once, with no queued line before', async () => {
+    const slurm = cluster();
+    const { job, env } = open(slurm);
+
+    expect(await withFakeClock(() => job.ensure(env, { ui, signal: io.signal }))).toBeNull();
+
+    expect(ui.events).toEqual([{ kind: 'info', text: 'job 4242 runs on nodeA' }]);
+  });
+
   it("ends a new job whose node does not see the env's folder (exit 11)", async () => {
     const slurm = cluster({ shared: false });
     const { job, env } = open(slurm);
