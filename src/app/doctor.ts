@@ -32,7 +32,9 @@ export async function runDoctorChecks(io: Io, globals: GlobalOptions, caches: Ca
     checks.push(failure('config', error, 'config'));
   }
   if (ctx && (await clusterChecks(ctx, checks))) await engineChecks(ctx, checks);
-  checks.push(await gitCheck(ctx?.site.host ?? localHost(io.env), Boolean(ctx?.env.loaded.config.repo)));
+  // On a cluster the clone happens on this login node, in the shared folder, as on this machine.
+  const cloneHost = ctx && !ctx.site.job ? ctx.site.host : localHost(io.env);
+  checks.push(await gitCheck(cloneHost, Boolean(ctx?.env.loaded.config.repo)));
   return checks;
 }
 

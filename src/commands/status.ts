@@ -35,6 +35,8 @@ export function renderStatus(s: EnvStatus): string[] {
       `gpus:      ${host}${s.gpus.driver ? ` (driver ${s.gpus.driver}, CUDA ${s.gpus.cuda ?? '?'})` : ''}`,
     );
     if (s.gpus.notice) lines.push(`           ${s.gpus.notice}`);
+  } else if (s.onCluster && s.job?.state !== 'RUNNING') {
+    lines.push("gpus:      read on the job's node once the job runs");
   } else {
     lines.push('gpus:      off ("gpus": "none")');
   }

@@ -170,7 +170,8 @@ describe.concurrent('Slurm: what devenv says when the cluster is in the way (iss
     });
   });
 
-  describe("in the queue: another user's job holds all of nodeB's GPUs", () => {
+  // One after the other: the first job waiting for nodeB waits on Resources, a second on Priority.
+  describe.sequential("in the queue: another user's job holds all of nodeB's GPUs", () => {
     const FOREIGN = 'slurm-e2e-foreign-b';
     beforeAll(async () => {
       cancelJobsNamed([FOREIGN]);
@@ -178,36 +179,32 @@ describe.concurrent('Slurm: what devenv says when the cluster is in the way (iss
     });
     afterAll(() => cancelJobsNamed([FOREIGN]));
 
-    // One after the other: the first job waiting for nodeB waits on Resources, a second on Priority.
-    it.sequential(
-      'Ctrl-C in a terminal while the job is queued cancels it: exit 130, no job, nothing made',
-      async () => {
-        const name = 'slurm-ctrlc';
-        const dir = envDir(name, { gpus: 2, slurm: { partition: SLURM_DEBUG_PARTITION } });
-        const before = snapshot(dir);
-        const term = TmuxSession.hostShell('devenv-e2e-slurm-ctrlc', TEST_USER);
-        try {
-          await term.waitFor(/HOST\$\s*$/m);
-          term.type(
-            `cd ${dir} && export SLURM_CONF=${SLURM_CONF} && ${process.execPath} ${BIN} start --detach`,
-          );
-          // One progress line with the job and Slurm's reason.
-          const [, job] = (await term.waitFor(/queued: job (\d+), Resources/, 60_000)) as [string, string];
-          expect(jobsNamed(containerOf(name, TEST_USER))).toMatchObject([{ id: job, state: 'PENDING' }]);
-          term.keys('C-c');
-          await term.waitFor(/HOST\$\s*$/, 30_000);
-          term.type('echo "start-exit=$?"');
-          await term.waitFor(/^start-exit=130$/m, 10_000);
-          expect(term.screen()).toMatch(new RegExp(`cancelled job ${job}`));
-          expect(jobsNamed(containerOf(name, TEST_USER))).toEqual([]);
-          expectNothingLeft(name, dir, before);
-        } finally {
-          term.kill();
-        }
-      },
-    );
+    it('Ctrl-C in a terminal while the job is queued cancels it: exit 130, no job, nothing made', async () => {
+      const name = 'slurm-ctrlc';
+      const dir = envDir(name, { gpus: 2, slurm: { partition: SLURM_DEBUG_PARTITION } });
+      const before = snapshot(dir);
+      const term = TmuxSession.hostShell('devenv-e2e-slurm-ctrlc', TEST_USER);
+      try {
+        await term.waitFor(/HOST\$\s*$/m);
+        term.type(
+          `cd ${dir} && export SLURM_CONF=${SLURM_CONF} && ${process.execPath} ${BIN} start --detach`,
+        );
+        // One progress line with the job and Slurm's reason.
+        const [, job] = (await term.waitFor(/queued: job (\d+), Resources/, 60_000)) as [string, string];
+        expect(jobsNamed(containerOf(name, TEST_USER))).toMatchObject([{ id: job, state: 'PENDING' }]);
+        term.keys('C-c');
+        await term.waitFor(/HOST\$\s*$/, 30_000);
+        term.type('echo "start-exit=$?"');
+        await term.waitFor(/^start-exit=130$/m, 10_000);
+        expect(term.screen()).toMatch(new RegExp(`cancelled job ${job}`));
+        expect(jobsNamed(containerOf(name, TEST_USER))).toEqual([]);
+        expectNothingLeft(name, dir, before);
+      } finally {
+        term.kill();
+      }
+    });
 
-    it.sequential('L08 the job is cancelled while it is queued (scancel from outside)', async () => {
+    it('L08 the job is cancelled while it is queued (scancel from outside)', async () => {
       const name = 'slurm-gone';
       const container = containerOf(name, TEST_USER);
       const dir = envDir(name, { gpus: 2, slurm: { partition: SLURM_DEBUG_PARTITION } });
