@@ -89,7 +89,9 @@ export function openSlurmSite(
         id = await submit(env, settings, slurm, io.env);
         submitted = true;
       }
-      const started = await waitUntilRunning(slurm, id as string, context);
+      // A job found running needs no second look: the squeue that found it said where it runs.
+      const started =
+        live?.state === 'RUNNING' && live.node ? live : await waitUntilRunning(slurm, id as string, context);
       found = Promise.resolve(started);
       remembered(started);
       if (submitted) await checkFoldersOnNode(env, started, slurm);
