@@ -50,10 +50,16 @@ class DialStdio extends Duplex {
   setTimeout() {
     return this;
   }
+  // An idle kept-alive connection is unref'd by the agent, as devenv's are: the process then ends
+  // without waiting for the dial, which ends once its stdin closes with the process.
   ref() {
+    this.child.ref();
+    for (const pipe of [this.child.stdin, this.child.stdout, this.child.stderr]) pipe.ref?.();
     return this;
   }
   unref() {
+    this.child.unref();
+    for (const pipe of [this.child.stdin, this.child.stdout, this.child.stderr]) pipe.unref?.();
     return this;
   }
 }
@@ -119,14 +125,10 @@ async function main() {
     done[i] ??= Promise.all(plan.actions[i].after.map(when)).then(() => perform(plan.actions[i], ids));
     return done[i];
   };
-  try {
-    await Promise.all(plan.actions.map((_, i) => when(i)));
-  } finally {
-    agent.destroy();
-  }
+  await Promise.all(plan.actions.map((_, i) => when(i)));
 }
 
 main().catch((error) => {
   process.stderr.write(`slurm floor: ${error.message}\n`);
-  process.exitCode = 1;
+  process.exit(1);
 });

@@ -87,6 +87,7 @@ export async function benchSlurm({ runs, bin, user, userCmd, addFigure, requestL
           `devenv ${one.args.join(' ')} ran a step outside job ${job.id}: ${wrongJob.argv.join(' ')}`,
         );
       one.done = didWhat(calls, requests);
+      one.timeline = timelineLines(recordings[0]);
       one.plan = slurmFloorPlan({ recordings, withoutQueries: one.withoutQueries });
       one.planFile = path.join(env.dir, `floor-${one.id}.json`);
       writeFileSync(one.planFile, `${JSON.stringify(one.plan, null, 2)}\n`, { mode: 0o644 });
@@ -139,7 +140,13 @@ export async function benchSlurm({ runs, bin, user, userCmd, addFigure, requestL
       budget: '<= 1.2x',
       pass: execRatio <= 1.2,
       info: `its floor: ${round(execMs.floor.medianMs)} ms, devenv ${round(execMs.devenv.medianMs / execMs.floor.medianMs, 2)}x`,
-      detail: { job: job.id, node: job.node, devenvDid: exec.done, floor: planLines(exec.plan) },
+      detail: {
+        job: job.id,
+        node: job.node,
+        devenvDid: exec.done,
+        devenvTimeline: exec.timeline,
+        floor: planLines(exec.plan),
+      },
       samples: {
         devenvMs: execMs.devenv.samplesMs,
         baselineMs: execMs.byHand.samplesMs,
@@ -167,7 +174,7 @@ export async function benchSlurm({ runs, bin, user, userCmd, addFigure, requestL
       budget: '<= 1.25x',
       pass: statusRatio <= 1.25,
       info: `srun … docker inspect C: ${round(statusMs.docker.medianMs)} ms, devenv ${round(statusMs.devenv.medianMs / statusMs.docker.medianMs, 2)}x`,
-      detail: { devenvDid: status.done, floor: planLines(status.plan) },
+      detail: { devenvDid: status.done, devenvTimeline: status.timeline, floor: planLines(status.plan) },
       samples: {
         devenvMs: statusMs.devenv.samplesMs,
         baselineMs: statusMs.floor.samplesMs,
@@ -202,7 +209,12 @@ export async function benchSlurm({ runs, bin, user, userCmd, addFigure, requestL
       value: round(added / startMs.squeue.medianMs, 3),
       budget: 'adds <= one squeue',
       pass: added <= startMs.squeue.medianMs,
-      detail: { devenvDid: start.done, floor: planLines(start.plan), squeue: squeueArgv.join(' ') },
+      detail: {
+        devenvDid: start.done,
+        devenvTimeline: start.timeline,
+        floor: planLines(start.plan),
+        squeue: squeueArgv.join(' '),
+      },
       samples: {
         devenvMs: startMs.devenv.samplesMs,
         baselineMs: startMs.floor.samplesMs,
@@ -351,6 +363,7 @@ async function record(env, proxy, command) {
   proxy.take();
   // The proxy's clock (hrtime) on the wrappers' (the epoch).
   const epochMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
+  const spawnedMs = Date.now();
   const child = spawn(command.cmd, command.args, {
     cwd: command.cwd,
     env: command.env,
@@ -364,10 +377,30 @@ async function record(env, proxy, command) {
     output += d;
   });
   const code = await new Promise((resolve) => child.on('close', resolve));
+  const exitedMs = Date.now();
   await sleep(100);
   const requests = proxy.take().map((r) => ({ ...r, startedMs: r.startedMs + epochMs }));
   if (code !== 0) throw new Error(`${[command.cmd, ...command.args].join(' ')} exited ${code}:\n${output}`);
-  return { calls: readCalls(env.log), requests };
+  return { calls: readCalls(env.log), requests, spawnedMs, exitedMs };
+}
+
+/**
+ * Where a recorded run's time went, for the report: each call and request as
+ * "+start..+end ms what", from the moment devenv was spawned to its exit.
+ */
+function timelineLines({ calls, requests, spawnedMs, exitedMs }) {
+  const at = (ms) => `+${Math.round(ms - spawnedMs)}`;
+  const rows = [
+    ...calls.map((c) => [
+      c.startMs,
+      `${at(c.startMs)}..${c.endMs === null ? '' : at(c.endMs)} ${actionLine({ run: c.argv })}`,
+    ]),
+    ...requests.map((r) => [
+      r.startedMs,
+      `${at(r.startedMs)}..${at(r.startedMs + (r.ms ?? 0))} ${r.method} ${r.path}${isDialersOwn(r) ? ' (the dialing CLI)' : ''} [connection ${r.connection}]`,
+    ]),
+  ];
+  return [...rows.sort((a, b) => a[0] - b[0]).map((r) => r[1]), `${at(exitedMs)} devenv exited`];
 }
 
 /** How many Slurm calls, steps, dials and engine requests a command made. */
