@@ -5,6 +5,9 @@
 // It also records what a replay of the same requests needs (bench/floor.js): the URL as sent,
 // the body of small JSON requests, and the `Id` of JSON answers (an exec's, a created
 // container's), so that later paths naming that object can be pointed at the replay's own.
+// Each request also says which of the proxy's connections it came on and its User-Agent: a client
+// that dials the engine through a program (`docker system dial-stdio` in a job step) gets one
+// connection per dial, and the docker CLI doing the dialing pings the engine on its own.
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import http from 'node:http';
@@ -21,9 +24,12 @@ export async function startEngineProxy({
 }) {
   let requests = [];
   const agent = new http.Agent({ keepAlive: false });
+  const connections = new WeakMap();
+  let connectionCount = 0;
 
   const record = (req) => {
     const [path, query = ''] = (req.url ?? '').split('?');
+    if (!connections.has(req.socket)) connections.set(req.socket, ++connectionCount);
     const entry = {
       method: req.method,
       url: req.url ?? '',
@@ -32,6 +38,8 @@ export async function startEngineProxy({
       status: null,
       bodyBytes: 0,
       bodySha256: null,
+      connection: connections.get(req.socket),
+      userAgent: req.headers['user-agent'] ?? null,
       startedMs: Number(process.hrtime.bigint()) / 1e6,
       ms: null,
     };

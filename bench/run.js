@@ -1,7 +1,7 @@
 // `npm run bench`: devenv's speed against the real engine, each figure as a ratio to its baseline
 // measured in the same run (see README "Performance"). Writes bench/results/latest.json.
 //
-//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,gpumap,cold,bump,context,running,requests,remote]
+//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,gpumap,cold,bump,context,running,requests,remote,slurm]
 //                     [--repo DIR] [--as USER] [--keep]
 //
 // The commands on a running env are measured against their floors: the same engine requests,
@@ -38,8 +38,20 @@ import {
 } from './fixture.js';
 import { compare, compareAll, median, peakRssKiB, round, timeCommand } from './measure.js';
 import { replaySteps } from './replay.cjs';
+import { benchSlurm } from './slurm.js';
 
-const GROUPS = ['startup', 'gpu', 'gpumap', 'cold', 'bump', 'context', 'running', 'requests', 'remote'];
+const GROUPS = [
+  'startup',
+  'gpu',
+  'gpumap',
+  'cold',
+  'bump',
+  'context',
+  'running',
+  'requests',
+  'remote',
+  'slurm',
+];
 const { values: opts } = parseArgs({
   options: {
     runs: { type: 'string', default: '10' },
@@ -790,6 +802,7 @@ async function main() {
     running: () => benchRunning(env, proxy),
     requests: () => benchRequests(env, proxy),
     remote: () => benchRemote(),
+    slurm: () => benchSlurm({ runs: RUNS, bin: BIN, user: USER, userCmd, addFigure, requestLog }),
   };
   try {
     process.stderr.write(`bench: env ${env.dir} (${env.containerName}), devenv ${BIN} as ${USER.name}\n`);
