@@ -34,9 +34,22 @@ export interface SlurmCommands {
   queueJson(): Promise<string>;
 }
 
-/** The argv of a step of job `id` that shares its allocation and says nothing of its own. */
-export function stepArgv(id: string, argv: string[]): string[] {
-  return ['srun', `--jobid=${id}`, '--overlap', '--nodes=1', '--ntasks=1', '--quiet', ...argv];
+/**
+ * The argv of a step of job `id` that shares its allocation and says nothing of its own.
+ * `stream`: its output is passed on as it comes; srun otherwise holds it until a newline, which
+ * would keep a shell's prompt, and an engine answer not ending in one, from arriving.
+ */
+export function stepArgv(id: string, argv: string[], options: { stream?: boolean } = {}): string[] {
+  return [
+    'srun',
+    `--jobid=${id}`,
+    '--overlap',
+    '--nodes=1',
+    '--ntasks=1',
+    '--quiet',
+    ...(options.stream ? ['--unbuffered'] : []),
+    ...argv,
+  ];
 }
 
 export function slurmCommands(env: NodeJS.ProcessEnv): SlurmCommands {
@@ -108,7 +121,7 @@ export function slurmCommands(env: NodeJS.ProcessEnv): SlurmCommands {
     },
     step: (id, argv, options) => runLocal(stepArgv(id, argv), env, options?.timeoutMs ?? 30_000),
     spawnStep: (id, argv) => {
-      const [program, ...args] = stepArgv(id, argv);
+      const [program, ...args] = stepArgv(id, argv, { stream: true });
       return spawn(program as string, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     },
     nodes: () => answer(['scontrol', 'show', 'node', '-d', '-o']),

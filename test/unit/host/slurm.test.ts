@@ -18,6 +18,13 @@ describe('stepArgv', () => {
     ]);
   });
 
+  it('streams a step whose output is read as it comes (the engine dial, a shell): --unbuffered, before the command', () => {
+    const argv = stepArgv('7', ['docker', 'system', 'dial-stdio'], { stream: true });
+    expect(argv).toContain('--unbuffered');
+    expect(argv.indexOf('--unbuffered')).toBeLessThan(argv.indexOf('docker'));
+    expect(stepArgv('7', ['true'])).not.toContain('--unbuffered');
+  });
+
   it('passes the command after every srun option, so its own options stay its own', () => {
     const argv = stepArgv('7', ['docker', '--help']);
     expect(argv.indexOf('docker')).toBe(argv.length - 2);
