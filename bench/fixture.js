@@ -108,22 +108,19 @@ with zipfile.ZipFile(out, "w") as z:
   return file;
 }
 
-/** Removes the containers and images whose dev.devenv.root label is `dir`, nothing else. */
-export function removeLabelled(dir) {
+/**
+ * Removes the containers and images whose dev.devenv.root label is `dir`, nothing else, on the
+ * engine at `host` (DOCKER_HOST's form; the default engine without it).
+ */
+export function removeLabelled(dir, host) {
+  const options = host ? { env: { ...process.env, DOCKER_HOST: host } } : {};
+  const list = (args) => docker(args, options).split('\n').filter(Boolean);
   const filter = ['--filter', `label=${ROOT_LABEL}=${dir}`];
-  const containers = docker(['ps', '-aq', ...filter])
-    .split('\n')
-    .filter(Boolean);
-  if (containers.length > 0) docker(['rm', '-f', ...containers]);
-  const images = [
-    ...new Set(
-      docker(['images', '-aq', ...filter])
-        .split('\n')
-        .filter(Boolean),
-    ),
-  ];
+  const containers = list(['ps', '-aq', ...filter]);
+  if (containers.length > 0) docker(['rm', '-f', ...containers], options);
+  const images = [...new Set(list(['images', '-aq', ...filter]))];
   // Removing a tagged image also removes its untagged parents (the classic builder's layers).
-  if (images.length > 0) spawnSync('docker', ['rmi', '-f', ...images], { stdio: 'ignore' });
+  if (images.length > 0) spawnSync('docker', ['rmi', '-f', ...images], { stdio: 'ignore', ...options });
 }
 
 export function removeBenchEnv(env) {

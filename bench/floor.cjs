@@ -8,41 +8,14 @@
 // CommonJS, as devenv's own entry is: Node's ES module loader costs a few ms more per process.
 'use strict';
 const { readFileSync } = require('node:fs');
-const http = require('node:http');
-const { rewriteIds } = require('./replay.cjs');
+const { sendStep } = require('./replay.cjs');
 
 const steps = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const socketPath = (process.env.DOCKER_HOST || 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
 
-function send(step, ids) {
-  const body = step.body === undefined ? undefined : rewriteIds(step.body, ids);
-  const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
-  if (step.status === 'upgrade') Object.assign(headers, { Connection: 'Upgrade', Upgrade: 'tcp' });
-  return new Promise((resolve, reject) => {
-    // No TLS server name for a unix socket: Node's agent would otherwise work one out, compiling
-    // its IPv6 regular expression on the first request (~4 ms). devenv skips it the same way.
-    const req = http.request({
-      socketPath,
-      servername: '',
-      method: step.method,
-      path: rewriteIds(step.url, ids),
-      headers,
-    });
-    req.on('error', reject);
-    req.on('upgrade', (_res, socket) => {
-      socket.on('error', reject);
-      socket.on('close', () => resolve({ status: 'upgrade' }));
-      socket.resume();
-      socket.end();
-    });
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.end(body);
-  });
-}
+// No TLS server name for a unix socket: Node's agent would otherwise work one out, compiling
+// its IPv6 regular expression on the first request (~4 ms). devenv skips it the same way.
+const send = (step, ids) => sendStep(step, ids, { socketPath, servername: '' });
 
 async function replay() {
   const ids = new Map();

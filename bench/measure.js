@@ -1,6 +1,6 @@
 // Timing: A/B pairs measured in the same run, alternating (ABBA) so drift hits both alike,
 // after warm-up rounds that are thrown away. Figures are medians.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 /** Runs a command to completion and returns its wall time in ms; throws on a non-zero exit. */
 export function timeCommand({ cmd, args, cwd, env, expectCode = 0 }) {
@@ -83,4 +83,18 @@ export function compare({ a, b, before = () => {}, warmup = 1, runs = 10 }) {
 export function round(value, digits = 1) {
   const f = 10 ** digits;
   return Math.round(value * f) / f;
+}
+
+/** Runs a command to its end (not timed); its exit code and its stdout and stderr together. */
+export async function runCollecting({ cmd, args, cwd, env }) {
+  const child = spawn(cmd, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d) => {
+    output += d;
+  });
+  child.stderr.on('data', (d) => {
+    output += d;
+  });
+  const code = await new Promise((resolve) => child.on('close', resolve));
+  return { code, output };
 }

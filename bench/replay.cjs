@@ -34,4 +34,34 @@ function rewriteIds(text, ids) {
   return rewritten;
 }
 
-module.exports = { replaySteps, rewriteIds };
+/**
+ * Sends one step with node:http as `target` says (a unix socket path, or an agent whose
+ * connections reach the engine some other way); resolves with the status and the answer's text.
+ * A hijacked exec stream is upgraded, its stdin closed and its output read to its end.
+ */
+function sendStep(step, ids, target) {
+  const http = require('node:http');
+  const body = step.body === undefined ? undefined : rewriteIds(step.body, ids);
+  const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
+  if (step.status === 'upgrade') Object.assign(headers, { Connection: 'Upgrade', Upgrade: 'tcp' });
+  return new Promise((resolve, reject) => {
+    const req = http.request({ ...target, method: step.method, path: rewriteIds(step.url, ids), headers });
+    req.on('error', reject);
+    req.on('upgrade', (_res, socket) => {
+      socket.on('error', reject);
+      // The end of the exec's output, as devenv takes it: a dial's own exit may come later.
+      socket.on('end', () => resolve({ status: 'upgrade' }));
+      socket.on('close', () => resolve({ status: 'upgrade' }));
+      socket.resume();
+      socket.end();
+    });
+    req.on('response', (res) => {
+      const chunks = [];
+      res.on('data', (chunk) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.end(body);
+  });
+}
+
+module.exports = { replaySteps, rewriteIds, sendStep };

@@ -11,7 +11,7 @@
 //
 // Needs: a Docker engine, the base image devenv-test-base:ready (bash .ci/engine.sh and the e2e
 // global setup make it), a built dist/ (npm run build), python3 (to make two tiny wheels).
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chownSync,
   existsSync,
@@ -36,7 +36,7 @@ import {
   removeBenchEnv,
   removeLabelled,
 } from './fixture.js';
-import { compare, compareAll, median, peakRssKiB, round, timeCommand } from './measure.js';
+import { compare, compareAll, median, peakRssKiB, round, runCollecting, timeCommand } from './measure.js';
 import { replaySteps } from './replay.cjs';
 import { benchSlurm } from './slurm.js';
 
@@ -146,19 +146,10 @@ function run(command) {
 /** Runs a command (not timed) with devenv pointed at the proxy; returns the engine requests. */
 async function proxied(proxy, command) {
   proxy.take();
-  const child = spawn(command.cmd, command.args, {
-    cwd: command.cwd,
+  const { code, output } = await runCollecting({
+    ...command,
     env: { ...command.env, DOCKER_HOST: `unix://${proxy.socketPath}` },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
-  const code = await new Promise((resolve) => child.on('close', resolve));
   await sleep(50);
   const requests = proxy.take();
   if (code !== 0) {

@@ -10,7 +10,7 @@ const { execFile, spawn } = require('node:child_process');
 const { readFileSync } = require('node:fs');
 const http = require('node:http');
 const { Duplex } = require('node:stream');
-const { rewriteIds } = require('./replay.cjs');
+const { sendStep } = require('./replay.cjs');
 
 const plan = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
@@ -68,35 +68,7 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 agent.createConnection = () =>
   new DialStdio(spawn(plan.dial[0], plan.dial.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] }));
 
-function send(step, ids) {
-  const body = step.body === undefined ? undefined : rewriteIds(step.body, ids);
-  const headers = body === undefined ? {} : { 'Content-Type': 'application/json' };
-  if (step.status === 'upgrade') Object.assign(headers, { Connection: 'Upgrade', Upgrade: 'tcp' });
-  return new Promise((resolve, reject) => {
-    const req = http.request({
-      agent,
-      host: 'docker',
-      method: step.method,
-      path: rewriteIds(step.url, ids),
-      headers,
-    });
-    req.on('error', reject);
-    req.on('upgrade', (_res, socket) => {
-      socket.on('error', reject);
-      // The end of the exec's output, as devenv takes it: the dial's own exit may come later.
-      socket.on('end', () => resolve({ status: 'upgrade' }));
-      socket.on('close', () => resolve({ status: 'upgrade' }));
-      socket.resume();
-      socket.end();
-    });
-    req.on('response', (res) => {
-      const chunks = [];
-      res.on('data', (chunk) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.end(body);
-  });
-}
+const send = (step, ids) => sendStep(step, ids, { agent, host: 'docker' });
 
 function run(argv) {
   return new Promise((resolve) => {

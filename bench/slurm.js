@@ -10,7 +10,7 @@
 //   engine.
 // The env, its job and its container are made once, and ended (prune, then scancel and removal
 // of what is left) whatever happens.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import {
   chmodSync,
   chownSync,
@@ -24,8 +24,8 @@ import {
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startEngineProxy } from './engine-proxy.js';
-import { BASE_IMAGE } from './fixture.js';
-import { compareAll, round, timeCommand } from './measure.js';
+import { BASE_IMAGE, removeLabelled } from './fixture.js';
+import { compareAll, round, runCollecting, timeCommand } from './measure.js';
 import { actionLine, isDial, isDialersOwn, isQuery, slurmFloorPlan } from './slurm-plan.cjs';
 
 export const SLURM_CONF = process.env.SLURM_CONF ?? '/srv/devenv-slurm/etc/slurm.conf';
@@ -364,19 +364,7 @@ async function record(env, proxy, command) {
   // The proxy's clock (hrtime) on the wrappers' (the epoch).
   const epochMs = Date.now() - Number(process.hrtime.bigint()) / 1e6;
   const spawnedMs = Date.now();
-  const child = spawn(command.cmd, command.args, {
-    cwd: command.cwd,
-    env: command.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (d) => {
-    output += d;
-  });
-  child.stderr.on('data', (d) => {
-    output += d;
-  });
-  const code = await new Promise((resolve) => child.on('close', resolve));
+  const { code, output } = await runCollecting(command);
   const exitedMs = Date.now();
   await sleep(100);
   const requests = proxy.take().map((r) => ({ ...r, startedMs: r.startedMs + epochMs }));
@@ -443,23 +431,11 @@ function removeSlurmEnv(env, devenv, user) {
     stdio: 'ignore',
   });
   for (const node of readdirSync(NODES_DIR)) {
-    const docker = (args) =>
-      spawnSync('docker', ['-H', `unix://${path.join(NODES_DIR, node, 'run', 'docker.sock')}`, ...args], {
-        encoding: 'utf8',
-      }).stdout?.trim() ?? '';
-    const filter = ['--filter', `label=dev.devenv.root=${env.dir}`];
-    const containers = docker(['ps', '-aq', ...filter])
-      .split('\n')
-      .filter(Boolean);
-    if (containers.length > 0) docker(['rm', '-f', ...containers]);
-    const images = [
-      ...new Set(
-        docker(['images', '-q', ...filter])
-          .split('\n')
-          .filter(Boolean),
-      ),
-    ];
-    if (images.length > 0) docker(['rmi', '-f', ...images]);
+    try {
+      removeLabelled(env.dir, `unix://${path.join(NODES_DIR, node, 'run', 'docker.sock')}`);
+    } catch {
+      // A node whose engine does not answer holds nothing of this run's to remove.
+    }
   }
   rmSync(env.dir, { recursive: true, force: true });
 }
