@@ -52,7 +52,7 @@ _devenv; echo "\${COMPREPLY[@]}"`,
     },
     {
       words: ['devenv', 'ls', '--'],
-      expected: '--all --all-hosts --json --config --context --quiet --verbose --help',
+      expected: '--all --all-hosts --json --slurm --config --context --quiet --verbose --help',
     },
     { words: ['devenv', 'code', '--o'], expected: '--open' },
     { words: ['devenv', 'rebuild', '--no'], expected: '--no-cache --no-wait' },

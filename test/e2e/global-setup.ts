@@ -6,6 +6,7 @@ import {
   BASE_RAW,
   BASE_READY,
   BIG_USER,
+  copyImageToEngines,
   dockerOk,
   ensureAgent,
   ensureImageOnEngine,
@@ -32,7 +33,7 @@ import {
  * The e2e suite needs a real engine and real users. Anything missing fails the suite with a
  * clear message; it never skips (`bash .ci/run` provisions all of it).
  */
-export default function setup(): () => void {
+export default async function setup(): Promise<() => void> {
   if (process.getuid?.() !== 0) {
     throw new Error(
       'the e2e suite runs as root: it creates test users and runs devenv as them (use `bash .ci/run`)',
@@ -65,6 +66,12 @@ RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-ins
     `FROM ${BASE_READY}
 RUN groupadd -g ${TEST_USER.gid} ubuntu && useradd -m -u ${TEST_USER.uid} -g ${TEST_USER.gid} -s /bin/bash ubuntu && useradd -m -u 1000 -s /bin/bash ${BIG_USER.name}`,
   );
+  // Every test engine builds on the ready base: copied to all at once, then checked one by one.
+  await copyImageToEngines(BASE_READY, [
+    GPU_ENGINE,
+    ...Object.values(REMOTES).flatMap((server) => (server.socket === null ? [] : [server.socket])),
+    ...Object.values(SLURM_NODES).map((node) => node.socket),
+  ]);
   ensureImageOnGpuEngine(BASE_READY);
   checkGpuEngineWiresGpus((args) => gpuDocker(args), GPU_ENGINE);
   const agents: number[] = [];

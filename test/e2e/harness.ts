@@ -9,6 +9,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 
 /** Test fixtures shared by the e2e files: users, images, and a way to run the real CLI as a user. */
@@ -295,21 +296,7 @@ export function gpuDockerOk(args: string[]): boolean {
 
 /** Copies `tag` from the default engine to the GPU-capable one, unless the same image is there. */
 export function ensureImageOnGpuEngine(tag: string): void {
-  const idOf = (env: NodeJS.ProcessEnv) =>
-    spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], {
-      encoding: 'utf8',
-      env,
-    }).stdout.trim();
-  const wanted = idOf(process.env);
-  if (wanted === '') throw new Error(`image ${tag} is missing on the default engine`);
-  // `docker save` keeps the image ID, so a copy made earlier shows up here as the same image.
-  if (idOf(gpuEngineEnv()) === wanted) return;
-  const copy = spawnSync(
-    'bash',
-    ['-c', 'set -o pipefail; docker save "$1" | DOCKER_HOST="$2" docker load -q', 'copy', tag, GPU_ENGINE],
-    { encoding: 'utf8' },
-  );
-  if (copy.status !== 0) throw new Error(`copying ${tag} to the GPU-capable engine failed: ${copy.stderr}`);
+  ensureImageOnEngine(tag, GPU_ENGINE);
 }
 
 function gpuEngineEnv(): NodeJS.ProcessEnv {
@@ -416,20 +403,67 @@ export function remoteDockerOk(server: RemoteServer, args: string[]): boolean {
 
 /** Copies `tag` from the default engine to the one at `dockerHost`, unless the same image is there. */
 export function ensureImageOnEngine(tag: string, dockerHost: string): void {
-  const idOf = (env: NodeJS.ProcessEnv) =>
-    spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], {
-      encoding: 'utf8',
-      env,
-    }).stdout.trim();
-  const wanted = idOf(process.env);
+  const wanted = imageIdOn(tag);
   if (wanted === '') throw new Error(`image ${tag} is missing on the default engine`);
-  if (idOf({ ...process.env, DOCKER_HOST: dockerHost }) === wanted) return;
+  // `docker save` keeps the image ID, so a copy made earlier shows up here as the same image.
+  if (imageIdOn(tag, dockerHost) === wanted) return;
   const copy = spawnSync(
     'bash',
     ['-c', 'set -o pipefail; docker save "$1" | DOCKER_HOST="$2" docker load -q', 'copy', tag, dockerHost],
     { encoding: 'utf8' },
   );
   if (copy.status !== 0) throw new Error(`copying ${tag} to ${dockerHost} failed: ${copy.stderr}`);
+}
+
+/** The ID of image `tag` on the engine at `dockerHost` (the default engine without it); '' when it lacks it. */
+function imageIdOn(tag: string, dockerHost?: string): string {
+  const env = dockerHost ? { ...process.env, DOCKER_HOST: dockerHost } : process.env;
+  return spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], {
+    encoding: 'utf8',
+    env,
+  }).stdout.trim();
+}
+
+/**
+ * Copies `tag` from the default engine to each engine of `dockerHosts` that answers and lacks it:
+ * saved once, loaded into all of them at once (the test engines are five; one at a time, the
+ * copies of the ready base took a minute of a fresh CI run). An engine that does not answer is
+ * left to the checks that repair it.
+ */
+export async function copyImageToEngines(tag: string, dockerHosts: string[]): Promise<void> {
+  const wanted = imageIdOn(tag);
+  if (wanted === '') throw new Error(`image ${tag} is missing on the default engine`);
+  const answers = (host: string) =>
+    spawnSync('docker', ['info'], { stdio: 'ignore', env: { ...process.env, DOCKER_HOST: host } }).status ===
+    0;
+  const missing = dockerHosts.filter((host) => answers(host) && imageIdOn(tag, host) !== wanted);
+  if (missing.length === 0) return;
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'devenv-e2e-image-'));
+  try {
+    const tar = path.join(dir, 'image.tar');
+    const save = spawnSync('docker', ['save', '-o', tar, tag], { encoding: 'utf8' });
+    if (save.status !== 0) throw new Error(`docker save ${tag} failed: ${save.stderr}`);
+    await Promise.all(
+      missing.map(
+        (host) =>
+          new Promise<void>((resolve, reject) => {
+            const load = spawn('docker', ['load', '-q', '-i', tar], {
+              env: { ...process.env, DOCKER_HOST: host },
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
+            let stderr = '';
+            load.stderr.on('data', (chunk) => {
+              stderr += chunk;
+            });
+            load.on('close', (code) =>
+              code === 0 ? resolve() : reject(new Error(`copying ${tag} to ${host} failed: ${stderr}`)),
+            );
+          }),
+      ),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Removes every devenv container on a remote server's engine (none on r3): a clean start. */
