@@ -122,12 +122,14 @@ export function openSlurmSite(
     host,
     endpoint: endpoint(),
     engine: () => {
-      engine ??= running().then((live) =>
-        import('../docker/engine.js').then(({ connectEngine }) => {
-          remembered(live);
-          return connectEngine(endpoint(), io.env).then((connected) => caches.engine(connected));
-        }),
-      );
+      engine ??= running().then(async (live) => {
+        remembered(live);
+        // The first dial's step is set up while the engine's client loads.
+        const { dialEarly } = await import('../docker/slurm-dial.js');
+        dialEarly(live, io.env);
+        const { connectEngine } = await import('../docker/engine.js');
+        return caches.engine(await connectEngine(endpoint(), io.env));
+      });
       return engine;
     },
     // Never read: Slurm is the authority over the GPUs of a cluster.

@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process';
 import type http from 'node:http';
 import { DevenvError } from '../core/errors.js';
 import { firstLine } from '../core/first-line.js';
@@ -11,6 +12,26 @@ export interface SlurmJobRef {
   node: string;
 }
 
+const DIAL = [...NODE_DOCKER, 'system', 'dial-stdio'];
+
+/** Dials started before the engine's client was ready, by job: the first connection takes one. */
+const early = new Map<string, ChildProcess>();
+
+/**
+ * Starts the first dial of `job` now, while the engine's client (dockerode) is still loading: a
+ * step takes srun tens of milliseconds to set up, and a command's first request would otherwise
+ * wait for both one after the other. Until a connection takes it, it does not keep devenv alive;
+ * if none does, its stdin closes with devenv and the step ends.
+ */
+export function dialEarly(job: SlurmJobRef, env: NodeJS.ProcessEnv): void {
+  if (early.has(job.id)) return;
+  const child = slurmCommands(env).spawnStep(job.id, DIAL);
+  child.unref();
+  for (const pipe of [child.stdin, child.stdout, child.stderr])
+    (pipe as unknown as { unref?: () => void } | null)?.unref?.();
+  early.set(job.id, child);
+}
+
 /**
  * An HTTP agent whose connections are `docker system dial-stdio` in a step of the env's job: the
  * engine of the job's node, reached through the job itself (no SSH to compute nodes).
@@ -18,7 +39,16 @@ export interface SlurmJobRef {
 export function slurmEngineAgent(job: SlurmJobRef, env: NodeJS.ProcessEnv): http.Agent {
   const slurm = slurmCommands(env);
   return dialStdioAgent(
-    () => slurm.spawnStep(job.id, [...NODE_DOCKER, 'system', 'dial-stdio']),
+    () => {
+      const started = early.get(job.id);
+      if (!started) return slurm.spawnStep(job.id, DIAL);
+      early.delete(job.id);
+      // Taken: from now on it holds devenv as any connection in use does.
+      started.ref();
+      for (const pipe of [started.stdin, started.stdout, started.stderr])
+        (pipe as unknown as { ref?: () => void } | null)?.ref?.();
+      return started;
+    },
     (code, stderr) => slurmDialFailure(job, code, stderr),
   );
 }
