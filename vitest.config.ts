@@ -1,5 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
+const SLURM_FILES = ['test/e2e/slurm*.test.ts', 'test/e2e/errors-slurm.test.ts'];
+
 export default defineConfig({
   test: {
     projects: [
@@ -14,11 +16,24 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/e2e/**/*.test.ts'],
+          exclude: SLURM_FILES,
           // e2e tests share one Docker engine and build images: run files one at a time.
           fileParallelism: false,
           testTimeout: 600_000,
           hookTimeout: 900_000,
           globalSetup: ['test/e2e/global-setup.ts'],
+        },
+      },
+      {
+        test: {
+          // The Slurm files use the test cluster's own node engines: one at a time among
+          // themselves, beside the e2e files (projects run in parallel).
+          name: 'slurm',
+          include: SLURM_FILES,
+          fileParallelism: false,
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+          globalSetup: ['test/e2e/slurm-setup.ts'],
         },
       },
     ],

@@ -1,6 +1,4 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
 import {
   BASE_COLLIDE,
   BASE_RAW,
@@ -23,14 +21,13 @@ import {
   remoteDocker,
   remoteDockerOk,
   remoteRun,
-  SLURM_CONF,
-  SLURM_NODES,
-  slurmNodeDocker,
   TEST_USER,
 } from './harness.js';
+import { checkBundlesAreCurrent, checkGpuEngineWiresGpus, ensureReadyBase } from './setup-checks.js';
 
 /**
- * The e2e suite needs a real engine and real users. Anything missing fails the suite with a
+ * The e2e suite (the Slurm files have their own setup, test/e2e/slurm-setup.ts, and run beside
+ * it) needs a real engine and real users. Anything missing fails the suite with a
  * clear message; it never skips (`bash .ci/run` provisions all of it).
  */
 export default async function setup(): Promise<() => void> {
@@ -56,11 +53,7 @@ export default async function setup(): Promise<() => void> {
   // `.ci/test-users.sh` made them before the servers started: this only checks (see ensureTestUser).
   for (const user of [TEST_USER, BIG_USER, OTHER_USER]) ensureTestUser(user, { dockerGroup: true });
   ensureTestUser(NODOCKER_USER, { dockerGroup: false });
-  ensureTestImage(
-    BASE_READY,
-    `FROM ${BASE_RAW}
-RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends sudo locales tzdata ca-certificates git python3 python3-venv python3-pip && rm -rf /var/lib/apt/lists/* && localedef -i en_US -f UTF-8 en_US.UTF-8`,
-  );
+  ensureReadyBase();
   ensureTestImage(
     BASE_COLLIDE,
     `FROM ${BASE_READY}
@@ -70,7 +63,6 @@ RUN groupadd -g ${TEST_USER.gid} ubuntu && useradd -m -u ${TEST_USER.uid} -g ${T
   await copyImageToEngines(BASE_READY, [
     GPU_ENGINE,
     ...Object.values(REMOTES).flatMap((server) => (server.socket === null ? [] : [server.socket])),
-    ...Object.values(SLURM_NODES).map((node) => node.socket),
   ]);
   ensureImageOnGpuEngine(BASE_READY);
   checkGpuEngineWiresGpus((args) => gpuDocker(args), GPU_ENGINE);
@@ -90,7 +82,6 @@ RUN groupadd -g ${TEST_USER.gid} ubuntu && useradd -m -u ${TEST_USER.uid} -g ${T
       if (pid !== null) agents.push(pid);
     }
     checkRemoteServers();
-    checkSlurmCluster();
   } catch (error) {
     stopAgents();
     throw error;
@@ -137,44 +128,6 @@ function checkRemoteServers(): void {
   checkGpuEngineWiresGpus((args) => remoteDocker(REMOTES.r2, args), String(REMOTES.r2.socket));
 }
 
-/**
- * The Slurm test cluster of `.ci/slurm-cluster.sh` (issue 19): its controller answers, both nodes
- * are idle or running jobs, and each node's engine answers, wires GPUs, and holds the ready base.
- */
-function checkSlurmCluster(): void {
-  const fix = 'run `bash .ci/slurm-cluster.sh` (or `bash .ci/run`) first';
-  const slurm = (command: string, args: string[]) =>
-    spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, SLURM_CONF }, timeout: 30_000 });
-  const ping = slurm('scontrol', ['ping']);
-  if (ping.status !== 0 || !/is UP/.test(ping.stdout)) {
-    const said = ping.error ? String(ping.error) : `${ping.stdout}${ping.stderr}`.trim();
-    throw new Error(
-      `the Slurm test cluster does not answer \`scontrol ping\` (SLURM_CONF=${SLURM_CONF}: ${said}): ${fix}`,
-    );
-  }
-  const states = new Map(
-    slurm('sinfo', ['-h', '-N', '-o', '%N %T'])
-      .stdout.trim()
-      .split('\n')
-      .map((line) => line.split(' ') as [string, string]),
-  );
-  for (const node of Object.values(SLURM_NODES)) {
-    const state = states.get(node.name);
-    if (state !== 'idle' && state !== 'mixed') {
-      throw new Error(`Slurm node ${node.name} is ${state ?? 'missing'}, not idle or mixed: ${fix}`);
-    }
-    const engine = spawnSync('docker', ['info'], {
-      stdio: 'ignore',
-      env: { ...process.env, DOCKER_HOST: node.socket },
-    });
-    if (engine.status !== 0) {
-      throw new Error(`the engine of Slurm node ${node.name} does not answer at ${node.socket}: ${fix}`);
-    }
-    ensureImageOnEngine(BASE_READY, node.socket);
-    checkGpuEngineWiresGpus((args) => slurmNodeDocker(node, args), node.socket);
-  }
-}
-
 /** What is wrong with each server that does not answer `ssh … id -u` as devtest with its own UID. */
 function serversNotAnsweringAsThemselves(): string[] {
   const wrong: string[] = [];
@@ -188,59 +141,4 @@ function serversNotAnsweringAsThemselves(): string[] {
     }
   }
   return wrong;
-}
-
-/**
- * An engine answering on GPU_ENGINE (or r2's) but started without the stand-in hook would reject
- * every GPU request at start: check once that it wires requested GPUs into the container, as a
- * real one does.
- */
-function checkGpuEngineWiresGpus(run: (args: string[]) => string, engine: string): void {
-  const wanted = 'GPU-aaaa,GPU-bbbb';
-  let environ: string;
-  try {
-    environ = run([
-      'run',
-      '--rm',
-      '--network',
-      'host',
-      '--gpus',
-      `"device=${wanted}"`,
-      BASE_READY,
-      'cat',
-      '/proc/1/environ',
-    ]);
-  } catch (error) {
-    throw new Error(
-      `the engine at ${engine} does not start a container with GPUs (was it started by \`bash .ci/gpu-engine.sh\`, \`bash .ci/remote-hosts.sh\` or \`bash .ci/slurm-cluster.sh\`?): ${String(error)}`,
-    );
-  }
-  if (!environ.split('\0').includes(`NVIDIA_VISIBLE_DEVICES=${wanted}`)) {
-    throw new Error(`the engine at ${engine} did not set NVIDIA_VISIBLE_DEVICES=${wanted} in the container`);
-  }
-}
-
-/**
- * Every e2e test runs devenv as users run it, `bin/devenv.cjs` and the bundles in dist/ (the
- * everyday verbs from dist/everyday.cjs): a bundle older than a source file would test code that
- * is not the code under review.
- */
-function checkBundlesAreCurrent(): void {
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((entry) => {
-        const file = path.join(dir, entry.name);
-        return entry.isDirectory() ? newest(file) : statSync(file).mtimeMs;
-      }),
-    );
-  const sources = newest(path.join(REPO_ROOT, 'src'));
-  for (const bundle of ['everyday.cjs', 'cli.cjs']) {
-    const file = path.join(REPO_ROOT, 'dist', bundle);
-    const built = existsSync(file) ? statSync(file).mtimeMs : null;
-    if (built === null || built < sources)
-      throw new Error(
-        `${file} is ${built === null ? 'missing' : 'older than src/'}: run \`npm run build\` first`,
-      );
-  }
 }
