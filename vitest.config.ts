@@ -26,8 +26,8 @@ export default defineConfig({
       },
       {
         test: {
-          // The Slurm files use the test cluster's own node engines: one at a time among
-          // themselves, beside the e2e files (projects run in parallel).
+          // The Slurm files: a project of their own, with their own setup (their users, the ready
+          // base on the nodes' engines, the cluster answering), one file at a time.
           name: 'slurm',
           include: SLURM_FILES,
           fileParallelism: false,

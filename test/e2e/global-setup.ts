@@ -26,8 +26,8 @@ import {
 import { checkBundlesAreCurrent, checkGpuEngineWiresGpus, ensureReadyBase } from './setup-checks.js';
 
 /**
- * The e2e suite (the Slurm files have their own setup, test/e2e/slurm-setup.ts, and run beside
- * it) needs a real engine and real users. Anything missing fails the suite with a
+ * The e2e suite (the Slurm files have their own setup, test/e2e/slurm-setup.ts) needs a real
+ * engine and real users. Anything missing fails the suite with a
  * clear message; it never skips (`bash .ci/run` provisions all of it).
  */
 export default async function setup(): Promise<() => void> {

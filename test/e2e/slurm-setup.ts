@@ -15,10 +15,9 @@ import {
 import { checkBundlesAreCurrent, checkGpuEngineWiresGpus, ensureReadyBase } from './setup-checks.js';
 
 /**
- * The Slurm files (issue 19) run beside the rest of the e2e suite: they use the cluster's own
- * node engines, not the engines the other files share. They need the engine, their users, the
- * ready base on each node and the cluster answering; anything missing fails them with a clear
- * message, never a skip (`bash .ci/run` provisions all of it).
+ * The setup of the Slurm files (issue 19), a vitest project of their own: they need the engine,
+ * their users, the ready base on each node's engine and the cluster answering; anything missing
+ * fails them with a clear message, never a skip (`bash .ci/run` provisions all of it).
  */
 export default async function setup(): Promise<void> {
   if (process.getuid?.() !== 0) {
@@ -33,7 +32,6 @@ export default async function setup(): Promise<void> {
   // `.ci/test-users.sh` made them: this only checks (see ensureTestUser).
   for (const user of [TEST_USER, OTHER_USER]) ensureTestUser(user, { dockerGroup: true });
   ensureTestUser(NODOCKER_USER, { dockerGroup: false });
-  // The e2e setup may be making it at the same moment: the same recipe, so either build serves.
   ensureReadyBase();
   await copyImageToEngines(
     BASE_READY,
