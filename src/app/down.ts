@@ -1,7 +1,7 @@
 import { meaningfulChanges, summarizeChanges } from '../core/changes.js';
 import { findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
 import { ownerFilters } from '../core/identity.js';
-import { removeDanglingEnvImages } from '../core/image-ops.js';
+import { removeDanglingEnvImages, removeUnusedSharedImages, sharedHashesOf } from '../core/image-ops.js';
 import type { EnvContext } from './context.js';
 import { withLock } from './env-lock.js';
 import { envMounts } from './env-paths.js';
@@ -85,9 +85,11 @@ export async function pruneEnv(ctx: EnvContext): Promise<void> {
   await withLock(ctx, async () => {
     await removeEnvContainer(engine, env.identity);
     // Listed again under the lock: a start that raced this prune may have built a newer one.
-    for (const image of await engine.listImages(ownerFilters(env.user, env.identity.envName)))
-      await engine.removeImage(image.id);
+    const images = await engine.listImages(ownerFilters(env.user, env.identity.envName));
+    for (const image of images) await engine.removeImage(image.id);
     await removeDanglingEnvImages(engine, env.identity);
+    // The shared layers they built on go too, unless another env or user builds on them.
+    await removeUnusedSharedImages(engine, sharedHashesOf(images));
   });
   await endJob(ctx);
   if (ctx.placement) forgetPlacement(ctx.io, env, ctx.placement);

@@ -141,7 +141,7 @@ export async function planFactsFor(
       imageRef: plan.imageRef,
       hash: plan.hash,
       baseImage: plan.baseImage,
-      torchIndex: plan.buildArgs.TORCH_PACKAGES ? plan.buildArgs.TORCH_INDEX_URL || null : null,
+      torchIndex: plan.shared.buildArgs.TORCH_PACKAGES ? plan.shared.buildArgs.TORCH_INDEX_URL || null : null,
     };
   });
 }

@@ -1,4 +1,4 @@
-import type { BuildPlan } from './build-plan.js';
+import type { ImageBuild } from './build-plan.js';
 import type { ContainerCreateBody } from './container-plan.js';
 import type { HealthState, HealthTimes } from './health.js';
 import type { PortMapping, PublishedPort } from './published-ports.js';
@@ -29,6 +29,32 @@ export interface ImageState {
   labels: Record<string, string>;
   created: string;
   size: number;
+  /**
+   * The image it was built on, on this engine ('' for none): a build here sets it, while an image
+   * pulled from a registry or loaded from another engine has none. Only inspectImage reads it.
+   */
+  parent?: string;
+}
+
+/** Credentials for a registry, as the engine takes them (X-Registry-Auth). */
+export type RegistryAuth =
+  | { username: string; password: string; serveraddress: string }
+  | { identitytoken: string; serveraddress: string };
+
+/**
+ * A registry push or pull the engine ran and that failed, classified where the engine is spoken
+ * to: `missing` (no such image or tag there), `unreachable` (no answer), `denied` (credentials
+ * missing or refused), or `other`.
+ */
+export class RegistryFailure extends Error {
+  constructor(
+    readonly kind: 'missing' | 'unreachable' | 'denied' | 'other',
+    /** The engine's own words, first line only. */
+    readonly engineMessage: string,
+  ) {
+    super(engineMessage);
+    this.name = 'RegistryFailure';
+  }
 }
 
 export interface EngineInfo {
@@ -106,6 +132,11 @@ export const ENGINE_CHANGES: ReadonlySet<keyof Engine> = new Set<keyof Engine>([
   'stopContainer',
   'removeContainer',
   'removeImage',
+  'tagImage',
+  'untagImage',
+  'pushImage',
+  'pullFromRegistry',
+  'importImages',
 ]);
 
 export interface Engine {
@@ -124,9 +155,21 @@ export interface Engine {
    */
   listDanglingImages(labelFilters: string[]): Promise<ImageState[]>;
   pullImage(ref: string, onLine?: (line: string) => void): Promise<void>;
+  /** Pulls an image devenv pushed (`repo:tag`); rejects with a RegistryFailure. */
+  pullFromRegistry(ref: string, auth: RegistryAuth | null, onLine?: (line: string) => void): Promise<void>;
+  /** Pushes `repo:tag` (tagged with the registry's name); rejects with a RegistryFailure. */
+  pushImage(ref: string, auth: RegistryAuth | null, onLine?: (line: string) => void): Promise<void>;
+  /** Gives the image `source` (a name or id) the name `target` (repo:tag) too. */
+  tagImage(source: string, target: string): Promise<void>;
+  /** Removes one name of an image, never the image while it has another name (`docker rmi repo:tag`). */
+  untagImage(ref: string): Promise<void>;
+  /** The images named, each layer once, as `docker save` writes them. */
+  exportImages(refs: string[]): Promise<NodeJS.ReadableStream>;
+  /** Loads what exportImages wrote (`docker load`), names included. */
+  importImages(tar: NodeJS.ReadableStream): Promise<void>;
   /** The built image's id; rejects with a BuildFailure when the build ran and failed. */
   buildImage(
-    plan: BuildPlan,
+    plan: ImageBuild,
     options: BuildEvents & { noCache: boolean; signal?: AbortSignal },
   ): Promise<string>;
   createContainer(body: ContainerCreateBody): Promise<string>;

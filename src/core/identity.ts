@@ -18,6 +18,10 @@ export const LABELS = {
   configHash: 'dev.devenv.config-hash',
   /** The UUIDs of the GPUs the container leases, comma-separated (see core/gpu/lease.ts). */
   gpuLease: 'dev.devenv.gpu-lease',
+  /** On images: "shared" for the layers every user builds on (no owner labels), "env" for a user's. */
+  layer: 'dev.devenv.layer',
+  /** The hash of the shared layers' inputs: on the shared image, and inherited by every image on it. */
+  sharedHash: 'dev.devenv.shared-hash',
 } as const;
 
 export const MANAGED_BY = 'devenv';
@@ -44,6 +48,36 @@ export interface EnvIdentity {
 export function envIdentity(envName: string, user: HostUser, envRoot: string): EnvIdentity {
   const base = `devenv-${dockerSafe(envName)}-${dockerSafe(user.name)}`;
   return { envName, user, envRoot, containerName: base, imageRepo: base, imageRef: `${base}:latest` };
+}
+
+/** The repository of the shared layers' images; each is tagged with the hash of its inputs. */
+export const SHARED_REPO = 'devenv-shared';
+
+export function sharedImageRef(sharedHash: string): string {
+  return `${SHARED_REPO}:${sharedHash}`;
+}
+
+/**
+ * Labels on every image a shared-layers build commits: devenv's, and shared. No user's: they
+ * are nobody's, and an image of them goes only when nothing builds on it (core/image-ops.ts).
+ */
+export const SHARED_LAYER_LABELS: Readonly<Record<string, string>> = {
+  [LABELS.managedBy]: MANAGED_BY,
+  [LABELS.layer]: 'shared',
+};
+
+/** Engine label filters that select shared-layer images (which isSharedLayer then checks). */
+export function sharedLayerFilters(): string[] {
+  return [`${LABELS.managedBy}=${MANAGED_BY}`, `${LABELS.layer}=shared`];
+}
+
+/** True for an image of devenv's shared layers: devenv's, shared, and no user's. */
+export function isSharedLayer(labels: Record<string, string> | undefined | null): boolean {
+  return (
+    labels?.[LABELS.managedBy] === MANAGED_BY &&
+    labels[LABELS.layer] === 'shared' &&
+    labels[LABELS.user] === undefined
+  );
 }
 
 /** Labels that say who owns an object; every image and container devenv makes carries them. */

@@ -1,8 +1,17 @@
 import { diagnoseBuildFailure } from './build-diagnosis.js';
-import { type BuildPlan, NO_PYTHON_FOR_VENV, withoutVenv } from './build-plan.js';
+import { type BuildPlan, type ImageBuild, NO_PYTHON_FOR_VENV, withoutVenv } from './build-plan.js';
 import { BuildFailure, type Engine, type ImageState } from './engine.js';
 import { DevenvError, ImageInUse } from './errors.js';
-import { type EnvIdentity, isOwnedBy, LABELS, MANAGED_BY, ownerFilters } from './identity.js';
+import {
+  type EnvIdentity,
+  isOwnedBy,
+  isSharedLayer,
+  LABELS,
+  MANAGED_BY,
+  ownerFilters,
+  sharedImageRef,
+  sharedLayerFilters,
+} from './identity.js';
 import type { BuildLog, Reporter } from './ports.js';
 
 export interface ImageStatus {
@@ -35,14 +44,44 @@ export function diagnosisFromLog(lines: readonly string[]): string | null {
 }
 
 /**
- * Builds the image when asked to (rebuild) or when none exists. An existing image is never
- * rebuilt behind the user's back: a stale one is reported, and `devenv rebuild` rebuilds it.
+ * Where an env's images come from other than a build here: a registry, or another host of the
+ * env (app/image-supply.ts). Each call says what it did; none throws for a registry or host that
+ * fails (it warns, and devenv builds): `false` means "build it".
+ */
+export interface ImageSupply {
+  /** Puts the env's image (as `plan` would build it) on the engine; true when it is there now. */
+  fetchEnvImage(plan: BuildPlan): Promise<boolean>;
+  /** Puts the shared layers' image on the engine; true when it is there now. */
+  fetchSharedImage(shared: ImageBuild): Promise<boolean>;
+  /** Sends what a build made to where other hosts fetch it from. */
+  publish(plan: BuildPlan): Promise<void>;
+}
+
+export interface EnsuredImage {
+  built: boolean;
+  stale: boolean;
+  replaced: string | null;
+  /** True when the image came from the supply (a registry, another host) instead of a build. */
+  fetched: boolean;
+}
+
+/**
+ * Builds the image when asked to (rebuild) or when none exists, unless the supply has it. An
+ * existing image is never rebuilt behind the user's back: a stale one is reported, and
+ * `devenv rebuild` rebuilds it. The env's image is its user layer on the shared layers' image,
+ * which is reused when this engine has it (another user or env built it), else fetched, else built.
  */
 export async function ensureImage(
-  deps: { engine: Engine; ui: Reporter; openLog: () => BuildLog; signal?: AbortSignal },
+  deps: {
+    engine: Engine;
+    ui: Reporter;
+    openLog: () => BuildLog;
+    signal?: AbortSignal;
+    supply?: ImageSupply;
+  },
   plan: BuildPlan,
   options: { rebuild: boolean; noCache: boolean },
-): Promise<{ built: boolean; stale: boolean; replaced: string | null }> {
+): Promise<EnsuredImage> {
   const { engine, ui } = deps;
   const current = await imageStatus(engine, plan);
   if (current.image && !options.rebuild) {
@@ -51,30 +90,89 @@ export async function ensureImage(
         `image ${plan.imageRef} is stale: the recipe, build args or requirements changed since it was built; run \`devenv rebuild\``,
       );
     }
-    return { built: false, stale: current.stale, replaced: null };
+    return { built: false, stale: current.stale, replaced: null, fetched: false };
+  }
+  if (!options.rebuild && deps.supply && (await deps.supply.fetchEnvImage(plan)))
+    return { built: false, stale: false, replaced: null, fetched: true };
+  const log = deps.openLog();
+  try {
+    await ensureSharedImage(deps, plan, options, log);
+    await buildOne(deps, plan, options, log, `image ${plan.imageRef}`);
+  } finally {
+    log.close();
+  }
+  await deps.supply?.publish(plan);
+  if (current.image) {
+    const replaced = await engine.inspectImage(plan.imageRef);
+    if (
+      replaced &&
+      replaced.id !== current.image.id &&
+      !(await removeImageIfUnused(engine, current.image.id))
+    ) {
+      return { built: true, stale: false, replaced: current.image.id, fetched: false };
+    }
+  }
+  return { built: true, stale: false, replaced: null, fetched: false };
+}
+
+/**
+ * The shared layers' image: the one on the engine when its inputs match (any user or env may
+ * have built it), else from the supply, else built here. `--no-cache` builds it again.
+ */
+async function ensureSharedImage(
+  deps: { engine: Engine; ui: Reporter; signal?: AbortSignal; supply?: ImageSupply },
+  plan: BuildPlan,
+  options: { noCache: boolean },
+  log: BuildLog,
+): Promise<void> {
+  const { shared } = plan;
+  if (!options.noCache) {
+    const existing = await deps.engine.inspectImage(shared.imageRef);
+    if (existing && isSharedImageOf(existing, shared.hash)) {
+      deps.ui.detail(`reusing the shared layers ${shared.imageRef}`);
+      return;
+    }
+    if (deps.supply && (await deps.supply.fetchSharedImage(shared))) return;
   }
   await ensureBaseImage(deps, plan.baseImage);
-  const log = deps.openLog();
-  const progress = ui.progress(`building image ${plan.imageRef}`);
-  const build = (recipe: BuildPlan) =>
-    engine.buildImage(recipe, {
+  await buildOne(deps, shared, options, log, `shared layers ${shared.imageRef}`, withoutVenv(shared));
+}
+
+/** True when the image is devenv's shared layers for these inputs. */
+export function isSharedImageOf(image: ImageState, sharedHash: string): boolean {
+  return isSharedLayer(image.labels) && image.labels[LABELS.sharedHash] === sharedHash;
+}
+
+/**
+ * One build, with a progress line; a failure becomes one DevenvError. `withoutVenv` is the build
+ * to run instead when the first one says the image has no python3 for the venv (build-plan.ts).
+ */
+async function buildOne(
+  deps: { engine: Engine; ui: Reporter; signal?: AbortSignal },
+  build: ImageBuild,
+  options: { noCache: boolean },
+  log: BuildLog,
+  what: string,
+  withoutVenvBuild?: ImageBuild,
+): Promise<void> {
+  const progress = deps.ui.progress(`building ${what}`);
+  const run = (recipe: ImageBuild) =>
+    deps.engine.buildImage(recipe, {
       noCache: options.noCache,
       ...(deps.signal ? { signal: deps.signal } : {}),
       onLine: (line) => log.write(line),
       onStep: (step, total, instruction) =>
-        progress.update(
-          `building image ${plan.imageRef}: step ${step}/${total} ${truncate(instruction, 60)}`,
-        ),
+        progress.update(`building ${what}: step ${step}/${total} ${truncate(instruction, 60)}`),
     });
   try {
-    await build(plan).catch((error: unknown) => {
+    await run(build).catch((error: unknown) => {
       // No python3 for the venv the recipe's ENV names: build the image without it (build-plan.ts).
-      if (!(error instanceof BuildFailure && error.exitCode === NO_PYTHON_FOR_VENV)) throw error;
-      return build(withoutVenv(plan));
+      if (!(withoutVenvBuild && error instanceof BuildFailure && error.exitCode === NO_PYTHON_FOR_VENV))
+        throw error;
+      return run(withoutVenvBuild);
     });
   } catch (error) {
-    progress.fail(`building image ${plan.imageRef}`);
-    log.close();
+    progress.fail(`building ${what}`);
     if (error instanceof DevenvError) throw error;
     if (deps.signal?.aborted) throw error;
     // Anything but a BuildFailure broke the build without a report of its own: its message it is.
@@ -93,19 +191,7 @@ export async function ensureImage(
       cause: error,
     });
   }
-  log.close();
-  progress.succeed(`built image ${plan.imageRef}`);
-  if (current.image) {
-    const replaced = await engine.inspectImage(plan.imageRef);
-    if (
-      replaced &&
-      replaced.id !== current.image.id &&
-      !(await removeImageIfUnused(engine, current.image.id))
-    ) {
-      return { built: true, stale: false, replaced: current.image.id };
-    }
-  }
-  return { built: true, stale: false, replaced: null };
+  progress.succeed(`built ${what}`);
 }
 
 async function ensureBaseImage(deps: { engine: Engine; ui: Reporter }, baseImage: string): Promise<void> {
@@ -157,6 +243,36 @@ export async function removeDanglingEnvImages(
     else inUse.push(image.id);
   }
   return { removed, inUse };
+}
+
+/**
+ * Removes shared layers nothing uses any more: the shared images of `sharedHashes` (those the
+ * pruned env's images built on) and the leftovers of failed shared-layers builds. Each goes by
+ * its id, which the engine refuses (409) while another image builds on it or a container uses
+ * it, so a layer another env or user still uses always stays. Shared images carry no user's
+ * labels: they are nobody's, and go when nobody needs them.
+ */
+export async function removeUnusedSharedImages(
+  engine: Engine,
+  sharedHashes: readonly string[],
+): Promise<string[]> {
+  const removed: string[] = [];
+  for (const hash of new Set(sharedHashes)) {
+    const image = await engine.inspectImage(sharedImageRef(hash));
+    if (image && isSharedImageOf(image, hash) && (await removeImageIfUnused(engine, image.id)))
+      removed.push(image.id);
+  }
+  const leftovers = await engine.listDanglingImages(sharedLayerFilters());
+  for (const image of leftovers) {
+    if (!isSharedLayer(image.labels)) continue;
+    if (await removeImageIfUnused(engine, image.id)) removed.push(image.id);
+  }
+  return removed;
+}
+
+/** The hashes of the shared layers these images build on (their inherited label). */
+export function sharedHashesOf(images: readonly ImageState[]): string[] {
+  return images.map((image) => image.labels[LABELS.sharedHash]).filter((h): h is string => Boolean(h));
 }
 
 function truncate(text: string, max: number): string {

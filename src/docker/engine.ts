@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import { type BuildPlan, contextWithLabels } from '../core/build-plan.js';
+import { contextWithLabels, type ImageBuild } from '../core/build-plan.js';
 import type { ContainerCreateBody } from '../core/container-plan.js';
 import type {
   BuildEvents,
@@ -13,6 +13,7 @@ import type {
   ImageState,
   LogsIo,
   LogsOptions,
+  RegistryAuth,
 } from '../core/engine.js';
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../core/errors.js';
 import { type HealthState, type HealthStatus, healthTimes } from '../core/health.js';
@@ -21,7 +22,14 @@ import { BUILD_LOG_TAIL, buildFailureOf, stepOf } from './build-failure.js';
 import { buildOutputLines } from './build-output.js';
 import type { EngineEndpoint } from './endpoint.js';
 import { checkApiVersion } from './engine-version.js';
-import { engineError, engineMessage, hostPortTaken, noGpuDriver, statusOf } from './errors.js';
+import {
+  engineError,
+  engineMessage,
+  hostPortTaken,
+  noGpuDriver,
+  registryFailureOf,
+  statusOf,
+} from './errors.js';
 import { runExec } from './exec.js';
 import { copyLogs } from './logs.js';
 
@@ -134,7 +142,13 @@ export class DockerodeEngine implements Engine {
   async inspectImage(ref: string): Promise<ImageState | null> {
     try {
       const image = await this.docker.getImage(ref).inspect();
-      return { id: image.Id, labels: image.Config?.Labels ?? {}, created: image.Created, size: image.Size };
+      return {
+        id: image.Id,
+        labels: image.Config?.Labels ?? {},
+        created: image.Created,
+        size: image.Size,
+        parent: image.Parent ?? '',
+      };
     } catch (error) {
       if (statusOf(error) === 404) return null;
       throw engineError(error, this.endpoint, `inspecting image ${ref}`);
@@ -181,8 +195,87 @@ export class DockerodeEngine implements Engine {
     }
   }
 
+  async pullFromRegistry(
+    ref: string,
+    auth: RegistryAuth | null,
+    onLine?: (line: string) => void,
+  ): Promise<void> {
+    try {
+      const stream = await this.docker.pull(ref, auth ? { authconfig: auth } : {});
+      await this.followRegistry(stream, onLine);
+    } catch (error) {
+      throw registryFailureOf(error, this.endpoint, `pulling ${ref}`);
+    }
+  }
+
+  async pushImage(ref: string, auth: RegistryAuth | null, onLine?: (line: string) => void): Promise<void> {
+    const { repo, tag } = splitRef(ref);
+    try {
+      const stream = (await this.docker
+        .getImage(repo)
+        .push({ tag, ...(auth ? { authconfig: auth } : {}) })) as NodeJS.ReadableStream;
+      await this.followRegistry(stream, onLine);
+    } catch (error) {
+      throw registryFailureOf(error, this.endpoint, `pushing ${ref}`);
+    }
+  }
+
+  /** Follows a push or pull: the engine reports a failure inside the stream, as an error event. */
+  private async followRegistry(
+    stream: NodeJS.ReadableStream,
+    onLine?: (line: string) => void,
+  ): Promise<void> {
+    let failure: string | null = null;
+    await this.follow(stream, (event) => {
+      if (event.errorDetail || event.error) failure ??= event.errorDetail?.message ?? event.error ?? 'failed';
+      else if (event.status)
+        onLine?.(
+          `${event.id ? `${event.id}: ` : ''}${event.status}${event.progress ? ` ${event.progress}` : ''}`,
+        );
+    });
+    if (failure !== null) throw new Error(failure);
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    const { repo, tag } = splitRef(target);
+    await this.call(`naming image ${target}`, () => this.docker.getImage(source).tag({ repo, tag }));
+  }
+
+  async untagImage(ref: string): Promise<void> {
+    try {
+      // By name, the engine removes the name, and the image only when it was its last name.
+      await this.docker.getImage(ref).remove({ noprune: true });
+    } catch (error) {
+      if (statusOf(error) === 404) return;
+      if (statusOf(error) === 409) throw new ImageInUse(ref, error);
+      throw engineError(error, this.endpoint, `removing the name ${ref}`);
+    }
+  }
+
+  async exportImages(refs: string[]): Promise<NodeJS.ReadableStream> {
+    // dockerode has GET /images/get (`docker save`) as getImages, missing from its types.
+    const docker = this.docker as unknown as {
+      getImages(options: { names: string[] }): Promise<NodeJS.ReadableStream>;
+    };
+    return this.call(`exporting ${refs.join(', ')}`, () => docker.getImages({ names: refs }));
+  }
+
+  async importImages(tar: NodeJS.ReadableStream): Promise<void> {
+    const stream = (await this.call('loading images', () =>
+      this.docker.loadImage(tar as unknown as string, { quiet: true }),
+    )) as NodeJS.ReadableStream;
+    let failure: string | null = null;
+    await this.call('loading images', () =>
+      this.follow(stream, (event) => {
+        if (event.errorDetail || event.error)
+          failure ??= event.errorDetail?.message ?? event.error ?? 'failed';
+      }),
+    );
+    if (failure !== null) throw engineError(new Error(failure), this.endpoint, 'loading images');
+  }
+
   async buildImage(
-    plan: BuildPlan,
+    plan: ImageBuild,
     options: BuildEvents & { noCache: boolean; signal?: AbortSignal },
   ): Promise<string> {
     let imageId = '';
@@ -324,6 +417,13 @@ export class DockerodeEngine implements Engine {
     const kinds = ['changed', 'added', 'deleted'] as const;
     return (changes ?? []).map((c) => ({ path: c.Path, kind: kinds[c.Kind] ?? 'changed' }));
   }
+}
+
+/** "host:5000/a/b:tag" -> repo "host:5000/a/b", tag "tag" (the last colon after the last slash). */
+function splitRef(ref: string): { repo: string; tag: string } {
+  const colon = ref.lastIndexOf(':');
+  if (colon > ref.lastIndexOf('/')) return { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) };
+  return { repo: ref, tag: 'latest' };
 }
 
 /** The engine's State.Health, as devenv reads it; null when the engine has none to report yet. */

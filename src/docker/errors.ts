@@ -1,3 +1,4 @@
+import { RegistryFailure } from '../core/engine.js';
 import { DevenvError, HostPortTaken } from '../core/errors.js';
 import { hostAddress } from '../core/published-ports.js';
 import { describeEndpoint, type EngineEndpoint } from './endpoint.js';
@@ -105,4 +106,35 @@ export function engineError(
     code: 'engine',
     cause: error,
   });
+}
+
+/**
+ * A failed push or pull as a RegistryFailure, by what the engine said: a DevenvError when the
+ * engine itself could not be reached (that is not the registry's doing).
+ */
+export function registryFailureOf(
+  error: unknown,
+  endpoint: Pick<EngineEndpoint, 'url' | 'source'>,
+  doing: string,
+): Error {
+  if (error instanceof DevenvError) return error;
+  const code = (error as EngineFailure).code;
+  if (code && statusOf(error) === undefined && !(error instanceof RegistryFailure))
+    return engineError(error, endpoint, doing);
+  const message = (engineMessage(error).split('\n')[0] ?? '').trim();
+  return new RegistryFailure(registryFailureKind(message, statusOf(error)), message);
+}
+
+export function registryFailureKind(message: string, status?: number): RegistryFailure['kind'] {
+  if (/unauthorized|authentication required|denied|no basic auth credentials|forbidden/i.test(message))
+    return 'denied';
+  if (status === 404 || /manifest unknown|not found|does not exist|no such image/i.test(message))
+    return 'missing';
+  if (
+    /connection refused|no such host|i\/o timeout|dial tcp|timeout|server gave HTTP response|tls:|x509|EOF|connection reset|network is unreachable/i.test(
+      message,
+    )
+  )
+    return 'unreachable';
+  return 'other';
 }

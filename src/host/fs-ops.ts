@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { ContextFile } from '../core/build-plan.js';
+import type { ContextFile, Recipe } from '../core/build-plan.js';
 import type { BuildLog } from '../core/ports.js';
 import { noteRead } from './file-reads.js';
 import { packageRoot } from './package-files.js';
@@ -48,9 +48,17 @@ export function openBuildLog(env: NodeJS.ProcessEnv, containerName: string): Bui
   };
 }
 
-/** The recipe in images/, shipped with devenv, as build-context files; its folder and files are noted (host/file-reads.ts). */
-export function readRecipe(): ContextFile[] {
-  const dir = path.join(packageRoot(), 'images');
+/**
+ * The recipe in images/, shipped with devenv, as the build contexts of the shared layers
+ * (images/shared) and of the user layer (images/user); its folders and files are noted
+ * (host/file-reads.ts).
+ */
+export function readRecipe(): Recipe {
+  const root = path.join(packageRoot(), 'images');
+  return { shared: recipeFolder(path.join(root, 'shared')), user: recipeFolder(path.join(root, 'user')) };
+}
+
+function recipeFolder(dir: string): ContextFile[] {
   noteRead(dir);
   return readdirSync(dir)
     .sort()

@@ -62,3 +62,13 @@ visudo -c -q -f "$sudoers.new" || {
   exit 67
 }
 mv "$sudoers.new" "$sudoers"
+
+# The venv of the shared layers is root's (images/shared/setup-python.sh). The user gets its
+# folders, not its files: a folder's new owner is a few bytes in this layer, while a file's would
+# copy the file here (PyTorch: gigabytes, again for every user). Owning every folder, the user
+# can add, upgrade and remove packages with plain `pip install`: removing or replacing a file
+# takes write permission on its folder only.
+venv=/opt/devenv/venv
+if [ -d "$venv" ]; then
+  find "$venv" -type d \( ! -user "$USER_UID" -o ! -group "$USER_GID" \) -exec chown -h "$USER_UID:$USER_GID" {} +
+fi

@@ -5,8 +5,10 @@
 #
 # The venv exists whenever the image has Python: when PyTorch or packages are asked for (devenv
 # then adds python3 to the apt packages), and when the base image or aptPackages brought a
-# python3 (setup-system.sh made sure it can make venvs). It is on PATH and VIRTUAL_ENV, owned by
-# the user, so `pip install` works as the user; Debian's own pip refuses to (PEP 668).
+# python3 (setup-system.sh made sure it can make venvs). It is on PATH and VIRTUAL_ENV. These
+# layers are shared by every user (images/shared/Dockerfile), so the venv is root's here; the
+# user layer gives the user its folders (images/user/setup-user.sh), so `pip install` works as
+# the user (Debian's own pip refuses to: PEP 668).
 # A base image with no python3 and no Python settings gets no venv and no Python: `python` and
 # `pip` are not found, and VIRTUAL_ENV is not set. Add "python3" to aptPackages to get both.
 #
@@ -37,12 +39,6 @@ install() {
   else
     "$venv/bin/python" -m pip install "$@"
   fi
-}
-
-# Only what this layer added changes owner: a `chown -R` of the whole venv would copy every
-# file of the layers below (PyTorch: gigabytes) into this one.
-give_to_user() {
-  find "$venv" \( ! -user "$USER_UID" -o ! -group "$USER_GID" \) -exec chown -h "$USER_UID:$USER_GID" {} +
 }
 
 case "${1:-}" in
@@ -85,4 +81,3 @@ EOF
     exit 2
     ;;
 esac
-give_to_user
