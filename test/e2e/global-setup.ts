@@ -23,7 +23,12 @@ import {
   remoteRun,
   TEST_USER,
 } from './harness.js';
-import { checkBundlesAreCurrent, checkGpuEngineWiresGpus, ensureReadyBase } from './setup-checks.js';
+import {
+  checkBundlesAreCurrent,
+  checkGpuEngineWiresGpus,
+  checkRegistries,
+  ensureReadyBase,
+} from './setup-checks.js';
 
 /**
  * The e2e suite (the Slurm files have their own setup, test/e2e/slurm-setup.ts) needs a real
@@ -53,6 +58,7 @@ export default async function setup(): Promise<() => void> {
   // `.ci/test-users.sh` made them before the servers started: this only checks (see ensureTestUser).
   for (const user of [TEST_USER, BIG_USER, OTHER_USER]) ensureTestUser(user, { dockerGroup: true });
   ensureTestUser(NODOCKER_USER, { dockerGroup: false });
+  await checkRegistries();
   ensureReadyBase();
   ensureTestImage(
     BASE_COLLIDE,

@@ -610,6 +610,18 @@ export function removeRemoteEnv(
 }
 
 /**
+ * The test registries `.ci/registry.sh` provisions (issue 20): Debian's docker-registry on loopback,
+ * over plain HTTP, which every test engine (default, GPU-capable, the remote servers', the Slurm
+ * nodes') pushes to and pulls from with no flag. REGISTRY_OPEN needs no credentials; REGISTRY_AUTH
+ * answers 401 without them and takes `docker login REGISTRY_AUTH` with REGISTRY_USER and
+ * REGISTRY_PASSWORD (basic auth, over that plain HTTP too).
+ */
+export const REGISTRY_OPEN = '127.0.0.1:17850';
+export const REGISTRY_AUTH = '127.0.0.1:17851';
+export const REGISTRY_USER = 'devreg';
+export const REGISTRY_PASSWORD = 'devreg-secret';
+
+/**
  * The Slurm test cluster `.ci/slurm-cluster.sh` provisions (issue 19): a controller and two compute
  * nodes on this machine. Each node's slurmd runs in its own mount namespace whose /var/run holds
  * that node's own GPU-capable engine (at the standard socket) and whose /usr/local/bin shows that

@@ -1,6 +1,15 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { BASE_RAW, BASE_READY, ensureTestImage, REPO_ROOT } from './harness.js';
+import {
+  BASE_RAW,
+  BASE_READY,
+  ensureTestImage,
+  REGISTRY_AUTH,
+  REGISTRY_OPEN,
+  REGISTRY_PASSWORD,
+  REGISTRY_USER,
+  REPO_ROOT,
+} from './harness.js';
 
 /** What the e2e and the Slurm setups both check and make (test/e2e/global-setup.ts, slurm-setup.ts). */
 
@@ -64,6 +73,31 @@ export function checkBundlesAreCurrent(): void {
     if (built === null || built < sources)
       throw new Error(
         `${file} is ${built === null ? 'missing' : 'older than src/'}: run \`npm run build\` first`,
+      );
+  }
+}
+
+/**
+ * The test registries of `.ci/registry.sh` answer as the tests expect: REGISTRY_OPEN's `GET /v2/`
+ * with 200; REGISTRY_AUTH's with 401 without credentials and 200 with REGISTRY_USER's.
+ */
+export async function checkRegistries(): Promise<void> {
+  const basic = `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}`;
+  const asks: { registry: string; how: string; headers: Record<string, string>; status: number }[] = [
+    { registry: REGISTRY_OPEN, how: '', headers: {}, status: 200 },
+    { registry: REGISTRY_AUTH, how: ' without credentials', headers: {}, status: 401 },
+    { registry: REGISTRY_AUTH, how: ` as ${REGISTRY_USER}`, headers: { authorization: basic }, status: 200 },
+  ];
+  for (const { registry, how, headers, status } of asks) {
+    const got = await fetch(`http://${registry}/v2/`, { headers, signal: AbortSignal.timeout(5_000) }).then(
+      (response) => String(response.status),
+      // fetch says only "fetch failed": the reason (ECONNREFUSED …) is its cause.
+      (error: unknown) =>
+        error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error),
+    );
+    if (got !== String(status))
+      throw new Error(
+        `the test registry ${registry} does not answer GET /v2/${how} with ${status} (got ${got}): run \`bash .ci/registry.sh\` (or \`bash .ci/run\`) first`,
       );
   }
 }

@@ -12,7 +12,12 @@ import {
   slurmNodeDocker,
   TEST_USER,
 } from './harness.js';
-import { checkBundlesAreCurrent, checkGpuEngineWiresGpus, ensureReadyBase } from './setup-checks.js';
+import {
+  checkBundlesAreCurrent,
+  checkGpuEngineWiresGpus,
+  checkRegistries,
+  ensureReadyBase,
+} from './setup-checks.js';
 
 /**
  * The setup of the Slurm files (issue 19), a vitest project of their own: they need the engine,
@@ -32,6 +37,7 @@ export default async function setup(): Promise<void> {
   // `.ci/test-users.sh` made them: this only checks (see ensureTestUser).
   for (const user of [TEST_USER, OTHER_USER]) ensureTestUser(user, { dockerGroup: true });
   ensureTestUser(NODOCKER_USER, { dockerGroup: false });
+  await checkRegistries();
   ensureReadyBase();
   await copyImageToEngines(
     BASE_READY,
