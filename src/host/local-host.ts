@@ -126,9 +126,14 @@ async function cloneLocally(request: CloneRequest, env: NodeJS.ProcessEnv): Prom
 /**
  * Runs a program with our own timer rather than execFile's `timeout`: that one waits for the
  * child to exit, and a program stuck in a driver (nvidia-smi in uninterruptible sleep) does not
- * exit even on SIGKILL.
+ * exit even on SIGKILL. `input`, when given, is written to the program's stdin, which is then closed.
  */
-export function runLocal(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<HostRunResult> {
+export function runLocal(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  timeoutMs: number,
+  input?: string,
+): Promise<HostRunResult> {
   const [program, ...args] = argv;
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;
@@ -147,6 +152,11 @@ export function runLocal(argv: string[], env: NodeJS.ProcessEnv, timeoutMs: numb
             stderr,
           });
       });
+      if (input !== undefined) {
+        // A program that exits without reading its input breaks the pipe: that EPIPE is no error of ours.
+        child.stdin?.on('error', () => {});
+        child.stdin?.end(input);
+      }
       timer = setTimeout(() => {
         child.kill('SIGKILL');
         child.stdout?.destroy();
