@@ -1,12 +1,14 @@
 import { findEnvContainer } from '../core/container-ops.js';
-import { type Check, diskCheck } from '../core/doctor.js';
-import type { Engine, EngineInfo } from '../core/engine.js';
+import { type Check, diskCheck, registryCheck } from '../core/doctor.js';
+import { type Engine, type EngineInfo, RegistryFailure } from '../core/engine.js';
 import { apiVersionSupported, MIN_API_VERSION } from '../core/engine-api.js';
 import { DevenvError } from '../core/errors.js';
 import { describeGpus } from '../core/gpu/describe.js';
 import { isFree, leaseRequestOf } from '../core/gpu/lease.js';
 import { type Host, onHost } from '../core/host.js';
 import { imageStatus } from '../core/image-ops.js';
+import { registryHostOf } from '../core/registry-auth.js';
+import { registryProbeRef } from '../core/registry-refs.js';
 import { describeEndpoint } from '../docker/endpoint.js';
 import type { Caches } from '../host/caches.js';
 import { localHost } from '../host/local-host.js';
@@ -115,6 +117,8 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
       if (!site.job) checks.push(await leaseCheck(ctx));
     }
   }
+  if (env.loaded.config.registry)
+    checks.push(await registryDoctorCheck(ctx, engine, env.loaded.config.registry));
   try {
     const [container, image] = await Promise.all([
       findEnvContainer(engine, env.identity),
@@ -133,6 +137,24 @@ async function engineChecks(ctx: EnvContext, checks: Check[]): Promise<void> {
     });
   } catch (error) {
     checks.push(failure('env', error, 'conflict'));
+  }
+}
+
+/** The registry, asked from the env's engine with the user's Docker credentials. */
+async function registryDoctorCheck(ctx: EnvContext, engine: Engine, registry: string): Promise<Check> {
+  const { registryCredentials } = await import('../host/docker-credentials.js');
+  const credentials = await registryCredentials(ctx.io.env, registryHostOf(registry));
+  try {
+    await engine.pullFromRegistry(registryProbeRef(registry), credentials.auth);
+    return registryCheck(registry, null, { problem: credentials.problem, found: credentials.auth !== null });
+  } catch (error) {
+    if (error instanceof DevenvError) return failure('registry', error, 'engine');
+    if (!(error instanceof RegistryFailure)) throw error;
+    return registryCheck(
+      registry,
+      { kind: error.kind, message: error.engineMessage },
+      { problem: credentials.problem, found: credentials.auth !== null },
+    );
   }
 }
 

@@ -2,10 +2,12 @@ import { findEnvContainer } from '../core/container-ops.js';
 import { portMappings } from '../core/container-plan.js';
 import { type LeasedGpu, leasedGpus } from '../core/gpu/leased.js';
 import type { HealthProbe, HealthStatus } from '../core/health.js';
-import { LABELS } from '../core/identity.js';
+import { LABELS, sharedImageRef } from '../core/identity.js';
 import { imageStatus } from '../core/image-ops.js';
+import { imageOrigin } from '../core/image-origin.js';
 import type { PortMapping } from '../core/published-ports.js';
 import type { SlurmJob } from '../core/slurm/job.js';
+import { readImageOrigin } from '../host/image-origins.js';
 import type { EnvContext } from './context.js';
 import { envMounts } from './env-paths.js';
 import { gpuFacts, planFactsFor } from './env-plan.js';
@@ -26,6 +28,10 @@ export interface EnvStatus {
     fresh: boolean | null;
     created: string | null;
     sizeBytes: number | null;
+    /** Where the image came from: "built here", "pulled from REGISTRY", "copied from HOST"; null without one. */
+    origin: string | null;
+    /** The shared layers' image it builds on (devenv-shared:HASH), null without an image. */
+    shared: string | null;
     /** What the current config builds from, and the PyTorch wheel index it installs from. */
     base: string;
     torchIndex: string | null;
@@ -95,6 +101,10 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       fresh: image.image ? !image.stale : null,
       created: image.image?.created ?? null,
       sizeBytes: image.image?.size ?? null,
+      origin: image.image
+        ? imageOrigin(image.image, (id) => readImageOrigin(ctx.io.env, site.endpoint.url, id))
+        : null,
+      shared: sharedOf(image.image?.labels[LABELS.sharedHash]),
       base: build.baseImage,
       torchIndex: build.torchIndex,
     },
@@ -123,6 +133,10 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
     onCluster: site.job !== null,
     job: jobStatus(live),
   };
+}
+
+function sharedOf(sharedHash: string | undefined): string | null {
+  return sharedHash ? sharedImageRef(sharedHash) : null;
 }
 
 function jobStatus(job: SlurmJob | null): EnvStatus['job'] {
@@ -158,6 +172,8 @@ async function statusWithoutNode(ctx: EnvContext, job: SlurmJob | null): Promise
       fresh: null,
       created: null,
       sizeBytes: null,
+      origin: null,
+      shared: null,
       base: build.baseImage,
       torchIndex: build.torchIndex,
     },

@@ -13,6 +13,7 @@ import { withLock } from './env-lock.js';
 import { repoDir, workdirFor } from './env-paths.js';
 import { type EnvPlan, gpuFacts, type PlanSite, planEnv } from './env-plan.js';
 import { type GpuAllocation, LostRace } from './gpu-allocator.js';
+import { envImageSupply } from './image-supply.js';
 import { rememberPlacement } from './placement.js';
 import { checkHostPorts } from './port-check.js';
 import { waitUntilHealthy } from './readiness.js';
@@ -93,6 +94,7 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
       ui,
       openLog: () => openBuildLog(io.env, env.identity.containerName),
       signal: io.signal,
+      supply: envImageSupply(ctx, engine),
     },
     plan.build,
     { rebuild: Boolean(options.rebuild), noCache: Boolean(options.noCache) },

@@ -10,7 +10,7 @@ import { describeEndpoint, LOCAL_HOST_NAME } from '../docker/endpoint.js';
 export function renderStatus(s: EnvStatus): string[] {
   const size = s.image.sizeBytes === null ? '' : `, ${(s.image.sizeBytes / 1024 ** 2).toFixed(0)} MB`;
   const imageLine = s.image.present
-    ? `${s.image.ref} (${s.image.fresh ? 'up to date' : 'stale: run `devenv rebuild`'}, built ${s.image.created}${size})`
+    ? `${s.image.ref} (${s.image.fresh ? 'up to date' : 'stale: run `devenv rebuild`'}, ${s.image.origin}, made ${s.image.created}${size}${s.image.shared ? `, on ${s.image.shared}` : ''})`
     : `${s.image.ref} (not built yet)`;
   const lines = [
     `env:       ${s.env}`,

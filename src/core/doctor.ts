@@ -44,3 +44,44 @@ export function renderChecks(checks: Check[]): string[] {
     (c) => `${c.status.padEnd(4)}  ${c.name.padEnd(width)}  ${c.detail}${c.fix ? ` — ${c.fix}` : ''}`,
   );
 }
+
+/**
+ * The env's registry as the engine finds it, from asking it for an image no one pushed: "missing"
+ * means it answered and let devenv in. Never a failure: a start then builds instead of pulling.
+ */
+export function registryCheck(
+  registry: string,
+  answer: { kind: 'missing' | 'unreachable' | 'denied' | 'other'; message: string } | null,
+  credentials: { problem: string | null; found: boolean },
+): Check {
+  const name = 'registry';
+  if (credentials.problem)
+    return {
+      name,
+      status: 'warn',
+      detail: credentials.problem,
+      fix: 'fix ~/.docker/config.json, or `docker login` again',
+    };
+  const whose = credentials.found ? 'with your Docker credentials' : 'without credentials';
+  if (answer === null || answer.kind === 'missing')
+    return {
+      name,
+      status: 'ok',
+      detail: `${registry} answers the engine (${whose}): builds are pushed there, and starts elsewhere pull them`,
+    };
+  if (answer.kind === 'denied')
+    return {
+      name,
+      status: 'warn',
+      detail: `${registry} refuses the engine ${whose}: ${answer.message}`,
+      fix: `\`docker login ${registry.split('/')[0]}\` as the user who runs devenv; starts build here until then`,
+    };
+  if (answer.kind === 'unreachable')
+    return {
+      name,
+      status: 'warn',
+      detail: `${registry} cannot be reached from the engine: ${answer.message}`,
+      fix: 'check the address in "registry" and that the registry runs; starts build here until then',
+    };
+  return { name, status: 'warn', detail: `${registry}: ${answer.message}` };
+}

@@ -2,6 +2,7 @@ import type { ImageBuild } from './build-plan.js';
 import type { ContainerCreateBody } from './container-plan.js';
 import type { HealthState, HealthTimes } from './health.js';
 import type { PortMapping, PublishedPort } from './published-ports.js';
+import type { AuthConfig } from './registry-auth.js';
 
 /** What devenv needs from a Docker engine. src/docker/ implements it; tests can fake it. */
 export interface ContainerState {
@@ -37,9 +38,7 @@ export interface ImageState {
 }
 
 /** Credentials for a registry, as the engine takes them (X-Registry-Auth). */
-export type RegistryAuth =
-  | { username: string; password: string; serveraddress: string }
-  | { identitytoken: string; serveraddress: string };
+export type RegistryAuth = AuthConfig;
 
 /**
  * A registry push or pull the engine ran and that failed, classified where the engine is spoken

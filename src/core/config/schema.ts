@@ -54,6 +54,15 @@ const envName = text('a name of letters, digits, "_", "." or "-" (Docker\'s rule
     ? null
     : `must start with a letter or digit and use only letters, digits, "_", "." and "-", at most 64 characters ${got(s)}: Docker rejects other names`,
 );
+// Docker's reference grammar for a repository: an optional registry host[:port], then lowercase
+// path components. devenv adds "/devenv-shared:HASH" and "/devenv-<env>-<user>:HASH" to it.
+const REGISTRY_REPO =
+  /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
+const registryRepo = text('a registry and repository such as "registry.lab:5000/devenv"', (s) =>
+  REGISTRY_REPO.test(s) && !/[:@]/.test(s.slice(s.indexOf('/') + 1)) && s.length <= 200
+    ? null
+    : `must be a registry host[:port] and a lowercase repository path, with no tag ${got(s)}, e.g. "registry.lab:5000/devenv"`,
+);
 const hostPath = text('a path (relative to the env root, or absolute)', (s) =>
   s.includes('\0') ? 'must not contain a NUL character' : null,
 );
@@ -406,6 +415,11 @@ export function configSchema(host: DefaultsContext) {
         default: null,
         doc: 'Run the env on a Slurm cluster: `devenv start` (on a login node) submits one job for the env with its "gpus" as GRES and these settings (partition, time, account, qos, constraint, and sbatchArgs: extra sbatch options), and runs the container in that job, on its node\'s engine, with exactly the job\'s GPUs, CPUs and memory. `stop` ends the job. Slurm allocates: "hosts" and devenv\'s GPU leases are not used. See docs/slurm.md.',
         example: { partition: 'gpu', time: '8:00:00' },
+      }),
+      registry: key(orNull(registryRepo), {
+        default: null,
+        doc: 'Where the env\'s images are shared between hosts: a build pushes them there (the shared layers, and your image on them), and a start on another host or Slurm node whose build inputs match pulls instead of building. Credentials are Docker\'s own (`docker login`, ~/.docker/config.json, credential helpers). A registry that cannot be reached or refuses is a warning: devenv builds. Without it, a start may copy the image from another of the env\'s "hosts". See "One build for the whole team" in the README.',
+        example: 'registry.lab:5000/devenv',
       }),
       sshAgent: key(flag(), {
         default: false,

@@ -1,0 +1,51 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { stateDir } from './fs-ops.js';
+
+/**
+ * How images came to an engine when devenv did not build them there (pulled from the registry,
+ * copied from another host), kept on this machine by its user: an engine cannot label an image
+ * it pulls or loads. Keyed by engine and image id; the newest entries are kept.
+ */
+const MAX_ENTRIES = 200;
+
+function originsFile(env: NodeJS.ProcessEnv): string {
+  return path.join(stateDir(env), 'image-origins.json');
+}
+
+function readAll(env: NodeJS.ProcessEnv): Record<string, string> {
+  try {
+    const parsed = JSON.parse(readFileSync(originsFile(env), 'utf8')) as unknown;
+    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+  } catch {
+    return {};
+  }
+}
+
+export function readImageOrigin(env: NodeJS.ProcessEnv, engineUrl: string, imageId: string): string | null {
+  const origin = readAll(env)[`${engineUrl} ${imageId}`];
+  return typeof origin === 'string' ? origin : null;
+}
+
+/** Best effort: a state folder that cannot be written costs only what status can say. */
+export function writeImageOrigin(
+  env: NodeJS.ProcessEnv,
+  engineUrl: string,
+  imageId: string,
+  origin: string,
+): void {
+  try {
+    const all = readAll(env);
+    const key = `${engineUrl} ${imageId}`;
+    delete all[key];
+    all[key] = origin;
+    const kept = Object.fromEntries(Object.entries(all).slice(-MAX_ENTRIES));
+    const file = originsFile(env);
+    mkdirSync(path.dirname(file), { recursive: true });
+    const temp = `${file}.${process.pid}.tmp`;
+    writeFileSync(temp, `${JSON.stringify(kept, null, 1)}\n`);
+    renameSync(temp, file);
+  } catch {
+    // status then says the image was pulled or loaded without saying from where
+  }
+}
