@@ -137,8 +137,9 @@ export function describeWiring(gpu: GpuWiring): string {
 /** A hash of the effective config: a running env made from the same config needs no re-planning. */
 export function configHash(config: DevenvConfig): string {
   // Keys added later, left at their defaults, leave the hash as it was before they existed: an
-  // upgrade of devenv does not send every running env through a full start.
-  const { healthcheck, ports, ...rest } = config;
+  // upgrade of devenv does not send every running env through a full start. Where images are
+  // shared ("registry") is no setting of the container: a change waits for the next build.
+  const { healthcheck, ports, registry: _registry, ...rest } = config;
   return stableHash({
     ...rest,
     ...(healthcheck === null ? {} : { healthcheck }),

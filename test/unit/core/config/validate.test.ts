@@ -62,6 +62,7 @@ describe('parseConfig: defaults', () => {
     remoteRoot: null,
     hosts: [],
     slurm: null,
+    registry: null,
     sshAgent: false,
     healthcheck: null,
     ports: [],
@@ -296,6 +297,26 @@ describe('validateConfig: wrong types name the key and what is allowed', () => {
     { key: 'installer', value: 'conda', says: 'must be one of "pip", "uv" (got "conda")' },
     { key: 'vscode', value: ['ms-python.python'], says: 'must be an object (got a list)' },
     { key: 'sshAgent', value: 'yes', says: 'must be true or false (got "yes")' },
+    {
+      key: 'registry',
+      value: 'registry.lab:5000/devenv:latest',
+      says: 'must be a registry host[:port] and a lowercase repository path, with no tag (got "registry.lab:5000/devenv:latest")',
+    },
+    {
+      key: 'registry',
+      value: 'registry.lab/Team',
+      says: 'must be a registry host[:port] and a lowercase repository path',
+    },
+    {
+      key: 'registry',
+      value: 'r.lab/x@sha256:ab',
+      says: 'must be a registry host[:port] and a lowercase repository path',
+    },
+    {
+      key: 'registry',
+      value: 5000,
+      says: 'must be a registry and repository such as "registry.lab:5000/devenv" (got 5000)',
+    },
     {
       key: 'remoteRoot',
       value: 'devenv/x',
