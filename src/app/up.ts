@@ -18,6 +18,7 @@ import { rememberPlacement } from './placement.js';
 import { checkHostPorts } from './port-check.js';
 import { waitUntilHealthy } from './readiness.js';
 import type { Site } from './site.js';
+import { sleep } from './sleep.js';
 import { syncVscodeAttachConfig } from './vscode.js';
 
 export interface UpOptions {
@@ -95,6 +96,7 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
       openLog: () => openBuildLog(io.env, env.identity.containerName),
       signal: io.signal,
       supply: envImageSupply(ctx, engine),
+      sleep: (ms) => sleep(ms, io.signal),
     },
     plan.build,
     { rebuild: Boolean(options.rebuild), noCache: Boolean(options.noCache) },

@@ -166,6 +166,12 @@ export interface Engine {
   exportImages(refs: string[]): Promise<NodeJS.ReadableStream>;
   /** Loads what exportImages wrote (`docker load`), names included. */
   importImages(tar: NodeJS.ReadableStream): Promise<void>;
+  /**
+   * Takes the engine-wide lock `name` (one container of that name, from `image`, which lives while
+   * this process holds it: when the process ends, however it ends, the lock goes). Null when
+   * another holds it. Engines of tests may lack it: then nothing is locked.
+   */
+  takeLock?(name: string, image: string, labels: Record<string, string>): Promise<EngineLock | null>;
   /** The built image's id; rejects with a BuildFailure when the build ran and failed. */
   buildImage(
     plan: ImageBuild,
@@ -185,6 +191,10 @@ export interface Engine {
   ): Promise<number>;
   /** Copies a container's output like `docker logs [-f]`, stdout and stderr apart; resolves when it ends. */
   containerLogs(nameOrId: string, options: LogsOptions, out: LogsIo): Promise<void>;
+}
+
+export interface EngineLock {
+  release(): Promise<void>;
 }
 
 export interface LogsOptions {

@@ -9,6 +9,7 @@ import {
   LABELS,
   MANAGED_BY,
   ownerFilters,
+  SHARED_LAYER_LABELS,
   sharedImageRef,
   sharedLayerFilters,
 } from './identity.js';
@@ -72,13 +73,7 @@ export interface EnsuredImage {
  * which is reused when this engine has it (another user or env built it), else fetched, else built.
  */
 export async function ensureImage(
-  deps: {
-    engine: Engine;
-    ui: Reporter;
-    openLog: () => BuildLog;
-    signal?: AbortSignal;
-    supply?: ImageSupply;
-  },
+  deps: SharedBuildDeps & { openLog: () => BuildLog },
   plan: BuildPlan,
   options: { rebuild: boolean; noCache: boolean },
 ): Promise<EnsuredImage> {
@@ -120,22 +115,81 @@ export async function ensureImage(
  * have built it), else from the supply, else built here. `--no-cache` builds it again.
  */
 async function ensureSharedImage(
-  deps: { engine: Engine; ui: Reporter; signal?: AbortSignal; supply?: ImageSupply },
+  deps: SharedBuildDeps,
   plan: BuildPlan,
   options: { noCache: boolean },
   log: BuildLog,
 ): Promise<void> {
   const { shared } = plan;
   if (!options.noCache) {
-    const existing = await deps.engine.inspectImage(shared.imageRef);
-    if (existing && isSharedImageOf(existing, shared.hash)) {
-      deps.ui.detail(`reusing the shared layers ${shared.imageRef}`);
-      return;
-    }
+    if (await reuseSharedImage(deps, shared)) return;
     if (deps.supply && (await deps.supply.fetchSharedImage(shared))) return;
   }
   await ensureBaseImage(deps, plan.baseImage);
-  await buildOne(deps, shared, options, log, `shared layers ${shared.imageRef}`, withoutVenv(shared));
+  const lock = await lockSharedBuild(deps, shared, plan.baseImage);
+  try {
+    // Another user's start may have built it while this one waited for the lock.
+    if (lock.waited && !options.noCache && (await reuseSharedImage(deps, shared))) return;
+    await buildOne(deps, shared, options, log, `shared layers ${shared.imageRef}`, withoutVenv(shared));
+  } finally {
+    await lock.release();
+  }
+}
+
+interface SharedBuildDeps {
+  engine: Engine;
+  ui: Reporter;
+  signal?: AbortSignal;
+  supply?: ImageSupply;
+  /** Waits between looks at another start's build of the same shared layers. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+async function reuseSharedImage(
+  deps: { engine: Engine; ui: Reporter },
+  shared: ImageBuild,
+): Promise<boolean> {
+  const existing = await deps.engine.inspectImage(shared.imageRef);
+  if (!existing || !isSharedImageOf(existing, shared.hash)) return false;
+  deps.ui.detail(`reusing the shared layers ${shared.imageRef}`);
+  return true;
+}
+
+/** How often a start looks whether another's build of the same shared layers ended. */
+export const SHARED_BUILD_POLL_MS = 1000;
+
+/**
+ * One build of the same shared layers at a time per engine: two users starting envs with the same
+ * inputs at once would otherwise both build them, and store them twice. The lock is a container
+ * named after the inputs' hash, which lives only while its holder's process does (Engine.takeLock).
+ */
+async function lockSharedBuild(
+  deps: SharedBuildDeps,
+  shared: ImageBuild,
+  baseImage: string,
+): Promise<{ waited: boolean; release(): Promise<void> }> {
+  const { engine } = deps;
+  const none = { waited: false, release: async () => undefined };
+  if (!engine.takeLock || !deps.sleep) return none;
+  const name = `devenv-shared-build-${shared.hash}`;
+  const labels = { ...SHARED_LAYER_LABELS, [LABELS.layer]: 'build-lock' };
+  let progress: ReturnType<Reporter['progress']> | null = null;
+  for (;;) {
+    const lock = await engine.takeLock(name, baseImage, labels);
+    if (lock) {
+      progress?.succeed(`the other build of ${shared.imageRef} ended`);
+      return { waited: progress !== null, release: () => lock.release() };
+    }
+    progress ??= deps.ui.progress(
+      `waiting for another start's build of the shared layers ${shared.imageRef} on this engine`,
+    );
+    try {
+      await deps.sleep(SHARED_BUILD_POLL_MS);
+    } catch (error) {
+      progress.fail();
+      throw error;
+    }
+  }
 }
 
 /** True when the image is devenv's shared layers for these inputs. */

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { contextWithLabels, type ImageBuild } from '../core/build-plan.js';
 import type { ContainerCreateBody } from '../core/container-plan.js';
@@ -8,6 +9,7 @@ import type {
   ContainerState,
   Engine,
   EngineInfo,
+  EngineLock,
   ExecIo,
   ExecRequest,
   ImageState,
@@ -272,6 +274,48 @@ export class DockerodeEngine implements Engine {
       }),
     );
     if (failure !== null) throw engineError(new Error(failure), this.endpoint, 'loading images');
+  }
+
+  async takeLock(name: string, image: string, labels: Record<string, string>): Promise<EngineLock | null> {
+    let container: Dockerode.Container;
+    try {
+      container = await this.docker.createContainer({
+        name,
+        Image: image,
+        Entrypoint: ['sh', '-c', 'read -r _'],
+        Cmd: [],
+        Labels: labels,
+        OpenStdin: true,
+        StdinOnce: true,
+        AttachStdin: true,
+        HostConfig: { AutoRemove: true, NetworkMode: 'none' },
+      });
+    } catch (error) {
+      if (statusOf(error) === 409) return this.clearStaleLock(name);
+      throw engineError(error, this.endpoint, `taking the lock ${name}`);
+    }
+    // The container waits for a line on stdin, which this attach holds: when the connection
+    // closes (this process ends, or release), the engine closes its stdin (StdinOnce), it exits
+    // and AutoRemove removes it.
+    const stdin = (await this.call(`taking the lock ${name}`, () =>
+      container.attach({ stream: true, stdin: true, hijack: true }),
+    )) as unknown as Duplex;
+    stdin.on('error', () => undefined);
+    await this.call(`taking the lock ${name}`, () => container.start());
+    return {
+      release: async () => {
+        stdin.end();
+        stdin.destroy();
+        await this.removeContainer(container.id).catch(() => undefined);
+      },
+    };
+  }
+
+  /** Another holds `name`; a lock container that no longer runs was left by a crash: removed, and null. */
+  private async clearStaleLock(name: string): Promise<null> {
+    const holder = await this.inspectContainer(name);
+    if (holder && !holder.running) await this.removeContainer(holder.id);
+    return null;
   }
 
   async buildImage(
