@@ -198,6 +198,17 @@ describe('bad .devenvrc: one line naming the key and the fix, exit 3, nothing cr
     expectNothingCreated(dir, before);
   });
 
+  it('C18 a "registry" with a tag names the key and says what it takes', () => {
+    const text = '{\n  "name": "errreg",\n  "registry": "127.0.0.1:17850/devenv:latest"\n}\n';
+    const { dir, before } = envWith('errreg', text);
+    expectOneLineError(
+      start(dir),
+      ExitCode.config,
+      /\.devenvrc:3:3: "registry" must be a registry host\[:port\] and a lowercase repository path, with no tag \(got "127\.0\.0\.1:17850\/devenv:latest"\), e\.g\. "registry\.lab:5000\/devenv"$/,
+    );
+    expectNothingCreated(dir, before);
+  });
+
   it('C16 comments and trailing commas, as in VS Code settings, are read', () => {
     const text = [
       '// the env for the podcast model',
