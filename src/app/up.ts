@@ -4,7 +4,12 @@ import type { ContainerDetails, Engine } from '../core/engine.js';
 import { DevenvError } from '../core/errors.js';
 import { leaseRequestOf } from '../core/gpu/lease.js';
 import { onHost, type RepoState } from '../core/host.js';
-import { ensureImage, removeDanglingEnvImages, removeImageIfUnused } from '../core/image-ops.js';
+import {
+  ensureImage,
+  removeDanglingEnvImages,
+  removeImageIfUnused,
+  removeSharedImageIfUnused,
+} from '../core/image-ops.js';
 import type { Progress } from '../core/ports.js';
 import { openBuildLog } from '../host/fs-ops.js';
 import type { EnvContext } from './context.js';
@@ -142,7 +147,8 @@ async function prepareEnv(ctx: EnvContext, engine: Engine, options: UpOptions): 
     }
   }
   // The image a rebuild replaced could not go while the old container used it; now it can.
-  if (image.replaced) await removeImageIfUnused(engine, image.replaced);
+  if (image.replaced && (await removeImageIfUnused(engine, image.replaced)) && image.replacedShared)
+    await removeSharedImageIfUnused(engine, image.replacedShared);
   // What earlier failed builds of this env left behind is no use once a build succeeded.
   if (image.built) await removeDanglingEnvImages(engine, env.identity);
   return container;

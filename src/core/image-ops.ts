@@ -62,6 +62,11 @@ export interface EnsuredImage {
   built: boolean;
   stale: boolean;
   replaced: string | null;
+  /**
+   * The hash of the shared layers the replaced image built on, when the new one builds on others
+   * (a dependency bump): they go once the replaced image has gone, unless another image uses them.
+   */
+  replacedShared: string | null;
   /** True when the image came from the supply (a registry, another host) instead of a build. */
   fetched: boolean;
 }
@@ -85,10 +90,10 @@ export async function ensureImage(
         `image ${plan.imageRef} is stale: the recipe, build args or requirements changed since it was built; run \`devenv rebuild\``,
       );
     }
-    return { built: false, stale: current.stale, replaced: null, fetched: false };
+    return { built: false, stale: current.stale, replaced: null, replacedShared: null, fetched: false };
   }
   if (!options.rebuild && deps.supply && (await deps.supply.fetchEnvImage(plan)))
-    return { built: false, stale: false, replaced: null, fetched: true };
+    return { built: false, stale: false, replaced: null, replacedShared: null, fetched: true };
   const log = deps.openLog();
   try {
     await ensureSharedImage(deps, plan, options, log);
@@ -97,17 +102,16 @@ export async function ensureImage(
     log.close();
   }
   await deps.supply?.publish(plan);
-  if (current.image) {
-    const replaced = await engine.inspectImage(plan.imageRef);
-    if (
-      replaced &&
-      replaced.id !== current.image.id &&
-      !(await removeImageIfUnused(engine, current.image.id))
-    ) {
-      return { built: true, stale: false, replaced: current.image.id, fetched: false };
-    }
-  }
-  return { built: true, stale: false, replaced: null, fetched: false };
+  const built = { built: true, stale: false, replaced: null, replacedShared: null, fetched: false };
+  if (!current.image) return built;
+  const now = await engine.inspectImage(plan.imageRef);
+  if (!now || now.id === current.image.id) return built;
+  const oldShared = current.image.labels[LABELS.sharedHash];
+  const replacedShared = oldShared && oldShared !== plan.shared.hash ? oldShared : null;
+  if (!(await removeImageIfUnused(engine, current.image.id)))
+    return { ...built, replaced: current.image.id, replacedShared };
+  if (replacedShared) await removeSharedImageIfUnused(engine, replacedShared);
+  return built;
 }
 
 /**
@@ -312,9 +316,8 @@ export async function removeUnusedSharedImages(
 ): Promise<string[]> {
   const removed: string[] = [];
   for (const hash of new Set(sharedHashes)) {
-    const image = await engine.inspectImage(sharedImageRef(hash));
-    if (image && isSharedImageOf(image, hash) && (await removeImageIfUnused(engine, image.id)))
-      removed.push(image.id);
+    const id = await removeSharedImageIfUnused(engine, hash);
+    if (id) removed.push(id);
   }
   const leftovers = await engine.listDanglingImages(sharedLayerFilters());
   for (const image of leftovers) {
@@ -322,6 +325,13 @@ export async function removeUnusedSharedImages(
     if (await removeImageIfUnused(engine, image.id)) removed.push(image.id);
   }
   return removed;
+}
+
+/** The shared image of `sharedHash`, by its id, unless an image builds on it or a container uses it; its id when it went. */
+export async function removeSharedImageIfUnused(engine: Engine, sharedHash: string): Promise<string | null> {
+  const image = await engine.inspectImage(sharedImageRef(sharedHash));
+  if (!image || !isSharedImageOf(image, sharedHash)) return null;
+  return (await removeImageIfUnused(engine, image.id)) ? image.id : null;
 }
 
 /** The hashes of the shared layers these images build on (their inherited label). */
