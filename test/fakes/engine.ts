@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { BuildPlan } from '../../src/core/build-plan.js';
+import { Readable } from 'node:stream';
+import type { ImageBuild } from '../../src/core/build-plan.js';
 import type { ContainerCreateBody } from '../../src/core/container-plan.js';
 import type {
   BuildEvents,
@@ -12,8 +13,9 @@ import type {
   ImageState,
   LogsIo,
   LogsOptions,
+  RegistryAuth,
 } from '../../src/core/engine.js';
-import { BuildFailure, ENGINE_CHANGES } from '../../src/core/engine.js';
+import { BuildFailure, ENGINE_CHANGES, RegistryFailure } from '../../src/core/engine.js';
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../../src/core/errors.js';
 import { type HealthState, healthTimes } from '../../src/core/health.js';
 import {
@@ -32,10 +34,31 @@ export interface FakeContainer extends ContainerDetails {
   changes: Array<{ path: string; kind: 'changed' | 'added' | 'deleted' }>;
 }
 
-/** An image as the fake engine keeps it: untagged (no `tags`) is dangling. */
+/** An image as the fake engine keeps it: untagged (no `tags`) and no image's parent is dangling. */
 export interface FakeImage extends ImageState {
   tags: string[];
+  /** The image it was built on ('' for none): removing that one by id is refused while this exists. */
+  parent: string;
 }
+
+/** An image as a registry holds it: what a pull gives back (same id, labels; no parent). */
+export interface RegistryImage {
+  id: string;
+  labels: Record<string, string>;
+  created: string;
+  size: number;
+}
+
+/** A registry the fake engines push to and pull from, by reference (repo:tag); share one between engines. */
+export type FakeRegistry = Map<string, RegistryImage>;
+
+/** What the engine says when a registry refuses, by kind (as src/docker/errors.ts classifies it). */
+export const REGISTRY_MESSAGES: Record<RegistryFailure['kind'], string> = {
+  missing: 'manifest unknown: manifest unknown',
+  unreachable: 'Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused',
+  denied: 'unauthorized: authentication required',
+  other: 'received unexpected HTTP status: 500 Internal Server Error',
+};
 
 /** What a test puts on the engine before the code under test runs: another user's env, a foreign container. */
 export interface ContainerSeed {
@@ -55,15 +78,26 @@ export interface ImageSeed {
   labels?: Record<string, string>;
   created?: string;
   size?: number;
+  /** The id of the image it builds on (a failed build's leftover builds on what it started from). */
+  parent?: string;
+  /** The id it gets; a new one unless given (an image loaded or pulled keeps the id it had). */
+  id?: string;
 }
+
+let engineInstances = 0;
 
 /**
  * An in-memory Docker engine implementing the Engine port (src/core/engine.ts) as src/docker/
  * does it over dockerode: containers and images found by name, id or id prefix and by label
  * filters (`key=value` and bare `key`); a 304 (start a running one, stop a stopped one) and a 404
- * on remove are success; a taken name is ContainerNameTaken; removing an image a container uses is
- * ImageInUse. Every call is recorded, and `when`/`failOn` make the Nth call of a method do
- * something first or fail (an engine failing half way).
+ * on remove are success; a taken name is ContainerNameTaken. Removing an image by id is ImageInUse
+ * (the engine's 409) while a container uses it, another image has it as parent, or it has names
+ * in more than one repository; it takes its untagged parents that nothing else uses with it.
+ * A build is one image on the one its Dockerfile's FROM names (build args expanded), with that
+ * image's labels under the build's, as the engine inherits them. Pushes and pulls go to
+ * `registry`; export and import hand the images over in memory. Every call is recorded, and
+ * `when`/`failOn` make the Nth call of a method do something first or fail (an engine failing
+ * half way).
  */
 export class FakeEngine implements Engine {
   readonly containers = new Map<string, FakeContainer>();
@@ -71,8 +105,13 @@ export class FakeEngine implements Engine {
   /** Every call, in order, with its arguments. */
   readonly calls: Array<{ method: EngineMethod; args: unknown[] }> = [];
   /** Each build's plan and options, in order. */
-  readonly builds: Array<{ plan: BuildPlan; noCache: boolean }> = [];
+  readonly builds: Array<{ plan: ImageBuild; noCache: boolean }> = [];
   readonly pulls: string[] = [];
+  /** Each push and pull from a registry, in order, with the credentials it was given. */
+  readonly registryCalls: Array<{ kind: 'push' | 'pull'; ref: string; auth: RegistryAuth | null }> = [];
+  /** What the registry says to a push or pull, by kind; unset: it does what it is asked. */
+  readonly registryRefuses: { push?: RegistryFailure['kind']; pull?: RegistryFailure['kind'] } = {};
+  readonly registry: FakeRegistry;
   readonly execs: ExecRequest[] = [];
   /** Lines every build prints after its steps (what a RUN step says). */
   buildOutput: string[] = [];
@@ -95,6 +134,12 @@ export class FakeEngine implements Engine {
   private readonly hooks: Array<{ method: EngineMethod; nth: number; action: () => void | Promise<void> }> =
     [];
   private serial = 0;
+  /** Ids differ between engines, as two engines' builds do. */
+  private readonly instance = ++engineInstances;
+
+  constructor(options: { registry?: FakeRegistry } = {}) {
+    this.registry = options.registry ?? new Map();
+  }
 
   /** How many times `method` was called. */
   count(method: EngineMethod): number {
@@ -150,14 +195,20 @@ export class FakeEngine implements Engine {
   }
 
   addImage(seed: ImageSeed = {}): string {
-    const id = `sha256:${this.nextId('image')}`;
+    const id = seed.id ?? `sha256:${this.nextId('image')}`;
     for (const tag of seed.tags ?? []) this.untag(tag);
+    const existing = this.images.get(id);
+    if (existing) {
+      existing.tags = [...new Set([...existing.tags, ...(seed.tags ?? []).map(normalizeRef)])];
+      return id;
+    }
     this.images.set(id, {
       id,
       tags: (seed.tags ?? []).map(normalizeRef),
       labels: { ...(seed.labels ?? {}) },
       created: seed.created ?? new Date().toISOString(),
       size: seed.size ?? 100_000_000,
+      parent: seed.parent ?? '',
     });
     return id;
   }
@@ -228,7 +279,8 @@ export class FakeEngine implements Engine {
   async inspectImage(ref: string): Promise<ImageState | null> {
     await this.enter('inspectImage', [ref]);
     const image = this.findImage(ref);
-    return image ? imageState(image) : null;
+    // Only an inspect says what the image was built on.
+    return image ? { ...imageState(image), parent: image.parent } : null;
   }
 
   async listImages(labelFilters: string[]): Promise<ImageState[]> {
@@ -239,7 +291,7 @@ export class FakeEngine implements Engine {
   async listDanglingImages(labelFilters: string[]): Promise<ImageState[]> {
     await this.enter('listDanglingImages', [labelFilters]);
     return [...this.images.values()]
-      .filter((i) => i.tags.length === 0 && matchesLabels(i.labels, labelFilters))
+      .filter((i) => i.tags.length === 0 && !this.hasChildren(i.id) && matchesLabels(i.labels, labelFilters))
       .map(imageState);
   }
 
@@ -250,15 +302,94 @@ export class FakeEngine implements Engine {
     if (!this.findImage(ref)) this.addImage({ tags: [ref] });
   }
 
+  async pullFromRegistry(
+    ref: string,
+    auth: RegistryAuth | null,
+    onLine?: (line: string) => void,
+  ): Promise<void> {
+    await this.enter('pullFromRegistry', [ref, auth]);
+    this.registryCalls.push({ kind: 'pull', ref, auth });
+    const refused = this.registryRefuses.pull;
+    if (refused) throw new RegistryFailure(refused, REGISTRY_MESSAGES[refused]);
+    const stored = this.registry.get(normalizeRef(ref));
+    if (!stored) throw new RegistryFailure('missing', REGISTRY_MESSAGES.missing);
+    onLine?.(`${normalizeRef(ref)}: Pull complete`);
+    // The same image as was pushed (same id and labels), with nothing it was built on here.
+    this.addImage({ ...stored, tags: [ref] });
+  }
+
+  async pushImage(ref: string, auth: RegistryAuth | null, onLine?: (line: string) => void): Promise<void> {
+    await this.enter('pushImage', [ref, auth]);
+    this.registryCalls.push({ kind: 'push', ref, auth });
+    const image = this.images.get(this.findImage(ref)?.id ?? '');
+    if (!image || !image.tags.includes(normalizeRef(ref)))
+      throw new RegistryFailure('missing', `An image does not exist locally with the tag: ${ref}`);
+    const refused = this.registryRefuses.push;
+    if (refused) throw new RegistryFailure(refused, REGISTRY_MESSAGES[refused]);
+    this.registry.set(normalizeRef(ref), {
+      id: image.id,
+      labels: { ...image.labels },
+      created: image.created,
+      size: image.size,
+    });
+    onLine?.(`${normalizeRef(ref)}: Pushed`);
+  }
+
+  async tagImage(source: string, target: string): Promise<void> {
+    await this.enter('tagImage', [source, target]);
+    const image = this.findImage(source);
+    if (!image)
+      throw new DevenvError(`the engine refused naming image ${target}: No such image: ${source}`, {
+        code: 'engine',
+      });
+    this.untag(target);
+    image.tags.push(normalizeRef(target));
+  }
+
+  async untagImage(ref: string): Promise<void> {
+    await this.enter('untagImage', [ref]);
+    this.remove(ref, { prune: false });
+  }
+
+  async exportImages(refs: string[]): Promise<NodeJS.ReadableStream> {
+    await this.enter('exportImages', [refs]);
+    const saved = refs.map((ref) => {
+      const image = this.findImage(ref);
+      if (!image)
+        throw new DevenvError(`the engine refused exporting ${refs.join(', ')}: No such image: ${ref}`, {
+          code: 'engine',
+        });
+      const tags = image.tags.filter((t) => t === normalizeRef(ref));
+      return { id: image.id, tags, labels: image.labels, created: image.created, size: image.size };
+    });
+    // What `docker save` writes, in memory: the images with the names asked for, nothing they were built on.
+    return Readable.from([Buffer.from(JSON.stringify(saved))]);
+  }
+
+  async importImages(tar: NodeJS.ReadableStream): Promise<void> {
+    await this.enter('importImages', []);
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(Buffer.from(chunk as Uint8Array));
+    let saved: Array<Required<Omit<ImageSeed, 'parent'>>>;
+    try {
+      saved = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      throw new DevenvError('the engine refused loading images: unexpected EOF', { code: 'engine' });
+    }
+    for (const image of saved) this.addImage(image);
+  }
+
   async buildImage(
-    plan: BuildPlan,
+    plan: ImageBuild,
     options: BuildEvents & { noCache: boolean; signal?: AbortSignal },
   ): Promise<string> {
     await this.enter('buildImage', [plan, options]);
     this.builds.push({ plan, noCache: options.noCache });
-    if (!this.findImage(plan.baseImage))
-      throw new Error(`pull access denied for ${plan.baseImage}, repository does not exist`);
-    const steps = [`FROM ${plan.baseImage}`, 'RUN /opt/devenv/setup.sh'];
+    const from = fromOf(plan);
+    const parent = this.findImage(from);
+    // The builder pulls a FROM image it lacks; these are in no registry it can reach.
+    if (!parent) throw new Error(`pull access denied for ${from}, repository does not exist`);
+    const steps = [`FROM ${from}`, 'RUN /opt/devenv/setup.sh'];
     steps.forEach((instruction, i) => {
       options.onLine?.(`Step ${i + 1}/${steps.length} : ${instruction}`);
       options.onStep?.(i + 1, steps.length, instruction);
@@ -275,7 +406,11 @@ export class FakeEngine implements Engine {
         logTail: this.buildOutput,
       });
     }
-    const id = this.addImage({ tags: [plan.imageRef], labels: plan.labels });
+    const id = this.addImage({
+      tags: [plan.imageRef],
+      labels: { ...parent.labels, ...plan.labels },
+      parent: parent.id,
+    });
     options.onLine?.(`Successfully built ${id.slice('sha256:'.length, 'sha256:'.length + 12)}`);
     return id;
   }
@@ -336,11 +471,7 @@ export class FakeEngine implements Engine {
 
   async removeImage(id: string): Promise<void> {
     await this.enter('removeImage', [id]);
-    const image = this.findImage(id);
-    if (!image) return;
-    if ([...this.containers.values()].some((c) => c.imageId === image.id))
-      throw new ImageInUse(id, new Error('409 Conflict: image is being used by a container'));
-    this.images.delete(image.id);
+    this.remove(id, { prune: true });
   }
 
   async containerChanges(id: string): Promise<FakeContainer['changes']> {
@@ -382,7 +513,47 @@ export class FakeEngine implements Engine {
 
   private nextId(kind: string): string {
     this.serial += 1;
-    return createHash('sha256').update(`${kind}-${this.serial}`).digest('hex');
+    return createHash('sha256').update(`${this.instance}-${kind}-${this.serial}`).digest('hex');
+  }
+
+  private hasChildren(id: string): boolean {
+    return [...this.images.values()].some((i) => i.parent === id);
+  }
+
+  /** Why the engine refuses to remove this image (its 409), or null when it can go. */
+  private conflict(image: FakeImage): string | null {
+    if (this.hasChildren(image.id)) return 'image has dependent child images';
+    if ([...this.containers.values()].some((c) => c.imageId === image.id))
+      return 'image is being used by a container';
+    return null;
+  }
+
+  /**
+   * `docker rmi` as the engine does it. By name: the name goes, and the image with it when that
+   * was its last one and nothing needs it (else it stays, untagged, without a word). By id: the
+   * image and its name, refused (409) while anything needs it or it has more than one name.
+   * `prune` takes the untagged parents only this image built on as well.
+   */
+  private remove(ref: string, options: { prune: boolean }): void {
+    const image = this.findImage(ref);
+    if (!image) return; // 404: gone already
+    const byName = image.tags.includes(normalizeRef(ref));
+    if (byName) {
+      image.tags = image.tags.filter((t) => t !== normalizeRef(ref));
+      if (image.tags.length > 0 || this.conflict(image)) return;
+    } else {
+      // The engine removes an image by id with its one name, not with two (`must be forced`).
+      const conflict =
+        image.tags.length > 1 ? 'image is referenced in multiple repositories' : this.conflict(image);
+      if (conflict)
+        throw new ImageInUse(ref, new Error(`409 Conflict: unable to delete ${ref}: ${conflict}`));
+    }
+    this.images.delete(image.id);
+    let parent = options.prune ? this.images.get(image.parent) : undefined;
+    while (parent && parent.tags.length === 0 && !this.conflict(parent)) {
+      this.images.delete(parent.id);
+      parent = this.images.get(parent.parent);
+    }
   }
 
   private findContainer(nameOrId: string): FakeContainer | undefined {
@@ -430,6 +601,34 @@ export function matchesLabels(labels: Record<string, string>, filters: string[])
     if (at === -1) return Object.hasOwn(labels, filter);
     return labels[filter.slice(0, at)] === filter.slice(at + 1);
   });
+}
+
+/**
+ * The image a build starts from: its Dockerfile's FROM with the build args (or the ARG defaults)
+ * put in, as the builder reads it; without a Dockerfile, SHARED_IMAGE or BASE_IMAGE.
+ */
+function fromOf(plan: ImageBuild): string {
+  const dockerfile = plan.files.find((f) => f.path === 'Dockerfile');
+  if (!dockerfile) {
+    const named = plan.buildArgs.SHARED_IMAGE ?? plan.buildArgs.BASE_IMAGE;
+    if (!named) throw new Error('fake engine: the build has no Dockerfile and no BASE_IMAGE or SHARED_IMAGE');
+    return named;
+  }
+  const defaults: Record<string, string> = {};
+  for (const line of Buffer.from(dockerfile.content).toString('utf8').split('\n')) {
+    const from = /^\s*FROM\s+(\S+)/i.exec(line);
+    if (from?.[1])
+      return from[1].replace(
+        /\$\{?(\w+)\}?/g,
+        (_, name: string) => plan.buildArgs[name] ?? defaults[name] ?? '',
+      );
+    const arg = /^\s*ARG\s+(.+)$/i.exec(line);
+    for (const part of arg?.[1]?.split(/\s+/) ?? []) {
+      const [name = '', value] = part.split('=');
+      if (value !== undefined) defaults[name] = value.replace(/^"|"$/g, '');
+    }
+  }
+  throw new Error('fake engine: the Dockerfile has no FROM line');
 }
 
 /** "ubuntu" is "ubuntu:latest", as the engine reads a reference without a tag. */

@@ -3,9 +3,10 @@ import { planPrune, pruneEnv, stopEnv } from '../../../src/app/down.js';
 import { rememberPlacement } from '../../../src/app/placement.js';
 import { upEnv } from '../../../src/app/up.js';
 import { DevenvError } from '../../../src/core/errors.js';
-import { envIdentity, LABELS, ownerLabels } from '../../../src/core/identity.js';
+import { envIdentity, LABELS, MANAGED_BY, ownerLabels } from '../../../src/core/identity.js';
 import { readPlacement } from '../../../src/host/placement-store.js';
-import { ENV_ROOT, envContext } from '../../fakes/env-context.js';
+import { checkedConfig, ENV_ROOT, envContext } from '../../fakes/env-context.js';
+import { FakeHost } from '../../fakes/host.js';
 import { type FakeIo, fakeIo } from '../../fakes/io.js';
 import { type FakeSite, fakeSite } from '../../fakes/site.js';
 import { RecordingUi } from '../../fakes/ui.js';
@@ -147,5 +148,73 @@ describe('planPrune and pruneEnv', () => {
     await pruneEnv(ctx);
 
     expect(readPlacement(io.env, ENV_ROOT, 'proj')).toBeNull();
+  });
+});
+
+describe('pruneEnv and the shared layers two users build on', () => {
+  const BOB_ROOT = '/home/bob/proj';
+  const bobs = envIdentity('proj', bob, BOB_ROOT);
+
+  /** Our env and bob's env of the same config, each started by its user on the one engine. */
+  async function twoUsers() {
+    const engine = site.fakeEngine;
+    const mine = () => envContext({ io, ui, site, config: CONFIG });
+    const bobSite = fakeSite({
+      io,
+      ui,
+      engine,
+      host: new FakeHost({ account: { ...bob, home: '/home/bob' } }),
+    });
+    const his = () => envContext({ io, ui, site: bobSite, config: checkedConfig(CONFIG, BOB_ROOT) });
+    await upEnv(mine(), {});
+    await upEnv(his(), {});
+    const sharedRef = engine.builds[0]?.plan.imageRef ?? '';
+    // One shared build for both: bob built his user layer only.
+    expect(engine.builds.map((b) => b.plan.imageRef)).toEqual([
+      sharedRef,
+      'devenv-proj-me:latest',
+      bobs.imageRef,
+    ]);
+    return { engine, mine, his, sharedRef, shared: engine.image(sharedRef)?.id ?? '' };
+  }
+
+  it("one user's prune leaves the other's env working and the shared image both build on", async () => {
+    const { engine, mine, his, sharedRef, shared } = await twoUsers();
+
+    await pruneEnv(mine());
+
+    expect(engine.container(CONTAINER)).toBeUndefined();
+    expect(engine.image('devenv-proj-me:latest')).toBeUndefined();
+    expect(engine.container(bobs.containerName)?.running).toBe(true);
+    expect(engine.image(bobs.imageRef)?.parent).toBe(shared);
+    expect(engine.image(sharedRef)?.id).toBe(shared);
+    // His next start finds everything in place: nothing built, nothing changed.
+    const before = engine.changes().length;
+    await upEnv(his(), {});
+    expect(engine.changes()).toHaveLength(before);
+  });
+
+  it("the last user's prune takes the shared image too, and leaves no image of devenv's", async () => {
+    const { engine, mine, his, sharedRef } = await twoUsers();
+
+    await pruneEnv(mine());
+    await pruneEnv(his());
+
+    expect(engine.image(sharedRef)).toBeUndefined();
+    expect([...engine.images.values()].filter((i) => i.labels[LABELS.managedBy] === MANAGED_BY)).toEqual([]);
+    expect(engine.image('ubuntu:24.04')).toBeDefined();
+  });
+
+  it("a prune by either, in either order, never removes the other's image while it is there", async () => {
+    const { engine, mine, his, sharedRef } = await twoUsers();
+
+    await pruneEnv(his());
+
+    expect(engine.image(bobs.imageRef)).toBeUndefined();
+    expect(engine.container(CONTAINER)?.running).toBe(true);
+    expect(engine.image('devenv-proj-me:latest')).toBeDefined();
+    expect(engine.image(sharedRef)).toBeDefined();
+    await pruneEnv(mine());
+    expect(engine.image(sharedRef)).toBeUndefined();
   });
 });

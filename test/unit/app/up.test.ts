@@ -93,9 +93,13 @@ describe('upEnv on a fresh env', () => {
 
     expect(result.workdir).toBe('/home/me/projects');
     const engine = site.fakeEngine;
-    expect(engine.builds.map((b) => b.plan.imageRef)).toEqual([IMAGE]);
+    // The shared layers first, then the user's layer on them.
+    const sharedRef = engine.builds[0]?.plan.imageRef ?? '';
+    expect(sharedRef).toMatch(/^devenv-shared:[0-9a-f]+$/);
+    expect(engine.builds.map((b) => b.plan.imageRef)).toEqual([sharedRef, IMAGE]);
     expect(engine.pulls).toEqual(['ubuntu:24.04']);
-    expect(engine.image(IMAGE)?.labels[LABELS.buildHash]).toBe(engine.builds[0]?.plan.hash);
+    expect(engine.image(IMAGE)?.labels[LABELS.buildHash]).toBe(engine.builds[1]?.plan.hash);
+    expect(engine.image(IMAGE)?.parent).toBe(engine.image(sharedRef)?.id);
     const container = ours(site);
     expect(container?.running).toBe(true);
     expect(container?.labels[LABELS.configHash]).toBe(ctx.env.configHash);
@@ -116,6 +120,7 @@ describe('upEnv on a fresh env', () => {
     });
     expect(ui.said('succeed')).toEqual([
       'pulled base image ubuntu:24.04',
+      `built shared layers ${sharedRef}`,
       `built image ${IMAGE}`,
       `container ${CONTAINER} is running`,
     ]);
@@ -143,7 +148,9 @@ describe('upEnv on a fresh env', () => {
       },
     ]);
     expect(site.host.kind(`${ENV_ROOT}/projects/podcast/.git`)).toBe('dir');
-    const files = site.fakeEngine.builds[0]?.plan.files ?? [];
+    // The requirements are in the shared layers' build.
+    const shared = site.fakeEngine.builds.find((b) => b.plan.imageRef.startsWith('devenv-shared:'));
+    const files = shared?.plan.files ?? [];
     const requirements = files.find((f) => f.path === 'python/requirements.txt');
     expect(requirements?.content.toString()).toBe('numpy==2.1\n');
     expect(ui.said('succeed')).toContain(
@@ -197,7 +204,7 @@ describe('upEnv on an env that exists', () => {
     await upEnv(envContext({ io, ui, site, config: { gpus: 'none' } }), {});
 
     expect(engine.calls.slice(before).map((c) => c.method)).toEqual(['inspectContainer']);
-    expect(engine.builds).toHaveLength(1);
+    expect(engine.builds).toHaveLength(2);
     expect(ui.said('detail')).toContain(`container ${CONTAINER} is already running`);
   });
 
@@ -213,7 +220,7 @@ describe('upEnv on an env that exists', () => {
     expect(ui.warnings).toContain(
       'the running env was made from older settings or an older image; run `devenv stop` then `devenv start` to apply them',
     );
-    expect(site.fakeEngine.builds).toHaveLength(1);
+    expect(site.fakeEngine.builds).toHaveLength(2);
   });
 
   it('stopped with a changed config: recreates the container from the same image', async () => {
@@ -231,7 +238,7 @@ describe('upEnv on an env that exists', () => {
     expect(second?.running).toBe(true);
     expect(second?.labels[LABELS.configHash]).toBe(changed.env.configHash);
     expect(second?.body?.Env).toContain('HF_HOME=/data/hf');
-    expect(site.fakeEngine.builds).toHaveLength(1);
+    expect(site.fakeEngine.builds).toHaveLength(2);
   });
 
   it("with a changed recipe: says the image is stale and does not rebuild it behind the user's back", async () => {
@@ -240,7 +247,7 @@ describe('upEnv on an env that exists', () => {
 
     await upEnv(envContext({ io, ui, site, config: { gpus: 'none', aptPackages: ['git', 'ffmpeg'] } }), {});
 
-    expect(site.fakeEngine.builds).toHaveLength(1);
+    expect(site.fakeEngine.builds).toHaveLength(2);
     expect(ui.warnings).toContain(
       `image ${IMAGE} is stale: the recipe, build args or requirements changed since it was built; run \`devenv rebuild\``,
     );
@@ -257,7 +264,10 @@ describe('upEnv on an env that exists', () => {
     });
 
     const engine = site.fakeEngine;
-    expect(engine.builds).toHaveLength(2);
+    // New apt packages are new shared layers, and a new user layer on them.
+    const refs = engine.builds.map((b) => b.plan.imageRef);
+    expect(refs).toEqual([refs[0], IMAGE, refs[2], IMAGE]);
+    expect(refs[2]).not.toBe(refs[0]);
     expect(ours(site)?.id).not.toBe(oldContainer);
     expect(ours(site)?.imageId).toBe(engine.image(IMAGE)?.id);
     expect(engine.image(oldImage)).toBeUndefined();
@@ -427,7 +437,7 @@ describe('upEnv when the engine fails half way', () => {
     expect(site.host.kind(`${ENV_ROOT}/projects`)).toBe('dir');
 
     await upEnv(envContext({ io, ui, site, config: { gpus: 1 } }), {});
-    expect(site.fakeEngine.builds).toHaveLength(1);
+    expect(site.fakeEngine.builds).toHaveLength(2);
     expect(ours(site)?.running).toBe(true);
     expect(site.leases.read(CONTAINER)).toEqual([uuid(0)]);
   });

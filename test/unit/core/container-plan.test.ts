@@ -256,11 +256,13 @@ describe('planContainer: the create body', () => {
       config: cfg,
       user,
       baseImage: 'ubuntu:24.04',
-      recipe: [],
+      recipe: { shared: [], user: [] },
       python: { torch: null, files: [] },
     });
-    expect(JSON.stringify(build.buildArgs)).not.toContain('hf_secret_value');
-    expect(JSON.stringify(build.buildArgs)).not.toContain('HF_TOKEN');
+    for (const args of [build.buildArgs, build.shared.buildArgs]) {
+      expect(JSON.stringify(args)).not.toContain('hf_secret_value');
+      expect(JSON.stringify(args)).not.toContain('HF_TOKEN');
+    }
   });
 
   it('mounts the SSH agent socket and sets SSH_AUTH_SOCK only when given', () => {
@@ -381,7 +383,7 @@ describe('planContainer: healthcheck and ports', () => {
         config: cfg,
         user,
         baseImage: 'ubuntu:24.04',
-        recipe: [],
+        recipe: { shared: [], user: [] },
         python: { torch: null, files: [] },
       });
     expect(build(config({ healthcheck: { command: 'curl -f localhost:1' } })).hash).toBe(

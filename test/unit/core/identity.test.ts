@@ -4,10 +4,15 @@ import {
   dockerSafe,
   envIdentity,
   isOwnedBy,
+  isSharedLayer,
   LABELS,
   MANAGED_BY,
   ownerFilters,
   ownerLabels,
+  SHARED_LAYER_LABELS,
+  SHARED_REPO,
+  sharedImageRef,
+  sharedLayerFilters,
 } from '../../../src/core/identity.js';
 
 const alice: HostUser = { name: 'alice', uid: 1000, gid: 1000 };
@@ -174,5 +179,60 @@ describe('isOwnedBy', () => {
     { label: 'undefined labels', labels: undefined, user: alice, env: undefined, owned: false },
   ])('$label -> $owned', ({ labels, user, env, owned }) => {
     expect(isOwnedBy(labels, user, env)).toBe(owned);
+  });
+});
+
+describe('shared layers: labels, filters, tag', () => {
+  const mine = ownerLabels(envIdentity('podcastllm', alice, ROOT));
+
+  it("are devenv's and shared, and carry no owner", () => {
+    expect(SHARED_LAYER_LABELS).toEqual({ [LABELS.managedBy]: MANAGED_BY, [LABELS.layer]: 'shared' });
+    for (const key of [LABELS.env, LABELS.user, LABELS.uid, LABELS.root])
+      expect(Object.keys(SHARED_LAYER_LABELS)).not.toContain(key);
+  });
+
+  it('are tagged with the hash of their inputs, in one repository for every user', () => {
+    expect(sharedImageRef('0123abcd')).toBe(`${SHARED_REPO}:0123abcd`);
+    expect(SHARED_REPO).toBe('devenv-shared');
+  });
+
+  it('every filter matches the shared labels, and none matches an env image of a user', () => {
+    for (const filter of sharedLayerFilters()) {
+      const [key, value] = filter.split('=') as [string, string];
+      expect(SHARED_LAYER_LABELS[key]).toBe(value);
+    }
+    const envImage: Record<string, string> = { ...mine, [LABELS.layer]: 'env' };
+    expect(
+      sharedLayerFilters().every((filter) => {
+        const [key, value] = filter.split('=') as [string, string];
+        return envImage[key] === value;
+      }),
+    ).toBe(false);
+  });
+
+  it.each([
+    { label: 'the shared labels', labels: SHARED_LAYER_LABELS, shared: true },
+    {
+      label: 'the shared labels and their hash',
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.sharedHash]: 'h' },
+      shared: true,
+    },
+    {
+      label: 'shared, with a user label',
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.user]: 'alice' },
+      shared: false,
+    },
+    { label: 'shared, with the owner labels', labels: { ...mine, [LABELS.layer]: 'shared' }, shared: false },
+    { label: "a user's env image", labels: { ...mine, [LABELS.layer]: 'env' }, shared: false },
+    { label: 'no layer label', labels: { [LABELS.managedBy]: MANAGED_BY }, shared: false },
+    {
+      label: 'not managed by devenv',
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.managedBy]: 'compose' },
+      shared: false,
+    },
+    { label: 'no labels', labels: {}, shared: false },
+    { label: 'null labels', labels: null, shared: false },
+  ])('isSharedLayer: $label -> $shared', ({ labels, shared }) => {
+    expect(isSharedLayer(labels)).toBe(shared);
   });
 });

@@ -1,5 +1,11 @@
+import { Readable } from 'node:stream';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { type BuildPlan, NO_PYTHON_FOR_VENV, VENV_ENV_LINE } from '../../../src/core/build-plan.js';
+import {
+  type BuildPlan,
+  type ImageBuild,
+  NO_PYTHON_FOR_VENV,
+  VENV_ENV_LINE,
+} from '../../../src/core/build-plan.js';
 import { ensureContainer, findEnvContainer, removeEnvContainer } from '../../../src/core/container-ops.js';
 import type { ContainerCreateBody } from '../../../src/core/container-plan.js';
 import {
@@ -9,32 +15,67 @@ import {
   type Engine,
   type EngineInfo,
   type ImageState,
+  RegistryFailure,
 } from '../../../src/core/engine.js';
 import { ContainerNameTaken, DevenvError, ImageInUse } from '../../../src/core/errors.js';
-import { envIdentity, LABELS, ownerLabels } from '../../../src/core/identity.js';
+import {
+  type EnvIdentity,
+  envIdentity,
+  isSharedLayer,
+  LABELS,
+  ownerLabels,
+  SHARED_LAYER_LABELS,
+  sharedImageRef,
+} from '../../../src/core/identity.js';
 import {
   diagnosisFromLog,
   ensureImage,
+  type ImageSupply,
   imageStatus,
   removeDanglingEnvImages,
+  removeUnusedSharedImages,
+  sharedHashesOf,
 } from '../../../src/core/image-ops.js';
 import type { BuildLog, Reporter } from '../../../src/core/ports.js';
 import { noGpuDriver } from '../../../src/docker/errors.js';
+// The shared fake keeps tags, parents and dangling images as the engine does (removing by id is
+// refused while an image builds on it, and takes untagged parents along): what prune relies on.
+import { FakeEngine as MemoryEngine } from '../../fakes/engine.js';
 
 const alice = { name: 'alice', uid: 1000, gid: 1000 };
 const bob = { name: 'bob', uid: 1001, gid: 1001 };
 const identity = envIdentity('podcastllm', alice, '/srv/envs/podcastllm');
 const BASE = 'ubuntu:24.04';
 const LOG_PATH = '/home/alice/.cache/devenv/build-podcastllm.log';
+const SHARED_HASH = 'shared-hash';
+const SHARED = sharedImageRef(SHARED_HASH);
 
-function buildPlan(hash = 'hash-new'): BuildPlan {
+/** The shared layers' build, as planBuild makes it: no user in it, tagged with its inputs' hash. */
+function sharedBuild(hash = SHARED_HASH): ImageBuild {
   return {
-    imageRef: identity.imageRef,
-    baseImage: BASE,
-    buildArgs: { USER_NAME: 'alice' },
+    imageRef: sharedImageRef(hash),
+    buildArgs: { BASE_IMAGE: BASE },
     files: [],
     hash,
-    labels: { ...ownerLabels(identity), [LABELS.buildHash]: hash },
+    labels: { ...SHARED_LAYER_LABELS, [LABELS.sharedHash]: hash },
+  };
+}
+
+/** An env's build: its user layer on `shared`. */
+function buildPlan(
+  hash = 'hash-new',
+  options: { identity?: EnvIdentity; shared?: ImageBuild } = {},
+): BuildPlan {
+  const id = options.identity ?? identity;
+  const shared = options.shared ?? sharedBuild();
+  return {
+    imageRef: id.imageRef,
+    baseImage: BASE,
+    buildArgs: { SHARED_IMAGE: shared.imageRef, USER_NAME: id.user.name },
+    files: [],
+    hash,
+    labels: { ...ownerLabels(id), [LABELS.layer]: 'env', [LABELS.buildHash]: hash },
+    shared,
   };
 }
 
@@ -64,7 +105,12 @@ function failedRun(code: number, logTail: string[]): BuildFailure {
   });
 }
 
-/** An in-memory engine: images by ref, containers by id, and a record of every call that changes something. */
+/**
+ * An in-memory engine: images by ref, containers by id, and a record of every call that changes
+ * something. A build records its image on the one it is built FROM (SHARED_IMAGE, else
+ * BASE_IMAGE) as its parent, with that image's labels under its own; removing an image by id is
+ * refused (409) while a container uses it or another image has it as parent.
+ */
 class FakeEngine implements Engine {
   images = new Map<string, ImageState>();
   /** Untagged images nothing builds on: what `docker images --filter dangling=true` lists. */
@@ -73,11 +119,17 @@ class FakeEngine implements Engine {
   inUse = new Set<string>();
   containers = new Map<string, ContainerState>();
   calls: string[] = [];
+  /** Each build's image ref and --no-cache, in order. */
+  builds: Array<{ ref: string; noCache: boolean }> = [];
   buildOutput: string[] = ['Step 1/2 : FROM ubuntu:24.04', 'Step 2/2 : RUN setup'];
   buildFailure: Error | null = null;
+  /** The id the env's image gets; a shared-layers build's image gets one of its hash. */
   buildImageId = 'sha256:built';
   startFailure: Error | null = null;
   lastBuildOptions: { noCache: boolean } | null = null;
+  /** What a registry holds, by ref; `registryFailure` set: every push and pull fails with it. */
+  registry = new Map<string, ImageState>();
+  registryFailure: RegistryFailure | null = null;
   private nextId = 1;
 
   async info(): Promise<EngineInfo> {
@@ -118,18 +170,77 @@ class FakeEngine implements Engine {
   }
   async pullImage(ref: string) {
     this.calls.push(`pull ${ref}`);
-    this.images.set(ref, { id: `sha256:${ref}`, labels: {}, created: '', size: 1 });
+    this.images.set(ref, { id: `sha256:${ref}`, labels: {}, created: '', size: 1, parent: '' });
   }
-  async buildImage(plan: BuildPlan, options: BuildEvents & { noCache: boolean }) {
+  async pullFromRegistry(ref: string) {
+    this.calls.push(`pull-registry ${ref}`);
+    if (this.registryFailure) throw this.registryFailure;
+    const stored = this.registry.get(ref);
+    if (!stored) throw new RegistryFailure('missing', 'manifest unknown');
+    this.images.set(ref, { ...stored, parent: '' });
+  }
+  async pushImage(ref: string) {
+    this.calls.push(`push ${ref}`);
+    const image = this.images.get(ref);
+    if (!image) throw new RegistryFailure('missing', `An image does not exist locally with the tag: ${ref}`);
+    if (this.registryFailure) throw this.registryFailure;
+    this.registry.set(ref, { ...image });
+  }
+  async tagImage(source: string, target: string) {
+    this.calls.push(`tag ${source} ${target}`);
+    const image = this.images.get(source) ?? [...this.images.values()].find((i) => i.id === source);
+    if (!image) throw new DevenvError(`No such image: ${source}`, { code: 'engine' });
+    this.images.set(target, image);
+  }
+  /** The name goes; the image with it when that was its last and nothing needs it, else it dangles. */
+  async untagImage(ref: string) {
+    this.calls.push(`untag ${ref}`);
+    const image = this.images.get(ref);
+    if (!image) return;
+    this.images.delete(ref);
+    const named = [...this.images.values()].some((i) => i.id === image.id);
+    if (!named && (this.inUse.has(image.id) || this.hasChildren(image.id))) this.dangling.push(image);
+  }
+  async exportImages(refs: string[]) {
+    this.calls.push(`export ${refs.join(' ')}`);
+    const saved = refs.map((ref) => {
+      const image = this.images.get(ref);
+      if (!image) throw new DevenvError(`No such image: ${ref}`, { code: 'engine' });
+      return { ref, image };
+    });
+    return Readable.from([Buffer.from(JSON.stringify(saved))]);
+  }
+  async importImages(tar: NodeJS.ReadableStream) {
+    this.calls.push('import');
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(Buffer.from(chunk as Uint8Array));
+    const saved = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Array<{
+      ref: string;
+      image: ImageState;
+    }>;
+    for (const { ref, image } of saved) this.images.set(ref, { ...image, parent: '' });
+  }
+  async buildImage(plan: ImageBuild, options: BuildEvents & { noCache: boolean }) {
     this.calls.push(`build ${plan.imageRef}`);
+    this.builds.push({ ref: plan.imageRef, noCache: options.noCache });
     this.lastBuildOptions = { noCache: options.noCache };
     this.buildOutput.forEach((line, i) => {
       options.onLine?.(line);
       if (line.startsWith('Step ')) options.onStep?.(i + 1, this.buildOutput.length, line);
     });
     if (this.buildFailure) throw this.buildFailure;
-    this.images.set(plan.imageRef, { id: this.buildImageId, labels: plan.labels, created: '', size: 1 });
-    return this.buildImageId;
+    const from = plan.buildArgs.SHARED_IMAGE ?? plan.buildArgs.BASE_IMAGE ?? '';
+    const parent = this.images.get(from);
+    if (!parent) throw new Error(`pull access denied for ${from}, repository does not exist`);
+    const id = isSharedLayer(plan.labels) ? `sha256:shared-${plan.hash}` : this.buildImageId;
+    this.images.set(plan.imageRef, {
+      id,
+      labels: { ...parent.labels, ...plan.labels },
+      created: '',
+      size: 1,
+      parent: parent.id,
+    });
+    return id;
   }
   async createContainer(body: ContainerCreateBody) {
     const id = `c${this.nextId++}`;
@@ -163,6 +274,11 @@ class FakeEngine implements Engine {
   async removeImage(id: string) {
     this.calls.push(`rmi ${id}`);
     if (this.inUse.has(id)) throw new ImageInUse(id, new Error('conflict: image is being used'));
+    if (this.hasChildren(id))
+      throw new ImageInUse(
+        id,
+        new Error('conflict: unable to delete (cannot be forced) - image has dependent child images'),
+      );
     for (const [ref, image] of this.images) if (image.id === id) this.images.delete(ref);
     this.dangling = this.dangling.filter((image) => image.id !== id);
   }
@@ -174,8 +290,8 @@ class FakeEngine implements Engine {
     return 0;
   }
 
-  addImage(ref: string, id: string, labels: Record<string, string>) {
-    this.images.set(ref, { id, labels, created: '', size: 1 });
+  addImage(ref: string, id: string, labels: Record<string, string>, parent = '') {
+    this.images.set(ref, { id, labels, created: '', size: 1, parent });
   }
   addContainer(state: Partial<ContainerState> & { id: string }) {
     this.containers.set(state.id, {
@@ -190,6 +306,11 @@ class FakeEngine implements Engine {
   }
   count(prefix: string) {
     return this.calls.filter((call) => call.startsWith(`${prefix} `)).length;
+  }
+  private hasChildren(id: string) {
+    return [...this.images.values(), ...this.dangling].some(
+      (image) => image.parent === id && image.id !== id,
+    );
   }
 }
 
@@ -252,19 +373,25 @@ describe('ensureImage', () => {
     log = fakeLog();
   });
 
-  it('builds once when there is no image, and logs the build', async () => {
-    expect(await ensure()).toEqual({ built: true, stale: false, replaced: null });
-    expect(engine.count('build')).toBe(1);
-    expect(engine.count('pull')).toBe(0);
+  it('builds the shared layers, then the user layer on them, when there is no image, and logs both builds', async () => {
+    expect(await ensure()).toEqual({ built: true, stale: false, replaced: null, fetched: false });
+    expect(engine.calls).toEqual([`build ${SHARED}`, `build ${identity.imageRef}`]);
     expect(engine.images.get(identity.imageRef)?.labels[LABELS.buildHash]).toBe('hash-new');
-    expect(log.state.lines).toEqual(engine.buildOutput);
+    expect(engine.images.get(identity.imageRef)?.parent).toBe(engine.images.get(SHARED)?.id);
+    expect(engine.images.get(SHARED)?.parent).toBe('sha256:base');
+    expect(log.state.lines).toEqual([...engine.buildOutput, ...engine.buildOutput]);
+    expect(log.state.opened).toBe(1);
     expect(log.state.closed).toBe(1);
+    expect(ui.events.succeeded).toEqual([
+      `built shared layers ${SHARED}`,
+      `built image ${identity.imageRef}`,
+    ]);
     expect(ui.events.warnings).toEqual([]);
   });
 
   it('does not build a fresh image', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-new' }));
-    expect(await ensure()).toEqual({ built: false, stale: false, replaced: null });
+    expect(await ensure()).toEqual({ built: false, stale: false, replaced: null, fetched: false });
     expect(engine.calls).toEqual([]);
     expect(log.state.opened).toBe(0);
     expect(ui.events.warnings).toEqual([]);
@@ -272,7 +399,7 @@ describe('ensureImage', () => {
 
   it('does not rebuild a stale image behind your back, but says so', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-old' }));
-    expect(await ensure()).toEqual({ built: false, stale: true, replaced: null });
+    expect(await ensure()).toEqual({ built: false, stale: true, replaced: null, fetched: false });
     expect(engine.calls).toEqual([]);
     expect(ui.events.warnings).toHaveLength(1);
     expect(ui.events.warnings[0]).toContain('devenv rebuild');
@@ -281,7 +408,7 @@ describe('ensureImage', () => {
 
   it('treats an image without a build hash as stale', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine());
-    expect(await ensure()).toEqual({ built: false, stale: true, replaced: null });
+    expect(await ensure()).toEqual({ built: false, stale: true, replaced: null, fetched: false });
   });
 
   it.each([
@@ -293,9 +420,12 @@ describe('ensureImage', () => {
       built: true,
       stale: false,
       replaced: null,
+      fetched: false,
     });
-    expect(engine.count('build')).toBe(1);
-    expect(engine.lastBuildOptions).toEqual({ noCache: true });
+    expect(engine.builds).toEqual([
+      { ref: SHARED, noCache: true },
+      { ref: identity.imageRef, noCache: true },
+    ]);
     expect(engine.calls).toContain('rmi sha256:old');
     expect(engine.images.get(identity.imageRef)?.id).toBe('sha256:built');
   });
@@ -316,6 +446,7 @@ describe('ensureImage', () => {
       built: true,
       stale: false,
       replaced: 'sha256:old',
+      fetched: false,
     });
   });
 
@@ -346,7 +477,7 @@ describe('ensureImage', () => {
   it('pulls a missing base image before building', async () => {
     engine.images.delete(BASE);
     await ensure();
-    expect(engine.calls).toEqual([`pull ${BASE}`, `build ${identity.imageRef}`]);
+    expect(engine.calls).toEqual([`pull ${BASE}`, `build ${SHARED}`, `build ${identity.imageRef}`]);
   });
 
   it('a failed pull fails before any build', async () => {
@@ -412,18 +543,26 @@ describe('ensureImage', () => {
 
   describe('an image with no python3 for the venv its ENV names', () => {
     const recipe = `FROM ubuntu:24.04\n${VENV_ENV_LINE}\nRUN sh /opt/devenv/setup-python.sh venv\n`;
-    const withRecipe = (): BuildPlan => ({
-      ...buildPlan(),
-      files: [{ path: 'Dockerfile', content: Buffer.from(recipe) }],
-    });
-    let dockerfiles: string[];
-    /** The venv step as setup-python.sh runs it in an image with no python3 and no Python settings. */
-    const venvStepExits = (code: number) => {
+    const userRecipe = 'FROM devenv-shared\nRUN sh /opt/devenv/setup-user.sh\n';
+    const withRecipe = (): BuildPlan => {
+      const plan = buildPlan();
+      return {
+        ...plan,
+        files: [{ path: 'Dockerfile', content: Buffer.from(userRecipe) }],
+        shared: { ...plan.shared, files: [{ path: 'Dockerfile', content: Buffer.from(recipe) }] },
+      };
+    };
+    let dockerfiles: Array<[string, string]>;
+    /**
+     * A step as setup-python.sh's venv step runs in an image with no python3 and no Python
+     * settings: the build of a Dockerfile that has `failing` in it exits with `code`.
+     */
+    const stepExits = (code: number, failing = 'VIRTUAL_ENV') => {
       const build = engine.buildImage.bind(engine);
       engine.buildImage = async (plan, options) => {
         const dockerfile = Buffer.from(plan.files[0]?.content ?? []).toString('utf8');
-        dockerfiles.push(dockerfile);
-        if (dockerfile.includes('VIRTUAL_ENV')) {
+        dockerfiles.push([plan.imageRef, dockerfile]);
+        if (dockerfile.includes(failing)) {
           engine.calls.push(`build ${plan.imageRef}`);
           throw new BuildFailure({
             engineMessage: `The command '/bin/sh -c sh /opt/devenv/setup-python.sh venv' returned a non-zero code: ${code}`,
@@ -442,21 +581,38 @@ describe('ensureImage', () => {
       dockerfiles = [];
     });
 
-    it('is built again without the venv line, same hash, and no failure shown', async () => {
-      venvStepExits(NO_PYTHON_FOR_VENV);
-      expect(await ensure(undefined, withRecipe())).toEqual({ built: true, stale: false, replaced: null });
-      expect(dockerfiles).toEqual([recipe, recipe.replace(`${VENV_ENV_LINE}\n`, '')]);
-      expect(engine.count('build')).toBe(2);
+    it('the shared layers are built again without the venv line, same hash, and no failure shown; the user layer once on them', async () => {
+      stepExits(NO_PYTHON_FOR_VENV);
+      expect(await ensure(undefined, withRecipe())).toEqual({
+        built: true,
+        stale: false,
+        replaced: null,
+        fetched: false,
+      });
+      expect(dockerfiles).toEqual([
+        [SHARED, recipe],
+        [SHARED, recipe.replace(`${VENV_ENV_LINE}\n`, '')],
+        [identity.imageRef, userRecipe],
+      ]);
+      expect(engine.count('build')).toBe(3);
+      expect(engine.images.get(SHARED)?.labels[LABELS.sharedHash]).toBe(SHARED_HASH);
       expect(engine.images.get(identity.imageRef)?.labels[LABELS.buildHash]).toBe('hash-new');
       expect(ui.events.failed).toBe(0);
       expect(log.state.closed).toBe(1);
     });
 
-    it('any other failure of the step is the build failing, built once', async () => {
-      venvStepExits(68);
+    it('any other failure of the step is the build failing, built once, and no user layer is built', async () => {
+      stepExits(68);
       const error = await failure(ensure(undefined, withRecipe()), 5);
       expect(error.message).toMatch(/^image build failed: no python3 in the image/);
-      expect(dockerfiles).toEqual([recipe]);
+      expect(dockerfiles).toEqual([[SHARED, recipe]]);
+    });
+
+    it('the user layer exiting with the same code is a failed build: it has no venv line to drop', async () => {
+      stepExits(NO_PYTHON_FOR_VENV, 'setup-user.sh');
+      await failure(ensure(undefined, withRecipe()), 5);
+      expect(dockerfiles.map(([ref]) => ref)).toEqual([SHARED, identity.imageRef]);
+      expect(engine.images.has(identity.imageRef)).toBe(false);
     });
   });
 
@@ -465,6 +621,223 @@ describe('ensureImage', () => {
     const error = await failure(ensure(), 4);
     expect(error.message).toBe('cannot reach the Docker engine');
     expect(log.state.closed).toBe(1);
+  });
+});
+
+describe('ensureImage and the shared layers', () => {
+  const bobs = envIdentity('train', bob, '/home/bob/train');
+  const alicesOther = envIdentity('other', alice, '/srv/envs/other');
+  let engine: FakeEngine;
+  let ui: ReturnType<typeof fakeUi>;
+  let log: ReturnType<typeof fakeLog>;
+  const ensure = (plan: BuildPlan, options = { rebuild: false, noCache: false }, supply?: ImageSupply) =>
+    ensureImage({ engine, ui: ui.ui, openLog: log.openLog, ...(supply ? { supply } : {}) }, plan, options);
+
+  /** A supply that has (or not) the env's image and the shared layers, and records what it is asked. */
+  function fakeSupply(has: { env?: boolean; shared?: boolean } = {}) {
+    const asked: string[] = [];
+    const supply: ImageSupply = {
+      fetchEnvImage: async (plan) => {
+        asked.push(`fetch env ${plan.imageRef}`);
+        if (has.env) engine.addImage(plan.imageRef, 'sha256:fetched-env', plan.labels);
+        return has.env ?? false;
+      },
+      fetchSharedImage: async (shared) => {
+        asked.push(`fetch shared ${shared.imageRef}`);
+        if (has.shared) engine.addImage(shared.imageRef, 'sha256:fetched-shared', shared.labels);
+        return has.shared ?? false;
+      },
+      publish: async (plan) => {
+        asked.push(`publish ${plan.imageRef}`);
+      },
+    };
+    return { supply, asked };
+  }
+
+  beforeEach(() => {
+    engine = new FakeEngine();
+    engine.addImage(BASE, 'sha256:base', {});
+    ui = fakeUi();
+    log = fakeLog();
+  });
+
+  it.each([
+    { label: "another user's env", other: bobs },
+    { label: 'another env of the same user', other: alicesOther },
+  ])(
+    '$label with the same shared inputs reuses the shared image: one build, of its user layer',
+    async ({ other }) => {
+      await ensure(buildPlan());
+      engine.calls = [];
+      engine.buildImageId = 'sha256:built-other';
+
+      expect(await ensure(buildPlan('hash-other', { identity: other }))).toMatchObject({ built: true });
+
+      expect(engine.calls).toEqual([`build ${other.imageRef}`]);
+      expect(ui.events.details).toContain(`reusing the shared layers ${SHARED}`);
+      expect(engine.images.get(other.imageRef)?.parent).toBe(engine.images.get(SHARED)?.id);
+      // Both env images build on the one shared image, which carries no user's labels.
+      expect(engine.images.get(identity.imageRef)?.parent).toBe(engine.images.get(SHARED)?.id);
+      expect(engine.images.get(SHARED)?.labels[LABELS.user]).toBeUndefined();
+    },
+  );
+
+  it('other shared inputs are another shared image: built, and the first one left as it was', async () => {
+    await ensure(buildPlan());
+    const first = engine.images.get(SHARED);
+    engine.calls = [];
+
+    await ensure(buildPlan('hash-other', { identity: bobs, shared: sharedBuild('shared-other') }));
+
+    expect(engine.calls).toEqual([`build ${sharedImageRef('shared-other')}`, `build ${bobs.imageRef}`]);
+    expect(engine.images.get(SHARED)).toEqual(first);
+  });
+
+  it.each<{ label: string; labels: Record<string, string> }>([
+    {
+      label: 'shared layers of other inputs (another hash)',
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.sharedHash]: 'shared-other' },
+    },
+    {
+      label: 'an image with a user label',
+      labels: { ...SHARED_LAYER_LABELS, ...ownerLabels(bobs), [LABELS.sharedHash]: SHARED_HASH },
+    },
+    {
+      label: "an image devenv's labels do not call shared",
+      labels: { [LABELS.managedBy]: 'devenv', [LABELS.sharedHash]: SHARED_HASH },
+    },
+    { label: 'an image without labels', labels: {} },
+  ])('$label at the shared tag is not reused: the shared layers are built', async ({ labels }) => {
+    engine.addImage(SHARED, 'sha256:squatter', labels, 'sha256:base');
+
+    await ensure(buildPlan());
+
+    expect(engine.calls).toEqual([`build ${SHARED}`, `build ${identity.imageRef}`]);
+    expect(ui.events.details).not.toContain(`reusing the shared layers ${SHARED}`);
+    expect(engine.images.get(identity.imageRef)?.parent).toBe(`sha256:shared-${SHARED_HASH}`);
+  });
+
+  it('--no-cache builds the shared layers again, even when they are there', async () => {
+    await ensure(buildPlan());
+    engine.calls = [];
+    engine.builds = [];
+
+    await ensure(buildPlan(), { rebuild: true, noCache: true });
+
+    expect(engine.builds).toEqual([
+      { ref: SHARED, noCache: true },
+      { ref: identity.imageRef, noCache: true },
+    ]);
+  });
+
+  it('a rebuild without --no-cache reuses the shared layers and builds the user layer again', async () => {
+    await ensure(buildPlan());
+    engine.calls = [];
+
+    await ensure(buildPlan(), { rebuild: true, noCache: false });
+
+    expect(engine.calls).toEqual([`build ${identity.imageRef}`]);
+  });
+
+  it('the base image is pulled only when the shared layers are built', async () => {
+    engine.images.delete(BASE);
+    engine.addImage(SHARED, 'sha256:shared', sharedBuild().labels, 'sha256:gone-base');
+
+    await ensure(buildPlan());
+
+    expect(engine.calls).toEqual([`build ${identity.imageRef}`]);
+  });
+
+  it('a failing shared build fails with exit 5, and no user layer is built', async () => {
+    engine.buildOutput = ['Step 1/2 : FROM ubuntu:24.04', 'devenv: apt-get could not find package "vimx"'];
+    engine.buildFailure = failedRun(100, engine.buildOutput);
+    const { supply, asked } = fakeSupply();
+
+    const error = await failure(ensure(buildPlan(), undefined, supply), 5);
+
+    expect(error.message).toBe('image build failed: apt-get could not find package "vimx"');
+    expect(engine.calls).toEqual([`build ${SHARED}`]);
+    expect(engine.images.has(identity.imageRef)).toBe(false);
+    expect(asked).not.toContain(`publish ${identity.imageRef}`);
+    expect(log.state.closed).toBe(1);
+  });
+
+  describe('with an image supply (a registry, another host)', () => {
+    it('an env image it has is taken as it is: no build at all, nothing published', async () => {
+      const { supply, asked } = fakeSupply({ env: true });
+
+      expect(await ensure(buildPlan(), undefined, supply)).toEqual({
+        built: false,
+        stale: false,
+        replaced: null,
+        fetched: true,
+      });
+
+      expect(asked).toEqual([`fetch env ${identity.imageRef}`]);
+      expect(engine.count('build')).toBe(0);
+      expect(log.state.opened).toBe(0);
+    });
+
+    it('shared layers it has are taken: only the user layer is built, on them, then published once', async () => {
+      const { supply, asked } = fakeSupply({ shared: true });
+
+      expect(await ensure(buildPlan(), undefined, supply)).toMatchObject({ built: true, fetched: false });
+
+      expect(engine.calls).toEqual([`build ${identity.imageRef}`]);
+      expect(engine.images.get(identity.imageRef)?.parent).toBe('sha256:fetched-shared');
+      expect(asked).toEqual([
+        `fetch env ${identity.imageRef}`,
+        `fetch shared ${SHARED}`,
+        `publish ${identity.imageRef}`,
+      ]);
+    });
+
+    it('when it has neither: both built, published once, after the builds', async () => {
+      const { supply, asked } = fakeSupply();
+      const publishedAfter: string[] = [];
+      const publish = supply.publish;
+      supply.publish = async (plan) => {
+        publishedAfter.push(...engine.calls);
+        await publish(plan);
+      };
+
+      await ensure(buildPlan(), undefined, supply);
+
+      expect(asked.filter((a) => a.startsWith('publish'))).toEqual([`publish ${identity.imageRef}`]);
+      expect(publishedAfter).toEqual([`build ${SHARED}`, `build ${identity.imageRef}`]);
+    });
+
+    it('shared layers already on the engine are not asked of it', async () => {
+      engine.addImage(SHARED, 'sha256:shared', sharedBuild().labels, 'sha256:base');
+      const { supply, asked } = fakeSupply({ shared: true });
+
+      await ensure(buildPlan(), undefined, supply);
+
+      expect(asked).toEqual([`fetch env ${identity.imageRef}`, `publish ${identity.imageRef}`]);
+    });
+
+    it('an image that is there (fresh or stale) is neither fetched nor published', async () => {
+      for (const hash of ['hash-new', 'hash-old']) {
+        engine.addImage(identity.imageRef, 'sha256:old', { ...mine(), [LABELS.buildHash]: hash });
+        const { supply, asked } = fakeSupply({ env: true, shared: true });
+        await ensure(buildPlan(), undefined, supply);
+        expect(asked).toEqual([]);
+      }
+      expect(engine.count('build')).toBe(0);
+    });
+
+    it('rebuild builds here: the env image is not fetched; --no-cache asks for no shared layers either', async () => {
+      const { supply, asked } = fakeSupply({ env: true, shared: true });
+      await ensure(buildPlan(), { rebuild: true, noCache: false }, supply);
+      expect(asked).toEqual([`fetch shared ${SHARED}`, `publish ${identity.imageRef}`]);
+      expect(engine.calls).toEqual([`build ${identity.imageRef}`]);
+
+      const again = fakeSupply({ env: true, shared: true });
+      engine.calls = [];
+      await ensure(buildPlan(), { rebuild: true, noCache: true }, again.supply);
+      expect(again.asked).toEqual([`publish ${identity.imageRef}`]);
+      expect(engine.calls).toEqual([`build ${SHARED}`, `build ${identity.imageRef}`]);
+    });
   });
 });
 
@@ -547,6 +920,127 @@ describe('removeDanglingEnvImages', () => {
       });
     };
     await failure(removeDanglingEnvImages(engine, identity), 4);
+  });
+});
+
+describe('removeUnusedSharedImages', () => {
+  const bobs = envIdentity('train', bob, '/home/bob/train');
+  let engine: MemoryEngine;
+  let base: string;
+  const build = (plan: ImageBuild) => engine.buildImage(plan, { noCache: false });
+  const removals = () => engine.count('removeImage');
+
+  beforeEach(() => {
+    engine = new MemoryEngine();
+    base = engine.addImage({ tags: [BASE] });
+  });
+
+  it("removes the shared image a pruned env's image built on once nothing else builds on it", async () => {
+    const shared = await build(sharedBuild());
+    const mineId = await build(buildPlan());
+    const hashes = sharedHashesOf([(await engine.inspectImage(mineId)) as ImageState]);
+    expect(hashes).toEqual([SHARED_HASH]);
+    await engine.removeImage(mineId);
+
+    expect(await removeUnusedSharedImages(engine, hashes)).toEqual([shared]);
+
+    expect(await engine.inspectImage(SHARED)).toBeNull();
+    expect(await engine.inspectImage(base)).not.toBeNull();
+  });
+
+  it("keeps it while another user's image builds on it (the engine's 409), and removes it after the last", async () => {
+    const shared = await build(sharedBuild());
+    const mineId = await build(buildPlan());
+    const bobsId = await build(buildPlan('hash-bob', { identity: bobs }));
+    await engine.removeImage(mineId);
+
+    expect(await removeUnusedSharedImages(engine, [SHARED_HASH])).toEqual([]);
+    expect((await engine.inspectImage(SHARED))?.id).toBe(shared);
+    expect((await engine.inspectImage(bobs.imageRef))?.parent).toBe(shared);
+
+    await engine.removeImage(bobsId);
+    expect(await removeUnusedSharedImages(engine, [SHARED_HASH])).toEqual([shared]);
+  });
+
+  it('a hash given twice (two images of the env on the same layers) is removed once', async () => {
+    const shared = await build(sharedBuild());
+    expect(await removeUnusedSharedImages(engine, [SHARED_HASH, SHARED_HASH])).toEqual([shared]);
+    expect(removals()).toBe(1);
+  });
+
+  it("removes failed shared builds' dangling leftovers, with the untagged steps below them", async () => {
+    const step = engine.addImage({ labels: { ...SHARED_LAYER_LABELS }, parent: base });
+    const leftover = engine.addImage({ labels: { ...SHARED_LAYER_LABELS }, parent: step });
+    const other = engine.addImage({ labels: { ...SHARED_LAYER_LABELS }, parent: base });
+
+    expect(await removeUnusedSharedImages(engine, [])).toEqual([leftover, other]);
+
+    expect([...engine.images.keys()]).toEqual([base]);
+  });
+
+  it('never removes a dangling image with a user label, nor anything not shared', async () => {
+    const withUser = engine.addImage({
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.user]: 'bob' },
+      parent: base,
+    });
+    engine.addImage({ labels: { ...ownerLabels(bobs), [LABELS.layer]: 'env' }, parent: base });
+    engine.addImage({ labels: {}, parent: base });
+    // The engine's filter lets the one with a user label through: the labels decide.
+    expect((await engine.listDanglingImages(['dev.devenv.layer=shared'])).map((i) => i.id)).toContain(
+      withUser,
+    );
+
+    expect(await removeUnusedSharedImages(engine, [])).toEqual([]);
+
+    expect(removals()).toBe(0);
+    expect(engine.images.size).toBe(4);
+  });
+
+  it.each<{ label: string; labels: Record<string, string> }>([
+    { label: 'no labels', labels: {} },
+    {
+      label: "another tool's labels",
+      labels: { [LABELS.managedBy]: 'compose', [LABELS.layer]: 'shared', [LABELS.sharedHash]: SHARED_HASH },
+    },
+    {
+      label: "devenv's, not shared",
+      labels: { [LABELS.managedBy]: 'devenv', [LABELS.sharedHash]: SHARED_HASH },
+    },
+    {
+      label: 'shared, with a user label',
+      labels: { ...SHARED_LAYER_LABELS, ...ownerLabels(bobs), [LABELS.sharedHash]: SHARED_HASH },
+    },
+    {
+      label: 'shared layers of other inputs',
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.sharedHash]: 'shared-other' },
+    },
+  ])('ignores an image at the shared tag with $label', async ({ labels }) => {
+    const id = engine.addImage({ tags: [SHARED], labels, parent: base });
+
+    expect(await removeUnusedSharedImages(engine, [SHARED_HASH])).toEqual([]);
+
+    expect(removals()).toBe(0);
+    expect((await engine.inspectImage(SHARED))?.id).toBe(id);
+  });
+
+  it('an engine failure while removing is not taken for "in use"', async () => {
+    await build(sharedBuild());
+    engine.failOn('removeImage', 1);
+    await failure(removeUnusedSharedImages(engine, [SHARED_HASH]), 4);
+  });
+});
+
+describe('sharedHashesOf', () => {
+  it('the shared hash each image carries, skipping those without one', () => {
+    const image = (labels: Record<string, string>): ImageState => ({ id: 'x', labels, created: '', size: 1 });
+    expect(
+      sharedHashesOf([
+        image({ [LABELS.sharedHash]: 'a' }),
+        image(mine()),
+        image({ [LABELS.sharedHash]: '' }),
+        image({ [LABELS.sharedHash]: 'b' }),
+      ]),
+    ).toEqual(['a', 'b']);
   });
 });
 
