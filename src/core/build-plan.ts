@@ -117,7 +117,7 @@ function filesForHash(files: ContextFile[]): unknown[] {
 }
 
 /**
- * The recipe's line that puts the user's venv in VIRTUAL_ENV and first on PATH (images/Dockerfile).
+ * The recipe's line that puts the venv in VIRTUAL_ENV and first on PATH (images/shared/Dockerfile).
  * The step after it must make that venv; when the image has no python3 and no Python setting
  * brought one, it cannot, and fails with NO_PYTHON_FOR_VENV. The image is then built from
  * `withoutVenv(plan)`, so neither variable ever names a venv that is not there.

@@ -134,7 +134,7 @@ async function ensureSharedImage(
   try {
     // Another user's start may have built it while this one waited for the lock.
     if (lock.waited && !options.noCache && (await reuseSharedImage(deps, shared))) return;
-    await buildOne(deps, shared, options, log, `shared layers ${shared.imageRef}`, withoutVenv(shared));
+    await buildOne(deps, shared, options, log, `shared layers ${shared.imageRef}`, () => withoutVenv(shared));
   } finally {
     await lock.release();
   }
@@ -159,6 +159,13 @@ async function reuseSharedImage(
   return true;
 }
 
+const BUILD_LOCK_LAYER = 'build-lock';
+
+/** Engine label filters that select the shared builds' lock containers. */
+function buildLockFilters(): string[] {
+  return [`${LABELS.managedBy}=${MANAGED_BY}`, `${LABELS.layer}=${BUILD_LOCK_LAYER}`];
+}
+
 /** How often a start looks whether another's build of the same shared layers ended. */
 export const SHARED_BUILD_POLL_MS = 1000;
 
@@ -176,7 +183,7 @@ async function lockSharedBuild(
   const none = { waited: false, release: async () => undefined };
   if (!engine.takeLock || !deps.sleep) return none;
   const name = `devenv-shared-build-${shared.hash}`;
-  const labels = { ...SHARED_LAYER_LABELS, [LABELS.layer]: 'build-lock' };
+  const labels = { ...SHARED_LAYER_LABELS, [LABELS.layer]: BUILD_LOCK_LAYER };
   let progress: ReturnType<Reporter['progress']> | null = null;
   for (;;) {
     const lock = await engine.takeLock(name, baseImage, labels);
@@ -211,7 +218,7 @@ async function buildOne(
   options: { noCache: boolean },
   log: BuildLog,
   what: string,
-  withoutVenvBuild?: ImageBuild,
+  withoutVenvBuild?: () => ImageBuild,
 ): Promise<void> {
   const progress = deps.ui.progress(`building ${what}`);
   const run = (recipe: ImageBuild) =>
@@ -227,7 +234,7 @@ async function buildOne(
       // No python3 for the venv the recipe's ENV names: build the image without it (build-plan.ts).
       if (!(withoutVenvBuild && error instanceof BuildFailure && error.exitCode === NO_PYTHON_FOR_VENV))
         throw error;
-      return run(withoutVenvBuild);
+      return run(withoutVenvBuild());
     });
   } catch (error) {
     progress.fail(`building ${what}`);
@@ -319,6 +326,8 @@ export async function removeUnusedSharedImages(
     const id = await removeSharedImageIfUnused(engine, hash);
     if (id) removed.push(id);
   }
+  // A shared build in progress (it holds its lock) has untagged steps too: they wait for a later prune.
+  if ((await engine.listContainers(buildLockFilters())).some((lock) => lock.running)) return removed;
   const leftovers = await engine.listDanglingImages(sharedLayerFilters());
   for (const image of leftovers) {
     if (!isSharedLayer(image.labels)) continue;

@@ -8,6 +8,7 @@ import type {
   ContainerState,
   Engine,
   EngineInfo,
+  EngineLock,
   ExecIo,
   ExecRequest,
   ImageState,
@@ -377,6 +378,21 @@ export class FakeEngine implements Engine {
       throw new DevenvError('the engine refused loading images: unexpected EOF', { code: 'engine' });
     }
     for (const image of saved) this.addImage(image);
+  }
+
+  /**
+   * The engine-wide lock as the real one makes it: a running container of that name, with the
+   * labels given, gone on release. Another holder's lock is `addContainer({name, running: true})`.
+   */
+  async takeLock(name: string, image: string, labels: Record<string, string>): Promise<EngineLock | null> {
+    await this.enter('takeLock', [name]);
+    if ([...this.containers.values()].some((c) => c.name === name)) return null;
+    const id = this.addContainer({ name, image, labels, running: true });
+    return {
+      release: async () => {
+        this.containers.delete(id);
+      },
+    };
   }
 
   async buildImage(

@@ -421,9 +421,11 @@ describe('planContainer: healthcheck and ports', () => {
     const { Healthcheck, Labels: _labels, ...before } = body;
     expect(Healthcheck).toEqual({ Test: ['NONE'] });
     expect(settingsHash).toBe(stableHash({ ...before, Labels: {}, buildHash: 'b1' }));
-    const { healthcheck: _h, ports: _p, ...keysBefore } = config();
+    const { healthcheck: _h, ports: _p, registry: _r, ...keysBefore } = config();
     expect(configHash(config())).toBe(stableHash(keysBefore));
     expect(configHash(config({ healthcheck: 'none' }))).not.toBe(configHash(config()));
+    // Where images are shared is no setting of the container: any registry, the same hash.
+    expect(configHash(config({ registry: 'registry.lab:5000/devenv' }))).toBe(configHash(config()));
   });
 });
 

@@ -374,7 +374,13 @@ describe('ensureImage', () => {
   });
 
   it('builds the shared layers, then the user layer on them, when there is no image, and logs both builds', async () => {
-    expect(await ensure()).toEqual({ built: true, stale: false, replaced: null, fetched: false });
+    expect(await ensure()).toEqual({
+      built: true,
+      stale: false,
+      replaced: null,
+      replacedShared: null,
+      fetched: false,
+    });
     expect(engine.calls).toEqual([`build ${SHARED}`, `build ${identity.imageRef}`]);
     expect(engine.images.get(identity.imageRef)?.labels[LABELS.buildHash]).toBe('hash-new');
     expect(engine.images.get(identity.imageRef)?.parent).toBe(engine.images.get(SHARED)?.id);
@@ -391,7 +397,13 @@ describe('ensureImage', () => {
 
   it('does not build a fresh image', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-new' }));
-    expect(await ensure()).toEqual({ built: false, stale: false, replaced: null, fetched: false });
+    expect(await ensure()).toEqual({
+      built: false,
+      stale: false,
+      replaced: null,
+      replacedShared: null,
+      fetched: false,
+    });
     expect(engine.calls).toEqual([]);
     expect(log.state.opened).toBe(0);
     expect(ui.events.warnings).toEqual([]);
@@ -399,7 +411,13 @@ describe('ensureImage', () => {
 
   it('does not rebuild a stale image behind your back, but says so', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-old' }));
-    expect(await ensure()).toEqual({ built: false, stale: true, replaced: null, fetched: false });
+    expect(await ensure()).toEqual({
+      built: false,
+      stale: true,
+      replaced: null,
+      replacedShared: null,
+      fetched: false,
+    });
     expect(engine.calls).toEqual([]);
     expect(ui.events.warnings).toHaveLength(1);
     expect(ui.events.warnings[0]).toContain('devenv rebuild');
@@ -408,7 +426,13 @@ describe('ensureImage', () => {
 
   it('treats an image without a build hash as stale', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine());
-    expect(await ensure()).toEqual({ built: false, stale: true, replaced: null, fetched: false });
+    expect(await ensure()).toEqual({
+      built: false,
+      stale: true,
+      replaced: null,
+      replacedShared: null,
+      fetched: false,
+    });
   });
 
   it.each([
@@ -420,6 +444,7 @@ describe('ensureImage', () => {
       built: true,
       stale: false,
       replaced: null,
+      replacedShared: null,
       fetched: false,
     });
     expect(engine.builds).toEqual([
@@ -446,6 +471,7 @@ describe('ensureImage', () => {
       built: true,
       stale: false,
       replaced: 'sha256:old',
+      replacedShared: null,
       fetched: false,
     });
   });
@@ -587,6 +613,7 @@ describe('ensureImage', () => {
         built: true,
         stale: false,
         replaced: null,
+        replacedShared: null,
         fetched: false,
       });
       expect(dockerfiles).toEqual([
@@ -770,6 +797,7 @@ describe('ensureImage and the shared layers', () => {
         built: false,
         stale: false,
         replaced: null,
+        replacedShared: null,
         fetched: true,
       });
 
@@ -1240,5 +1268,114 @@ describe('interruption during container creation', () => {
     ).rejects.toMatchObject({ exitCode: 130 });
     expect(engine.containers.size).toBe(0);
     expect(engine.calls).toEqual(['create devenv-podcastllm-alice', 'remove c1']);
+  });
+});
+
+describe('shared layers a rebuild leaves, and builds of the same ones at once', () => {
+  const bobs = envIdentity('train', bob, '/home/bob/train');
+  const OLD = sharedImageRef('old-hash');
+  let engine: MemoryEngine;
+  let ui: ReturnType<typeof fakeUi>;
+  let log: ReturnType<typeof fakeLog>;
+  let sleeps: number;
+  /** What happens while a start waits for the lock (another's build ending). */
+  let whileWaiting: () => Promise<void>;
+  const ensure = (plan: BuildPlan, options = { rebuild: false, noCache: false }) =>
+    ensureImage(
+      {
+        engine,
+        ui: ui.ui,
+        openLog: log.openLog,
+        sleep: async () => {
+          sleeps += 1;
+          await whileWaiting();
+        },
+      },
+      plan,
+      options,
+    );
+
+  beforeEach(async () => {
+    engine = new MemoryEngine();
+    engine.addImage({ tags: [BASE] });
+    ui = fakeUi();
+    log = fakeLog();
+    sleeps = 0;
+    whileWaiting = async () => undefined;
+  });
+
+  it('a rebuild onto other shared layers (a dependency bump) removes the ones the replaced image built on', async () => {
+    await ensure(buildPlan('hash-old', { shared: sharedBuild('old-hash') }));
+    expect(await engine.inspectImage(OLD)).not.toBeNull();
+
+    const result = await ensure(buildPlan('hash-new'), { rebuild: true, noCache: false });
+
+    expect(result).toMatchObject({ built: true, replaced: null, replacedShared: null });
+    expect(await engine.inspectImage(OLD)).toBeNull();
+    expect((await engine.inspectImage(SHARED))?.labels[LABELS.sharedHash]).toBe(SHARED_HASH);
+  });
+
+  it("keeps the old shared layers while another user's image builds on them", async () => {
+    await ensure(buildPlan('hash-old', { shared: sharedBuild('old-hash') }));
+    await ensure(buildPlan('hash-bob', { identity: bobs, shared: sharedBuild('old-hash') }));
+
+    await ensure(buildPlan('hash-new'), { rebuild: true, noCache: false });
+
+    expect(await engine.inspectImage(OLD)).not.toBeNull();
+    expect((await engine.inspectImage(bobs.imageRef))?.parent).toBe((await engine.inspectImage(OLD))?.id);
+  });
+
+  it('the replaced image in use: its shared layers are named for the caller to remove after it', async () => {
+    await ensure(buildPlan('hash-old', { shared: sharedBuild('old-hash') }));
+    const old = (await engine.inspectImage(identity.imageRef))?.id;
+    engine.addContainer({ name: identity.containerName, image: old, running: true });
+
+    const result = await ensure(buildPlan('hash-new'), { rebuild: true, noCache: false });
+
+    expect(result).toMatchObject({ built: true, replaced: old, replacedShared: 'old-hash' });
+    expect(await engine.inspectImage(OLD)).not.toBeNull();
+  });
+
+  it('waits while another start builds the same shared layers, then builds only its own layer on theirs', async () => {
+    const theirs = engine.addContainer({
+      name: `devenv-shared-build-${SHARED_HASH}`,
+      running: true,
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.layer]: 'build-lock' },
+    });
+    whileWaiting = async () => {
+      if (sleeps < 2) return;
+      await engine.buildImage(sharedBuild(), { noCache: false });
+      engine.containers.delete(theirs);
+    };
+
+    expect(await ensure(buildPlan())).toMatchObject({ built: true });
+
+    expect(sleeps).toBe(2);
+    expect(engine.count('buildImage')).toBe(2);
+    expect(ui.events.succeeded).toContain(`the other build of ${SHARED} ended`);
+    expect(ui.events.succeeded).not.toContain(`built shared layers ${SHARED}`);
+    expect([...engine.containers.values()].map((c) => c.name)).toEqual([]);
+  });
+
+  it('holds the lock for its own shared build only, and lets it go when the build fails', async () => {
+    engine.failOn('buildImage', 1, new Error('the build broke'));
+    await expect(ensure(buildPlan())).rejects.toThrow(/image build failed/);
+    expect(engine.count('takeLock')).toBe(1);
+    expect(engine.containers.size).toBe(0);
+  });
+
+  it("prune leaves failed shared builds' leftovers alone while a shared build holds its lock", async () => {
+    const base = (await engine.inspectImage(BASE))?.id ?? '';
+    const leftover = engine.addImage({ labels: { ...SHARED_LAYER_LABELS }, parent: base });
+    const lock = engine.addContainer({
+      name: 'devenv-shared-build-x',
+      running: true,
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.layer]: 'build-lock' },
+    });
+
+    expect(await removeUnusedSharedImages(engine, [])).toEqual([]);
+
+    engine.containers.delete(lock);
+    expect(await removeUnusedSharedImages(engine, [])).toEqual([leftover]);
   });
 });
