@@ -27,47 +27,21 @@ USER_NAME=devreg
 PASSWORD=devreg-secret
 RUN_AS=docker-registry
 
-log() { printf '[registry] %s\n' "$*" >&2; }
-die() {
-  log "$1"
-  if [ -n "${2:-}" ]; then
-    log "last lines of $2:"
-    tail -20 "$2" >&2 2>/dev/null || true
-  fi
-  exit 1
-}
+LOG_TAG=registry
+# shellcheck source=.ci/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [ "$(id -u)" = 0 ] || die "run as root"
 
 # --- install ---------------------------------------------------------------------------------
 install_pkgs() {
-  local missing=() made_policy=
+  local missing=()
   command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   if [ ${#missing[@]} -eq 0 ]; then
     log "packages already installed: docker-registry curl"
     return
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-cache policy docker-registry 2>/dev/null | grep -c 'Candidate: [0-9]' >/dev/null; then
-    apt-get update -qq
-  fi
-  # policy-rc.d exit 101 keeps the package from starting the distribution's registry on :5000.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    made_policy=1
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  log "installing ${missing[*]}"
-  NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  if [ -n "$made_policy" ]; then
-    rm -f /usr/sbin/policy-rc.d
-    trap - EXIT
-  fi
-  # On a systemd host, keep the distribution's registry (which would read /etc) off at boot too.
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    systemctl disable --now docker-registry.service >/dev/null 2>&1 || true
-  fi
+  apt_install_stopped docker-registry.service "${missing[@]}"
 }
 
 # --- files -----------------------------------------------------------------------------------

@@ -19,15 +19,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 
-log() { printf '[remote-hosts] %s\n' "$*" >&2; }
-die() {
-  log "$1"
-  if [ -n "${2:-}" ]; then
-    log "last lines of $2:"
-    tail -20 "$2" >&2 2>/dev/null || true
-  fi
-  exit 1
-}
+LOG_TAG=remote-hosts
+# shellcheck source=.ci/lib.sh
+. .ci/lib.sh
 
 SERVERS=(r1 r2 r3)
 USERS=(devtest devother)

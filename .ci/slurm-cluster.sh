@@ -51,15 +51,9 @@ PKGS=(munge slurmctld slurmd slurm-client)
 BASE_IMAGE="${DEVENV_TEST_BASE_IMAGE:-devenv-test-base:bookworm}"
 CHECK_USER=devtest
 
-log() { printf '[slurm-cluster] %s\n' "$*" >&2; }
-die() {
-  log "$1"
-  if [ -n "${2:-}" ]; then
-    log "last lines of $2:"
-    tail -20 "$2" >&2 2>/dev/null || true
-  fi
-  exit 1
-}
+LOG_TAG=slurm-cluster
+# shellcheck source=.ci/lib.sh
+. .ci/lib.sh
 [ "$(id -u)" = 0 ] || die "run as root"
 
 # has PATTERN: grep -q that reads all its input (grep -q under pipefail fails the writer with SIGPIPE).
@@ -74,31 +68,13 @@ missing_pkgs() {
 }
 
 install_pkgs() {
-  local missing made_policy=
+  local missing
   mapfile -t missing < <(missing_pkgs)
   if [ ${#missing[@]} -eq 0 ]; then
     log "packages already installed: ${PKGS[*]}"
     return
   fi
-  export DEBIAN_FRONTEND=noninteractive
-  if ! apt-cache policy slurmd 2>/dev/null | has 'Candidate: [0-9]'; then apt-get update -qq; fi
-  # policy-rc.d exit 101 keeps the packages from starting the distribution's munge and Slurm daemons.
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
-    chmod 755 /usr/sbin/policy-rc.d
-    made_policy=1
-    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
-  fi
-  log "installing ${missing[*]}"
-  NEEDRESTART_SUSPEND=1 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  if [ -n "$made_policy" ]; then
-    rm -f /usr/sbin/policy-rc.d
-    trap - EXIT
-  fi
-  # On a systemd host, keep the distribution's daemons (which would read /etc) off at boot too.
-  if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    systemctl disable --now munge.service slurmctld.service slurmd.service >/dev/null 2>&1 || true
-  fi
+  apt_install_stopped "munge.service slurmctld.service slurmd.service" "${missing[@]}"
 }
 
 # --- files -----------------------------------------------------------------------------------
