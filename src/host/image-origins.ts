@@ -13,18 +13,22 @@ function originsFile(env: NodeJS.ProcessEnv): string {
   return path.join(stateDir(env), 'image-origins.json');
 }
 
+/** The file's entries; anything else in it (a list, an entry that is not text) reads as nothing. */
 function readAll(env: NodeJS.ProcessEnv): Record<string, string> {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(readFileSync(originsFile(env), 'utf8')) as unknown;
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+    parsed = JSON.parse(readFileSync(originsFile(env), 'utf8'));
   } catch {
     return {};
   }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+  return Object.fromEntries(
+    Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 export function readImageOrigin(env: NodeJS.ProcessEnv, engineUrl: string, imageId: string): string | null {
-  const origin = readAll(env)[`${engineUrl} ${imageId}`];
-  return typeof origin === 'string' ? origin : null;
+  return readAll(env)[`${engineUrl} ${imageId}`] ?? null;
 }
 
 /** Best effort: a state folder that cannot be written costs only what status can say. */
