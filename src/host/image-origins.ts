@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from './fs-ops.js';
 
@@ -38,6 +38,7 @@ export function writeImageOrigin(
   imageId: string,
   origin: string,
 ): void {
+  let temp: string | null = null;
   try {
     const all = readAll(env);
     const key = `${engineUrl} ${imageId}`;
@@ -46,10 +47,20 @@ export function writeImageOrigin(
     const kept = Object.fromEntries(Object.entries(all).slice(-MAX_ENTRIES));
     const file = originsFile(env);
     mkdirSync(path.dirname(file), { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
+    temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, `${JSON.stringify(kept, null, 1)}\n`);
     renameSync(temp, file);
   } catch {
-    // status then says the image was pulled or loaded without saying from where
+    // status then says the image was pulled or loaded without saying from where. A write cut
+    // short (a full disk) or a rename refused would leave its temporary file behind for good.
+    if (temp !== null) removeQuietly(temp);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // nothing more to do for a best-effort record
   }
 }
