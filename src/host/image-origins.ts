@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { stateDir } from './fs-ops.js';
 
@@ -13,18 +13,22 @@ function originsFile(env: NodeJS.ProcessEnv): string {
   return path.join(stateDir(env), 'image-origins.json');
 }
 
+/** The file's entries; anything else in it (a list, an entry that is not text) reads as nothing. */
 function readAll(env: NodeJS.ProcessEnv): Record<string, string> {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(readFileSync(originsFile(env), 'utf8')) as unknown;
-    return parsed && typeof parsed === 'object' ? (parsed as Record<string, string>) : {};
+    parsed = JSON.parse(readFileSync(originsFile(env), 'utf8'));
   } catch {
     return {};
   }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return {};
+  return Object.fromEntries(
+    Object.entries(parsed).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+  );
 }
 
 export function readImageOrigin(env: NodeJS.ProcessEnv, engineUrl: string, imageId: string): string | null {
-  const origin = readAll(env)[`${engineUrl} ${imageId}`];
-  return typeof origin === 'string' ? origin : null;
+  return readAll(env)[`${engineUrl} ${imageId}`] ?? null;
 }
 
 /** Best effort: a state folder that cannot be written costs only what status can say. */
@@ -34,6 +38,7 @@ export function writeImageOrigin(
   imageId: string,
   origin: string,
 ): void {
+  let temp: string | null = null;
   try {
     const all = readAll(env);
     const key = `${engineUrl} ${imageId}`;
@@ -42,10 +47,20 @@ export function writeImageOrigin(
     const kept = Object.fromEntries(Object.entries(all).slice(-MAX_ENTRIES));
     const file = originsFile(env);
     mkdirSync(path.dirname(file), { recursive: true });
-    const temp = `${file}.${process.pid}.tmp`;
+    temp = `${file}.${process.pid}.tmp`;
     writeFileSync(temp, `${JSON.stringify(kept, null, 1)}\n`);
     renameSync(temp, file);
   } catch {
-    // status then says the image was pulled or loaded without saying from where
+    // status then says the image was pulled or loaded without saying from where. A write cut
+    // short (a full disk) or a rename refused would leave its temporary file behind for good.
+    if (temp !== null) removeQuietly(temp);
+  }
+}
+
+function removeQuietly(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // nothing more to do for a best-effort record
   }
 }
