@@ -27,11 +27,20 @@ export interface EnvRow {
   gpus: LeasedGpu[];
 }
 
+/** An env's object: not one of the shared layers' (layer "shared", "build-lock"); old ones have no layer label. */
+function ofAnEnv(labels: Record<string, string>): boolean {
+  const layer = labels[LABELS.layer];
+  return layer === undefined || layer === 'env';
+}
+
 function keyOf(labels: Record<string, string>): string {
   return JSON.stringify([labels[LABELS.env], labels[LABELS.user], labels[LABELS.uid], labels[LABELS.root]]);
 }
 
-/** Groups devenv's containers and images by env (name, user, uid, root), sorted by user, env, root. */
+/**
+ * Groups devenv's containers and images by env (name, user, uid, root), sorted by user, env, root.
+ * Objects of no env (the shared layers, a shared build's lock container) are no row.
+ */
 export function groupEnvObjects(containers: ContainerState[], images: ImageState[]): EnvObjects[] {
   const groups = new Map<string, EnvObjects>();
   const groupFor = (labels: Record<string, string>): EnvObjects => {
@@ -52,11 +61,12 @@ export function groupEnvObjects(containers: ContainerState[], images: ImageState
     return group;
   };
   for (const container of containers) {
+    if (!ofAnEnv(container.labels)) continue;
     const group = groupFor(container.labels);
     // Two containers for one env should not happen; the running one says more.
     if (!group.container || (container.running && !group.container.running)) group.container = container;
   }
-  for (const image of images) groupFor(image.labels).images.push(image);
+  for (const image of images) if (ofAnEnv(image.labels)) groupFor(image.labels).images.push(image);
   return [...groups.values()].sort(
     (a, b) => a.user.localeCompare(b.user) || a.env.localeCompare(b.env) || a.root.localeCompare(b.root),
   );

@@ -60,6 +60,19 @@ describe('groupEnvObjects', () => {
     expect(group?.container?.name).toBe('new');
   });
 
+  it("leaves out the shared layers and their builds' lock containers, which are no env of anyone", () => {
+    const shared = { [LABELS.managedBy]: MANAGED_BY, [LABELS.layer]: 'shared', [LABELS.sharedHash]: 'h' };
+    const lock = { [LABELS.managedBy]: MANAGED_BY, [LABELS.layer]: 'build-lock' };
+    const envImage = { ...aliceA, [LABELS.layer]: 'env', [LABELS.sharedHash]: 'h' };
+    const groups = groupEnvObjects(
+      [container('devenv-shared-build-h', true, lock)],
+      [image('s', shared), image('e', envImage)],
+    );
+    expect(groups.map((g) => [g.user, g.env, g.images.map((i) => i.id), g.container])).toEqual([
+      ['alice', 'a', ['e'], null],
+    ]);
+  });
+
   it('tolerates missing labels', () => {
     const [group] = groupEnvObjects([], [image('i', { [LABELS.managedBy]: MANAGED_BY })]);
     expect(group).toMatchObject({ env: '?', user: '?', uid: null, root: '?' });
