@@ -6,7 +6,8 @@ import { confirm } from '../ui/confirm.js';
 
 export const spec = defineVerb({
   name: 'prune',
-  description: 'remove the container and the image (projects/ and the VS Code cache stay)',
+  description:
+    'remove the container and the image, and the shared layers no other env uses (projects/ and the VS Code cache stay)',
   flags: { yes: { short: '-y', help: 'do not ask for confirmation' } },
   needs: 'env',
   options: ({ flags }) => ({ yes: Boolean(flags.yes) }),
