@@ -25,6 +25,18 @@ export function contentKey(value: unknown): string {
   );
 }
 
+/** How many bytes of file content `value` holds, in all its Uint8Arrays. */
+export function contentBytes(value: unknown): number {
+  if (value instanceof Uint8Array) return value.length;
+  if (Array.isArray(value)) return value.reduce((sum: number, v) => sum + contentBytes(v), 0);
+  if (value !== null && typeof value === 'object')
+    return Object.values(value as Record<string, unknown>).reduce(
+      (sum: number, v) => sum + contentBytes(v),
+      0,
+    );
+  return 0;
+}
+
 function canonical(value: unknown, ofBytes: (bytes: Uint8Array) => string): string {
   if (value instanceof Uint8Array) return ofBytes(value);
   if (Array.isArray(value)) return `[${value.map((v) => canonical(v, ofBytes)).join(',')}]`;

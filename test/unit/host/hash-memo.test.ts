@@ -1,9 +1,9 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { contentKey, stableHash } from '../../../src/core/hash.js';
-import { memoizedStableHash } from '../../../src/host/hash-memo.js';
+import { contentBytes, contentKey, stableHash } from '../../../src/core/hash.js';
+import { MEMO_MAX_CONTENT_BYTES, memoizedStableHash } from '../../../src/host/hash-memo.js';
 
 const UID = process.getuid?.() ?? 0;
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -43,6 +43,14 @@ describe('contentKey', () => {
   });
 });
 
+describe('contentBytes', () => {
+  it('counts the bytes of every Uint8Array, nested anywhere, and nothing else', () => {
+    expect(contentBytes(inputs('numpy\n'))).toBe('FROM ubuntu:24.04\n'.length + 'numpy\n'.length);
+    expect(contentBytes({ a: 'a long string', b: [1, 2, { c: bytes('xyz') }] })).toBe(3);
+    expect(contentBytes(null)).toBe(0);
+  });
+});
+
 describe('memoizedStableHash', () => {
   const dir = () => mkdtempSync(path.join(os.tmpdir(), 'devenv-hash-memo-'));
 
@@ -63,6 +71,19 @@ describe('memoizedStableHash', () => {
     expect(after).toBe(stableHash(inputs('numpy==2.2\n')));
     expect(after).not.toBe(before);
     expect(memoizedStableHash(cache, 'build-1', UID)(inputs('numpy==2.1\n'))).toBe(before);
+  });
+
+  it('hashes inputs of more file content than it keeps without writing them into the memo', () => {
+    const cache = dir();
+    const big = {
+      ...inputs('./wheels/big-1.0-py3-none-any.whl\n'),
+      wheel: new Uint8Array(MEMO_MAX_CONTENT_BYTES + 1).fill(7),
+    };
+    expect(memoizedStableHash(cache, 'build-1', UID)(big)).toBe(stableHash(big));
+    expect(existsSync(path.join(cache, 'hashes.json'))).toBe(false);
+    const small = inputs('numpy\n');
+    memoizedStableHash(cache, 'build-1', UID)(small);
+    expect(statSync(path.join(cache, 'hashes.json')).size).toBeLessThan(10_000);
   });
 
   it("trusts only its user's file of this build", () => {
