@@ -1,7 +1,7 @@
 // `npm run bench`: devenv's speed against the real engine, each figure as a ratio to its baseline
 // measured in the same run (see README "Performance"). Writes bench/results/latest.json.
 //
-//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,gpumap,cold,bump,context,running,requests,remote,slurm]
+//   node bench/run.js [--runs N] [--build-runs N] [--only startup,gpu,gpumap,cold,bump,context,running,requests,remote,slurm,team]
 //                     [--repo DIR] [--as USER] [--keep]
 //
 // The commands on a running env are measured against their floors: the same engine requests,
@@ -39,6 +39,7 @@ import {
 import { compare, compareAll, median, peakRssKiB, round, runCollecting, timeCommand } from './measure.js';
 import { replaySteps } from './replay.cjs';
 import { benchSlurm } from './slurm.js';
+import { benchTeam } from './team.js';
 
 const GROUPS = [
   'startup',
@@ -51,6 +52,7 @@ const GROUPS = [
   'requests',
   'remote',
   'slurm',
+  'team',
 ];
 const { values: opts } = parseArgs({
   options: {
@@ -794,6 +796,7 @@ async function main() {
     requests: () => benchRequests(env, proxy),
     remote: () => benchRemote(),
     slurm: () => benchSlurm({ runs: RUNS, bin: BIN, user: USER, userCmd, addFigure, requestLog }),
+    team: () => benchTeam({ buildRuns: BUILD_RUNS, bin: BIN, user: USER, addFigure }),
   };
   try {
     process.stderr.write(`bench: env ${env.dir} (${env.containerName}), devenv ${BIN} as ${USER.name}\n`);
