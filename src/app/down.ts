@@ -1,7 +1,12 @@
 import { meaningfulChanges, summarizeChanges } from '../core/changes.js';
 import { findEnvContainer, removeEnvContainer } from '../core/container-ops.js';
 import { ownerFilters } from '../core/identity.js';
-import { removeDanglingEnvImages, removeUnusedSharedImages, sharedHashesOf } from '../core/image-ops.js';
+import {
+  removeDanglingEnvImages,
+  removeUnusedSharedImages,
+  sharedBuildLeftovers,
+  sharedHashesOf,
+} from '../core/image-ops.js';
 import type { EnvContext } from './context.js';
 import { withLock } from './env-lock.js';
 import { envMounts } from './env-paths.js';
@@ -65,10 +70,14 @@ export async function planPrune(ctx: EnvContext): Promise<PrunePlan> {
     const changes = meaningfulChanges(await engine.containerChanges(container.id), targets);
     if (changes.length > 0) lost = { count: changes.length, summary: summarizeChanges(changes) };
   }
+  // Nobody's, and pruneEnv removes them: an env whose only build failed in its shared layers has
+  // nothing else, and "nothing to prune" would leave them for good.
+  const leftovers = await sharedBuildLeftovers(engine);
   const parts = [
     live ? `Slurm job ${live.id} on ${live.node}` : null,
     container ? `container ${container.name}` : null,
     images.length > 0 ? `${images.length} image(s) of env ${env.identity.envName}` : null,
+    leftovers.length > 0 ? `${leftovers.length} image(s) left by failed shared-layer builds` : null,
   ].filter(Boolean);
   return { what: parts.length > 0 ? parts.join(' and ') : null, lost };
 }

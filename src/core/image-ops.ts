@@ -326,14 +326,20 @@ export async function removeUnusedSharedImages(
     const id = await removeSharedImageIfUnused(engine, hash);
     if (id) removed.push(id);
   }
-  // A shared build in progress (it holds its lock) has untagged steps too: they wait for a later prune.
-  if ((await engine.listContainers(buildLockFilters())).some((lock) => lock.running)) return removed;
-  const leftovers = await engine.listDanglingImages(sharedLayerFilters());
-  for (const image of leftovers) {
-    if (!isSharedLayer(image.labels)) continue;
+  for (const image of await sharedBuildLeftovers(engine))
     if (await removeImageIfUnused(engine, image.id)) removed.push(image.id);
-  }
   return removed;
+}
+
+/**
+ * What failed shared-layers builds left on the engine: untagged steps labelled shared, nobody's,
+ * which a prune removes unless something uses them. None while a shared build runs (it holds its
+ * lock): its last finished step is untagged too, and waits for a later prune.
+ */
+export async function sharedBuildLeftovers(engine: Engine): Promise<ImageState[]> {
+  if ((await engine.listContainers(buildLockFilters())).some((lock) => lock.running)) return [];
+  const dangling = await engine.listDanglingImages(sharedLayerFilters());
+  return dangling.filter((image) => isSharedLayer(image.labels));
 }
 
 /** The shared image of `sharedHash`, by its id, unless an image builds on it or a container uses it; its id when it went. */

@@ -1,6 +1,5 @@
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { removeImageTree } from './errors-kit.js';
+import { imagesBuiltOn, removeImageTree } from './errors-kit.js';
 import {
   BASE_READY,
   devenv,
@@ -18,37 +17,13 @@ import {
 /**
  * A test-only base (the ready base with a label of its own, so a new image ID): every image a
  * build here makes descends from it, so what builds leave behind is found whatever else runs on
- * the engine. Removed again in afterAll.
+ * the engine. Removed again in afterAll. Its useradd refuses FAILING_SHELL, so an env whose
+ * "shell" is that fails in its user layer (images/user), after the shared layers (images/shared).
  */
 const BASE = 'devenv-test-dangling-base:latest';
+const FAILING_SHELL = '/bin/devenv-test-refused-shell';
 
-/** Every image on the engine that builds on `tag` (`docker images -a` and each one's parent). */
-function imagesBuiltOn(tag: string): Set<string> {
-  const root = docker(['image', 'inspect', '--format', '{{.Id}}', tag]);
-  const ids = [...new Set(docker(['images', '-aq', '--no-trunc']).split('\n').filter(Boolean))];
-  // Other tests may remove images meanwhile: read what inspect could answer.
-  const inspected = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}} {{.Parent}}', ...ids], {
-    encoding: 'utf8',
-  });
-  const parentOf = new Map(
-    inspected.stdout
-      .trim()
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => line.split(' ') as [string, string]),
-  );
-  const tree = new Set([root]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const [id, parent] of parentOf)
-      if (!tree.has(id) && tree.has(parent)) {
-        tree.add(id);
-        grew = true;
-      }
-  }
-  tree.delete(root);
-  return tree;
-}
+const ENV_LABELS = ['dev.devenv.env', 'dev.devenv.user', 'dev.devenv.uid', 'dev.devenv.root'];
 
 function labelsOf(id: string): Record<string, string> {
   return JSON.parse(docker(['image', 'inspect', '--format', '{{json .Config.Labels}}', id])) ?? {};
@@ -61,6 +36,15 @@ function envImages(dir: string): string[] {
     .filter(Boolean);
 }
 
+/** True for a leftover of a shared-layers build: devenv's, shared, and nobody's. */
+function isSharedLeftover(labels: Record<string, string>): boolean {
+  return (
+    labels['dev.devenv.managed-by'] === 'devenv' &&
+    labels['dev.devenv.layer'] === 'shared' &&
+    ENV_LABELS.every((key) => labels[key] === undefined)
+  );
+}
+
 describe('what failed builds leave behind', () => {
   const dirs: string[] = [];
   const envDir = (label: string, user: TestUser, rc: Record<string, unknown>) => {
@@ -71,44 +55,58 @@ describe('what failed builds leave behind', () => {
   const start = (user: TestUser, dir: string) => devenv(user, dir, ['start', '--detach']);
 
   beforeAll(() => {
-    docker(['build', '-t', BASE, '-'], `FROM ${BASE_READY}\nLABEL devenv-test=dangling-images\n`);
+    const refuse = `#!/bin/sh\\ncase " $* " in *" ${FAILING_SHELL} "*) echo "$0: test shell refused" >&2; exit 3;; esac\\nexec /usr/sbin/$(basename "$0") "$@"\\n`;
+    docker(
+      ['build', '-t', BASE, '-'],
+      `FROM ${BASE_READY}\nLABEL devenv-test=dangling-images\n` +
+        `RUN for tool in useradd usermod; do printf '${refuse}' > /usr/local/sbin/$tool && chmod 755 /usr/local/sbin/$tool; done\n`,
+    );
   });
   afterAll(() => {
     for (const dir of dirs) removeEnvObjects(dir);
     removeImageTree(BASE);
   });
 
-  it("are this env's images, and prune removes all of them and nothing of another env or user", () => {
-    // First the others: an env of the same user that built, one whose build failed (its leftovers
-    // must stay), and another user's env of the same name.
+  it("a failed user layer leaves the env's images, a failed shared build nobody's; prune removes both, nothing another env or user uses", () => {
+    // First the others: an env of the same user that built, one whose user layer failed (its
+    // leftovers are its own and must stay), and another user's env of the same name, which
+    // builds on the same shared layers as the first.
     const sibling = envDir('dangling-sibling', TEST_USER, quickRc('dangling-sibling', { baseImage: BASE }));
     expect(start(TEST_USER, sibling).code).toBe(0);
     const siblingFailed = envDir(
       'dangling-sibling-failed',
       TEST_USER,
-      quickRc('dangling-sibling-failed', { baseImage: BASE, pythonPackages: ['/nonexistent/a.whl'] }),
+      quickRc('dangling-sibling-failed', { baseImage: BASE, shell: FAILING_SHELL }),
     );
     expect(start(TEST_USER, siblingFailed).code).toBe(5);
     const theirs = envDir('dangling-theirs', OTHER_USER, quickRc('dangling', { baseImage: BASE }));
     expect(start(OTHER_USER, theirs).code).toBe(0);
     const others = imagesBuiltOn(BASE);
     expect(envImages(siblingFailed).length).toBeGreaterThan(0);
+    const sharedImage = labelsOf('devenv-dangling-sibling-devtest:latest')['dev.devenv.shared-hash'];
+    expect(labelsOf('devenv-dangling-devother:latest')['dev.devenv.shared-hash']).toBe(sharedImage);
 
-    // This env: three failed builds, failing at different steps (apt, then the Python packages twice).
+    // This env: four failed builds, failing at different steps: apt and the Python packages
+    // twice (the shared layers), then its user layer.
     const dir = envDir('dangling', TEST_USER, quickRc('dangling', { baseImage: BASE }));
     for (const rc of [
       { aptPackages: ['devenv-no-such-package'] },
       { pythonPackages: ['/nonexistent/a.whl'] },
       { pythonPackages: ['/nonexistent/b.whl'] },
+      { shell: FAILING_SHELL },
     ]) {
       writeRc(dir, TEST_USER, quickRc('dangling', { baseImage: BASE, ...rc }));
       const result = start(TEST_USER, dir);
       expect(result.code, result.stderr).toBe(5);
     }
     const leftovers = [...imagesBuiltOn(BASE)].filter((id) => !others.has(id));
-    expect(leftovers.length).toBeGreaterThan(0);
-    // Every one of them, from the first step on, says whose it is.
-    for (const id of leftovers)
+    // Every one of them, from the first step on, says whose it is: this env's (its user layer),
+    // or nobody's, a shared layer (which carries no user's labels at all).
+    const shared = leftovers.filter((id) => isSharedLeftover(labelsOf(id)));
+    const mine = leftovers.filter((id) => !shared.includes(id));
+    expect(shared.length).toBeGreaterThan(0);
+    expect(mine.length).toBeGreaterThan(0);
+    for (const id of mine)
       expect(labelsOf(id), id).toMatchObject({
         'dev.devenv.managed-by': 'devenv',
         'dev.devenv.env': 'dangling',
@@ -116,26 +114,29 @@ describe('what failed builds leave behind', () => {
         'dev.devenv.uid': String(TEST_USER.uid),
         'dev.devenv.root': dir,
       });
-    // The engine finds them by the env's labels as dangling images.
-    expect(
+    // The engine finds them by the env's labels, and the shared ones by theirs, as dangling images.
+    const danglingWith = (...labels: string[]) =>
       docker([
         'images',
         '-q',
         '--filter',
         'dangling=true',
-        '--filter',
-        'label=dev.devenv.env=dangling',
-        '--filter',
-        `label=dev.devenv.user=${TEST_USER.name}`,
-      ]),
-    ).not.toBe('');
+        ...labels.flatMap((l) => ['--filter', `label=${l}`]),
+      ]);
+    expect(danglingWith('dev.devenv.env=dangling', `dev.devenv.user=${TEST_USER.name}`)).not.toBe('');
+    expect(danglingWith('dev.devenv.managed-by=devenv', 'dev.devenv.layer=shared')).not.toBe('');
 
     const pruned = devenv(TEST_USER, dir, ['prune', '--yes']);
     expect(pruned.code, pruned.stderr).toBe(0);
     expect(envImages(dir)).toEqual([]);
-    // Nothing new is left on the base, and everything the other envs had is still there.
+    // Nothing new is left on the base, and everything the other envs had is still there: the
+    // shared layers both others build on, and the failed sibling's own leftovers.
     expect(imagesBuiltOn(BASE)).toEqual(others);
-    for (const ref of ['devenv-dangling-sibling-devtest:latest', 'devenv-dangling-devother:latest'])
+    for (const ref of [
+      'devenv-dangling-sibling-devtest:latest',
+      'devenv-dangling-devother:latest',
+      `devenv-shared:${sharedImage}`,
+    ])
       expect(dockerOk(['image', 'inspect', ref]), ref).toBe(true);
   });
 
@@ -145,11 +146,7 @@ describe('what failed builds leave behind', () => {
       docker(['images', '-q', '--filter', 'dangling=true', '--filter', `label=dev.devenv.root=${dir}`])
         .split('\n')
         .filter(Boolean);
-    writeRc(
-      dir,
-      TEST_USER,
-      quickRc('dangling-fixed', { baseImage: BASE, pythonPackages: ['/nonexistent/a.whl'] }),
-    );
+    writeRc(dir, TEST_USER, quickRc('dangling-fixed', { baseImage: BASE, shell: FAILING_SHELL }));
     expect(start(TEST_USER, dir).code).toBe(5);
     expect(dangling()).not.toEqual([]);
 

@@ -126,34 +126,72 @@ export function expectNothingCreated(
   expect(after.entries).toEqual(before.entries);
 }
 
-/**
- * Removes a test-only base image and every image built on it: a failed build keeps its finished
- * steps as untagged cache images, which would otherwise stay on the shared engine. Removing the
- * leaves removes their untagged parents with them.
- */
-export function removeImageTree(tag: string): void {
-  const root = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', tag], { encoding: 'utf8' });
-  const rootId = root.status === 0 ? root.stdout.trim() : '';
-  if (rootId !== '') {
-    const ids = [...new Set(docker(['images', '-aq', '--no-trunc']).split('\n').filter(Boolean))];
-    const parentOf = new Map(
-      docker(['image', 'inspect', '--format', '{{.Id}} {{.Parent}}', ...ids])
-        .split('\n')
-        .map((line) => line.split(' ') as [string, string]),
-    );
-    const tree = new Set([rootId]);
-    for (let grew = true; grew; ) {
-      grew = false;
-      for (const [id, parent] of parentOf) {
-        if (!tree.has(id) && tree.has(parent)) {
-          tree.add(id);
-          grew = true;
-        }
+/** Each image's parent, for every image on the engine (`docker images -a`). */
+function parentsOfAllImages(): Map<string, string> {
+  const ids = [...new Set(docker(['images', '-aq', '--no-trunc']).split('\n').filter(Boolean))];
+  if (ids.length === 0) return new Map();
+  // Other tests may remove images meanwhile: read what inspect could answer.
+  const inspected = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}} {{.Parent}}', ...ids], {
+    encoding: 'utf8',
+  });
+  return new Map(
+    inspected.stdout
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => line.split(' ') as [string, string]),
+  );
+}
+
+/** The images that build on `root` (an id), without it, given every image's parent. */
+function descendants(rootId: string, parentOf: Map<string, string>): Set<string> {
+  const tree = new Set([rootId]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [id, parent] of parentOf)
+      if (!tree.has(id) && tree.has(parent)) {
+        tree.add(id);
+        grew = true;
       }
-    }
-    const parents = new Set([...tree].map((id) => parentOf.get(id)));
-    const leaves = [...tree].filter((id) => id !== rootId && !parents.has(id));
-    if (leaves.length > 0) spawnSync('docker', ['rmi', ...leaves], { stdio: 'ignore' });
   }
+  tree.delete(rootId);
+  return tree;
+}
+
+function imageId(ref: string): string {
+  const found = spawnSync('docker', ['image', 'inspect', '--format', '{{.Id}}', ref], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.trim() : '';
+}
+
+/** Every image on the engine that builds on `tag`, without `tag` itself; empty when the engine lacks it. */
+export function imagesBuiltOn(tag: string): Set<string> {
+  const rootId = imageId(tag);
+  return rootId === '' ? new Set() : descendants(rootId, parentsOfAllImages());
+}
+
+/**
+ * Removes every image built on `tag`, leaves first, round after round: a failed build keeps its
+ * finished steps as untagged cache images, and the shared layers (devenv-shared:HASH, tagged)
+ * sit between the base and the env images, so one round of leaves is not enough. `-f` because a
+ * leaf may carry several tags; remove the containers first (removeEnvObjects).
+ */
+export function removeImagesBuiltOn(tag: string): void {
+  const rootId = imageId(tag);
+  if (rootId === '') return;
+  let left = Number.POSITIVE_INFINITY;
+  for (;;) {
+    const parentOf = parentsOfAllImages();
+    const tree = descendants(rootId, parentOf);
+    // Done, or stuck (a container uses what is left): nothing more to do here.
+    if (tree.size === 0 || tree.size >= left) return;
+    left = tree.size;
+    const parents = new Set([...tree].map((id) => parentOf.get(id)));
+    spawnSync('docker', ['rmi', '-f', ...[...tree].filter((id) => !parents.has(id))], { stdio: 'ignore' });
+  }
+}
+
+/** Removes a test-only base image and every image built on it (removeImagesBuiltOn). */
+export function removeImageTree(tag: string): void {
+  removeImagesBuiltOn(tag);
   spawnSync('docker', ['rmi', tag], { stdio: 'ignore' });
 }

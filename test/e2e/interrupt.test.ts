@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { imagesBuiltOn, removeImagesBuiltOn } from './errors-kit.js';
 import {
   BASE_READY,
   containerId,
@@ -15,7 +16,11 @@ import {
   TEST_USER,
 } from './harness.js';
 
-/** A base whose apt-get takes a few seconds, so a signal can land inside the image build. */
+/**
+ * A base whose apt-get takes a few seconds, so a signal can land inside the build of the shared
+ * layers. Those layers are kept on the engine for any user with the same inputs, so what this
+ * file built on it goes before and after: otherwise a start would reuse them and not build.
+ */
 const SLOW_APT = 'devenv-test-base:slowapt';
 
 describe('interruption: Ctrl-C, SIGTERM and SIGHUP at each phase leave nothing half-made', () => {
@@ -30,15 +35,17 @@ describe('interruption: Ctrl-C, SIGTERM and SIGHUP at each phase leave nothing h
       SLOW_APT,
       `FROM ${BASE_READY}\nRUN printf '#!/bin/sh\\necho "slow apt-get $*"\\nsleep 4\\nexit 0\\n' > /usr/local/bin/apt-get && chmod +x /usr/local/bin/apt-get`,
     );
+    removeImagesBuiltOn(SLOW_APT);
   });
   afterAll(() => {
     for (const dir of dirs) removeEnvObjects(dir);
+    removeImagesBuiltOn(SLOW_APT);
   });
 
   it('SIGINT during the image build: build aborted, no tagged image, no container, exit 130; the next start succeeds', async () => {
     const dir = envDir('intbuild', quickRc('intbuild', { baseImage: SLOW_APT, aptPackages: ['cowsay'] }));
     const run = spawnDevenv(TEST_USER, dir, ['start', '--detach']);
-    await run.waitForStderr(/building image/);
+    await run.waitForStderr(/building shared layers/);
     await new Promise((resolve) => setTimeout(resolve, 2500));
     process.kill(run.pid(), 'SIGINT');
     const { code } = await run.done;
@@ -46,6 +53,9 @@ describe('interruption: Ctrl-C, SIGTERM and SIGHUP at each phase leave nothing h
     expect(run.stderr()).toMatch(/interrupted by SIGINT/);
     expect(run.stderr()).not.toMatch(/\n\s+at /);
     expect(dockerOk(['image', 'inspect', 'devenv-intbuild-devtest:latest'])).toBe(false);
+    // Nor shared layers claiming to be finished: nothing built on the base has a tag.
+    for (const id of imagesBuiltOn(SLOW_APT))
+      expect(docker(['image', 'inspect', '--format', '{{json .RepoTags}}', id]), id).toBe('[]');
     expect(containerId('devenv-intbuild-devtest')).toBeNull();
     // The engine cancelled the build and removed its intermediate container.
     await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -71,9 +81,10 @@ describe('interruption: Ctrl-C, SIGTERM and SIGHUP at each phase leave nothing h
   });
 
   it('SIGHUP (a dropped SSH session) while waiting for the lock: exit 129, the lock holder unaffected', async () => {
-    const dir = envDir('inthup', quickRc('inthup', { baseImage: SLOW_APT, aptPackages: ['cowsay'] }));
+    // Not intbuild's packages: its shared layers are built by now, and reusing them takes seconds.
+    const dir = envDir('inthup', quickRc('inthup', { baseImage: SLOW_APT, aptPackages: ['sl'] }));
     const first = spawnDevenv(TEST_USER, dir, ['start', '--detach']);
-    await first.waitForStderr(/building image/);
+    await first.waitForStderr(/building shared layers/);
     const second = spawnDevenv(TEST_USER, dir, ['start', '--detach']);
     await second.waitForStderr(/waiting for another devenv/);
     process.kill(second.pid(), 'SIGHUP');

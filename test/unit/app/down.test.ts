@@ -3,7 +3,13 @@ import { planPrune, pruneEnv, stopEnv } from '../../../src/app/down.js';
 import { rememberPlacement } from '../../../src/app/placement.js';
 import { upEnv } from '../../../src/app/up.js';
 import { DevenvError } from '../../../src/core/errors.js';
-import { envIdentity, LABELS, MANAGED_BY, ownerLabels } from '../../../src/core/identity.js';
+import {
+  envIdentity,
+  LABELS,
+  MANAGED_BY,
+  ownerLabels,
+  SHARED_LAYER_LABELS,
+} from '../../../src/core/identity.js';
 import { readPlacement } from '../../../src/host/placement-store.js';
 import { checkedConfig, ENV_ROOT, envContext } from '../../fakes/env-context.js';
 import { FakeHost } from '../../fakes/host.js';
@@ -136,6 +142,37 @@ describe('planPrune and pruneEnv', () => {
       unlabelled: true,
     });
     expect(site.host.kind(`${ENV_ROOT}/projects`)).toBe('dir');
+  });
+
+  it('an env whose only build failed in its shared layers: prune names what that build left, and removes it', async () => {
+    const engine = site.fakeEngine;
+    // A failed shared-layers build's finished steps: untagged, labelled shared and nobody's.
+    const first = engine.addImage({ labels: SHARED_LAYER_LABELS });
+    const last = engine.addImage({ labels: SHARED_LAYER_LABELS, parent: first });
+    const ctx = () => envContext({ io, ui, site, config: CONFIG });
+
+    expect((await planPrune(ctx())).what).toBe('1 image(s) left by failed shared-layer builds');
+    await pruneEnv(ctx());
+
+    expect(engine.image(last)).toBeUndefined();
+    expect(engine.image(first)).toBeUndefined();
+    expect((await planPrune(ctx())).what).toBeNull();
+  });
+
+  it('while a shared build holds its lock, its untagged last step is no leftover: prune neither names nor removes it', async () => {
+    const engine = site.fakeEngine;
+    const step = engine.addImage({ labels: SHARED_LAYER_LABELS });
+    engine.addContainer({
+      name: 'devenv-shared-build-0123456789abcdef',
+      running: true,
+      labels: { ...SHARED_LAYER_LABELS, [LABELS.layer]: 'build-lock' },
+    });
+    const ctx = () => envContext({ io, ui, site, config: CONFIG });
+
+    expect((await planPrune(ctx())).what).toBeNull();
+    await pruneEnv(ctx());
+
+    expect(engine.image(step)).toBeDefined();
   });
 
   it('forgets where the env was placed, so later commands stop going there', async () => {
