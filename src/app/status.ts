@@ -82,7 +82,12 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
   const build = await planFactsFor(env, site, gpu, ctx.caches);
   const image = await imageStatus(engine, build);
   const mounts = envMounts(env).mounts;
-  const kinds = await site.host.kinds(mounts.map((m) => m.Source));
+  const sharedHash = image.image?.labels[LABELS.sharedHash];
+  // Built here, its shared layers may have been pulled or copied: asked beside the folders.
+  const [kinds, sharedImage] = await Promise.all([
+    site.host.kinds(mounts.map((m) => m.Source)),
+    image.image?.parent && sharedHash ? engine.inspectImage(sharedImageRef(sharedHash)) : null,
+  ]);
   return {
     env: env.identity.envName,
     envRoot,
@@ -102,9 +107,9 @@ export async function collectStatus(ctx: EnvContext): Promise<EnvStatus> {
       created: image.image?.created ?? null,
       sizeBytes: image.image?.size ?? null,
       origin: image.image
-        ? imageOrigin(image.image, (id) => readImageOrigin(ctx.io.env, site.endpoint.url, id))
+        ? imageOrigin(image.image, (id) => readImageOrigin(ctx.io.env, site.endpoint.url, id), sharedImage)
         : null,
-      shared: sharedOf(image.image?.labels[LABELS.sharedHash]),
+      shared: sharedOf(sharedHash),
       base: build.baseImage,
       torchIndex: build.torchIndex,
     },

@@ -7,7 +7,12 @@ import type { ImageState } from './engine.js';
 export function imageOrigin(
   image: Pick<ImageState, 'id' | 'parent'>,
   recorded: (imageId: string) => string | null,
+  /** The shared layers' image it builds on, when this engine has it: a build here may have pulled or copied them. */
+  shared: Pick<ImageState, 'id' | 'parent'> | null = null,
 ): string {
-  if (image.parent) return 'built here';
+  if (image.parent) {
+    const layers = shared && !shared.parent ? recorded(shared.id) : null;
+    return layers ? `built here on shared layers ${layers}` : 'built here';
+  }
   return recorded(image.id) ?? 'pulled or loaded, not by devenv';
 }

@@ -533,7 +533,12 @@ describe('a registry: a build pushes, a start elsewhere pulls instead of buildin
     const id = run(['exec', '--', 'id', '-u'], { DOCKER_HOST: r1.url(TEST_USER) });
     expect(id.stdout.trim()).toBe(String(r1.uid(TEST_USER)));
     const status = run(['status'], { DOCKER_HOST: r1.url(TEST_USER) });
-    expect(status.stdout).toMatch(new RegExp(`^image: .*built here.*on ${literally(shared)}`, 'm'));
+    expect(status.stdout).toMatch(
+      new RegExp(
+        `^image: .*built here on shared layers pulled from ${literally(registry)}.*on ${literally(shared)}`,
+        'm',
+      ),
+    );
   });
 });
 
@@ -678,7 +683,12 @@ describe('no registry: a start on a host that lacks the layers copies them from 
       expect(run(['exec', '--', 'id', '-u']).stdout.trim()).toBe(String(r2.uid(TEST_USER)));
       const status = run(['status']);
       expect(status.stdout).toMatch(/^host: +devtest@127\.0\.0\.1:2202 /m);
-      expect(status.stdout).toMatch(new RegExp(`^image: .*built here.*on ${literally(shared)}`, 'm'));
+      expect(status.stdout).toMatch(
+        new RegExp(
+          `^image: .*built here on shared layers copied from ${literally(r1.url(TEST_USER))}.*on ${literally(shared)}`,
+          'm',
+        ),
+      );
     } finally {
       for (const server of [r1, r2]) {
         removeRemoteEnv(server, name);

@@ -15,6 +15,21 @@ describe('imageOrigin', () => {
     );
   });
 
+  it('built here on shared layers devenv pulled or copied: says so', () => {
+    const noted = new Map([['sha256:s', 'copied from ssh://me@gpu1']]);
+    const read = (id: string) => noted.get(id) ?? null;
+    expect(imageOrigin({ id: 'sha256:a', parent: 'sha256:p' }, read, { id: 'sha256:s', parent: '' })).toBe(
+      'built here on shared layers copied from ssh://me@gpu1',
+    );
+    // Shared layers built here too, or never noted: just built here.
+    expect(
+      imageOrigin({ id: 'sha256:a', parent: 'sha256:p' }, read, { id: 'sha256:s', parent: 'sha256:b' }),
+    ).toBe('built here');
+    expect(imageOrigin({ id: 'sha256:a', parent: 'sha256:p' }, read, { id: 'sha256:x', parent: '' })).toBe(
+      'built here',
+    );
+  });
+
   it('an image without a parent and without a note was pulled or loaded by someone else', () => {
     expect(imageOrigin({ id: 'sha256:b' }, () => null)).toBe('pulled or loaded, not by devenv');
   });
