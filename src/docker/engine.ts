@@ -297,11 +297,17 @@ export class DockerodeEngine implements Engine {
     // The container waits for a line on stdin, which this attach holds: when the connection
     // closes (this process ends, or release), the engine closes its stdin (StdinOnce), it exits
     // and AutoRemove removes it.
-    const stdin = (await this.call(`taking the lock ${name}`, () =>
-      container.attach({ stream: true, stdin: true, hijack: true }),
-    )) as unknown as Duplex;
-    stdin.on('error', () => undefined);
-    await this.call(`taking the lock ${name}`, () => container.start());
+    let stdin: Duplex;
+    try {
+      stdin = (await container.attach({ stream: true, stdin: true, hijack: true })) as unknown as Duplex;
+      stdin.on('error', () => undefined);
+      await container.start();
+    } catch (error) {
+      await this.removeContainer(container.id).catch(() => undefined);
+      // Gone between create and start: another start took it for a crashed holder's. Not ours.
+      if (statusOf(error) === 404) return null;
+      throw engineError(error, this.endpoint, `taking the lock ${name}`);
+    }
     return {
       release: async () => {
         stdin.end();
@@ -311,10 +317,14 @@ export class DockerodeEngine implements Engine {
     };
   }
 
-  /** Another holds `name`; a lock container that no longer runs was left by a crash: removed, and null. */
+  /**
+   * Another holds `name`. A lock container that ended (its AutoRemove failed) or was never started
+   * a minute after it was made was left by a holder that crashed: removed, so the next try takes
+   * it. One just made and about to start is another's, and stays.
+   */
   private async clearStaleLock(name: string): Promise<null> {
     const holder = await this.inspectContainer(name);
-    if (holder && !holder.running) await this.removeContainer(holder.id);
+    if (holder && isStaleLock(holder, Date.now())) await this.removeContainer(holder.id);
     return null;
   }
 
@@ -461,6 +471,12 @@ export class DockerodeEngine implements Engine {
     const kinds = ['changed', 'added', 'deleted'] as const;
     return (changes ?? []).map((c) => ({ path: c.Path, kind: kinds[c.Kind] ?? 'changed' }));
   }
+}
+
+/** A lock container its holder no longer holds: ended, or made and never started within a minute. */
+export function isStaleLock(holder: Pick<ContainerState, 'status' | 'created'>, now: number): boolean {
+  if (holder.status === 'exited' || holder.status === 'dead') return true;
+  return holder.status === 'created' && now - Date.parse(holder.created) > 60_000;
 }
 
 /** "host:5000/a/b:tag" -> repo "host:5000/a/b", tag "tag" (the last colon after the last slash). */

@@ -219,7 +219,8 @@ describe.concurrent('Slurm: what devenv says when the cluster is in the way (iss
         { code, signal, stdout: run.stdout(), stderr: run.stderr() },
         ExitCode.scheduler,
         new RegExp(
-          `Slurm job ${job.id} ended before it ran: (cancelled|gone) — see \`scontrol show job ${job.id}\``,
+          // Slurm may still give the reason it was waiting for, "cancelled (Resources)", or none.
+          `Slurm job ${job.id} ended before it ran: (cancelled( \\(\\w+\\))?|gone) — see \`scontrol show job ${job.id}\``,
         ),
       );
       expectNothingLeft(name, dir, before);
