@@ -414,7 +414,8 @@ node_wrong() {
 }
 
 # A running job's node engine answers through a step of that job (docker system dial-stdio), as
-# devenv reaches it.
+# devenv reaches it: --unbuffered as devenv's dial has it, since srun otherwise holds a step's
+# output by lines, and the answer's last line ("OK") has no newline (once seen lost at a restart).
 check_dial_stdio() {
   local n=$1 job answer
   job=$(as_user sbatch --parsable -w "$n" -N1 -n1 --gres=gpu:1 -o /dev/null -J devenv-ci-check --wrap 'sleep 120') \
@@ -424,7 +425,7 @@ check_dial_stdio() {
     sleep 0.25
   done
   answer=$(printf 'GET /_ping HTTP/1.0\r\n\r\n' \
-    | as_user timeout 60 srun --jobid "$job" --overlap -N1 -n1 docker system dial-stdio 2>&1) || true
+    | as_user timeout 60 srun --jobid "$job" --overlap --unbuffered -N1 -n1 docker system dial-stdio 2>&1) || true
   scancel "$job" 2>/dev/null || true
   printf '%s' "$answer" | tail -n 1 | has '^OK$' \
     || die "$n: \`srun --jobid $job --overlap docker system dial-stdio\` did not answer /_ping with OK: $(echo "$answer" | head -5 | tr '\r\n' '  ')"
