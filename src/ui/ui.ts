@@ -81,7 +81,10 @@ function spinnerProgress(
   palette: Palette,
 ): Progress {
   let spinner: Ora | null = null;
-  let latest = text;
+  // One line, always: a progress line the terminal wraps is one ora cannot redraw, and each
+  // update then leaves a copy behind (a push's layer progress did, at 120 columns).
+  const oneLine = (line: string) => fitLine(line, (stream.columns ?? 80) - 2);
+  let latest = oneLine(text);
   let ended = false;
   import('ora').then(
     ({ default: ora }) => {
@@ -104,12 +107,18 @@ function spinnerProgress(
   };
   return {
     update: (next) => {
-      latest = next;
-      if (spinner) spinner.text = next;
+      latest = oneLine(next);
+      if (spinner) spinner.text = latest;
     },
     succeed: (final) => end('succeed', palette.green('✔'), final),
     fail: (final) => end('fail', palette.red('✖'), final),
   };
+}
+
+/** `text` cut to `width` characters, its end marked with an ellipsis. */
+export function fitLine(text: string, width: number): string {
+  if (width < 2 || text.length <= width) return text;
+  return `${text.slice(0, width - 1)}…`;
 }
 
 /** Without a terminal: no animation; the start and end of a step, its updates only with --verbose. */
