@@ -43,6 +43,23 @@ export function benchUser(name) {
 }
 
 /**
+ * The bench's .devenvrc text for env `name`: the test base, no GPUs, no PyTorch, and a
+ * requirements file of local wheels; `extra` adds keys (the registry).
+ */
+export function benchRc(name, extra = {}) {
+  const rc = {
+    name,
+    baseImage: BASE_IMAGE,
+    aptPackages: [],
+    torch: 'none',
+    gpus: 'none',
+    requirements: 'req.txt',
+    ...extra,
+  };
+  return `${JSON.stringify(rc, null, 2)}\n`;
+}
+
+/**
  * A temp env root with its .devenvrc, owned by `user`; the env name is unique so parallel runs
  * do not collide.
  */
@@ -51,15 +68,7 @@ export function makeBenchEnv(user) {
   const name = `bench-${path.basename(dir).slice('devenv-bench-'.length).toLowerCase()}`;
   mkdirSync(path.join(dir, 'wheels'));
   mkdirSync(path.join(dir, 'home'));
-  const rc = {
-    name,
-    baseImage: BASE_IMAGE,
-    aptPackages: [],
-    torch: 'none',
-    gpus: 'none',
-    requirements: 'req.txt',
-  };
-  writeFileSync(path.join(dir, '.devenvrc'), `${JSON.stringify(rc, null, 2)}\n`, { mode: 0o644 });
+  writeFileSync(path.join(dir, '.devenvrc'), benchRc(name), { mode: 0o644 });
   const wheels = {
     a: buildWheel(path.join(dir, 'wheels'), 'devenv_bench_a', '0.1'),
     b: buildWheel(path.join(dir, 'wheels'), 'devenv_bench_b', '0.1'),

@@ -31,7 +31,7 @@ import {
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { BASE_IMAGE, benchUser, removeLabelled } from './fixture.js';
+import { BASE_IMAGE, benchRc, benchUser, removeLabelled } from './fixture.js';
 import { median, round, timeCommand } from './measure.js';
 
 /** The second engine: the GPU-capable dockerd .ci/gpu-engine.sh provisions on this machine. */
@@ -345,17 +345,8 @@ function makeTeamEnv(account, name, wheels) {
     imageRef: `devenv-${name}-${account.name}:latest`,
     /** The same config for every user; `extra` adds keys (the registry). */
     writeRc(extra) {
-      const rc = {
-        name,
-        baseImage: BASE_IMAGE,
-        aptPackages: [],
-        torch: 'none',
-        gpus: 'none',
-        requirements: 'req.txt',
-        ...extra,
-      };
       const file = path.join(dir, '.devenvrc');
-      writeFileSync(file, `${JSON.stringify(rc, null, 2)}\n`, { mode: 0o644 });
+      writeFileSync(file, benchRc(name, extra), { mode: 0o644 });
       spawnSync('chown', [`${account.uid}:${account.gid}`, file]);
     },
     /** Removes devenv's caches and state of this user (HOME and XDG_STATE_HOME are in the folder). */
