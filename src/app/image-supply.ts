@@ -212,8 +212,18 @@ function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
+/** Opens another host's engine: the Docker edge, loaded only when a copy needs one. */
+export type ConnectEngine = (endpoint: EngineEndpoint, env: NodeJS.ProcessEnv) => Promise<Engine>;
+
+const connectDockerEngine: ConnectEngine = (endpoint, env) =>
+  import('../docker/engine.js').then(({ connectEngine }) => connectEngine(endpoint, env));
+
 /** The supply of an env's start on its site: its registry, else its other hosts. */
-export function envImageSupply(ctx: EnvContext, engine: Engine): ImageSupply | undefined {
+export function envImageSupply(
+  ctx: EnvContext,
+  engine: Engine,
+  connect: ConnectEngine = connectDockerEngine,
+): ImageSupply | undefined {
   const { env, io, site, ui } = ctx;
   const { registry, hosts } = env.loaded.config;
   if (registry === null && hosts.length === 0) return undefined;
@@ -232,9 +242,7 @@ export function envImageSupply(ctx: EnvContext, engine: Engine): ImageSupply | u
       otherHosts.push({
         name: entry,
         engine: () => {
-          other ??= import('../docker/engine.js').then(({ connectEngine }) =>
-            connectEngine(endpoint, io.env),
-          );
+          other ??= connect(endpoint, io.env);
           return other;
         },
       });

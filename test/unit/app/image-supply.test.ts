@@ -1,20 +1,19 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { envImageSupply, imageSupply, type OtherHost } from '../../../src/app/image-supply.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  type ConnectEngine,
+  envImageSupply,
+  imageSupply,
+  type OtherHost,
+} from '../../../src/app/image-supply.js';
 import type { SiteJob } from '../../../src/app/site-job.js';
-import type { BuildPlan, ImageBuild } from '../../../src/core/build-plan.js';
+import type { BuildPlan } from '../../../src/core/build-plan.js';
 import type { Engine, RegistryAuth, RegistryFailure } from '../../../src/core/engine.js';
 import { DevenvError } from '../../../src/core/errors.js';
-import {
-  envIdentity,
-  LABELS,
-  ownerLabels,
-  SHARED_LAYER_LABELS,
-  sharedImageRef,
-} from '../../../src/core/identity.js';
-import type { EngineEndpoint } from '../../../src/docker/endpoint.js';
+import { envIdentity, LABELS, ownerLabels } from '../../../src/core/identity.js';
 import { readImageOrigin } from '../../../src/host/image-origins.js';
+import { sharedBuild as sharedBuildOf } from '../../fakes/builds.js';
 import { FakeEngine, REGISTRY_MESSAGES } from '../../fakes/engine.js';
 import { envContext } from '../../fakes/env-context.js';
 import { FakeHost } from '../../fakes/host.js';
@@ -22,36 +21,13 @@ import { type FakeIo, fakeIo } from '../../fakes/io.js';
 import { fakeSite } from '../../fakes/site.js';
 import { RecordingUi } from '../../fakes/ui.js';
 
-// envImageSupply opens the other hosts' engines through src/docker/engine.ts: here they are fake
-// engines, by the endpoint's URL, and every connection is recorded.
-const remote = vi.hoisted(() => ({
-  engines: new Map<string, Engine>(),
-  connected: [] as string[],
-}));
-vi.mock('../../../src/docker/engine.js', () => ({
-  connectEngine: async (endpoint: EngineEndpoint) => {
-    remote.connected.push(endpoint.url);
-    const engine = remote.engines.get(endpoint.url);
-    if (!engine) throw new DevenvError(`cannot reach the engine at ${endpoint.url}`, { code: 'engine' });
-    return engine;
-  },
-}));
-
 const REGISTRY = 'registry.lab:5000/devenv';
 const AUTH: RegistryAuth = { username: 'me', password: 'pw', serveraddress: 'registry.lab:5000' };
 const BASE = 'debian:12';
 const identity = envIdentity('proj', { name: 'alice', uid: 1000, gid: 1000 }, '/srv/envs/proj');
 
-/** The shared layers' build, as planBuild makes it: no user in it, tagged with its inputs' hash. */
-function sharedBuild(hash = 'shared-1'): ImageBuild {
-  return {
-    imageRef: sharedImageRef(hash),
-    buildArgs: { BASE_IMAGE: BASE },
-    files: [],
-    hash,
-    labels: { ...SHARED_LAYER_LABELS, [LABELS.sharedHash]: hash },
-  };
-}
+/** The shared layers' build of this file's base. */
+const sharedBuild = (hash = 'shared-1') => sharedBuildOf(hash, BASE);
 
 /** An env's build: its user layer on `shared`, with build hash `hash`. */
 function envPlan(hash = 'env-1', shared = sharedBuild()): BuildPlan {
@@ -443,12 +419,19 @@ describe('imageSupply without a registry', () => {
 describe('envImageSupply', () => {
   let io: FakeIo;
   let ui: RecordingUi;
+  /** The other hosts' engines, by their endpoint's URL, and every connection made to one. */
+  let remote: { engines: Map<string, Engine>; connected: string[] };
+  const connect: ConnectEngine = async (endpoint) => {
+    remote.connected.push(endpoint.url);
+    const engine = remote.engines.get(endpoint.url);
+    if (!engine) throw new DevenvError(`cannot reach the engine at ${endpoint.url}`, { code: 'engine' });
+    return engine;
+  };
 
   beforeEach(() => {
     io = fakeIo();
     ui = new RecordingUi();
-    remote.engines.clear();
-    remote.connected.length = 0;
+    remote = { engines: new Map(), connected: [] };
   });
   afterEach(() => io.cleanup());
 
@@ -456,7 +439,7 @@ describe('envImageSupply', () => {
   function onGpu1(config: Record<string, unknown>, engine = new FakeEngine(), job: SiteJob | null = null) {
     const site = fakeSite({ io, ui, engine, host: new FakeHost({ remote: true, name: 'me@gpu1' }) });
     const ctx = envContext({ io, ui, site: { ...site, job }, config });
-    return { ctx, site, supply: envImageSupply(ctx, engine) };
+    return { ctx, site, supply: envImageSupply(ctx, engine, connect) };
   }
 
   it('is none for an env with neither a registry nor hosts', () => {

@@ -40,6 +40,7 @@ import type { BuildLog, Reporter } from '../../../src/core/ports.js';
 import { noGpuDriver } from '../../../src/docker/errors.js';
 // The shared fake keeps tags, parents and dangling images as the engine does (removing by id is
 // refused while an image builds on it, and takes untagged parents along): what prune relies on.
+import { sharedBuild as sharedBuildOf } from '../../fakes/builds.js';
 import { FakeEngine as MemoryEngine } from '../../fakes/engine.js';
 
 const alice = { name: 'alice', uid: 1000, gid: 1000 };
@@ -50,16 +51,8 @@ const LOG_PATH = '/home/alice/.cache/devenv/build-podcastllm.log';
 const SHARED_HASH = 'shared-hash';
 const SHARED = sharedImageRef(SHARED_HASH);
 
-/** The shared layers' build, as planBuild makes it: no user in it, tagged with its inputs' hash. */
-function sharedBuild(hash = SHARED_HASH): ImageBuild {
-  return {
-    imageRef: sharedImageRef(hash),
-    buildArgs: { BASE_IMAGE: BASE },
-    files: [],
-    hash,
-    labels: { ...SHARED_LAYER_LABELS, [LABELS.sharedHash]: hash },
-  };
-}
+/** The shared layers' build of this file's base. */
+const sharedBuild = (hash = SHARED_HASH) => sharedBuildOf(hash, BASE);
 
 /** An env's build: its user layer on `shared`. */
 function buildPlan(
