@@ -402,15 +402,12 @@ describe('ensureImage', () => {
     expect(ui.events.warnings).toEqual([]);
   });
 
+  /** What ensureImage says when it keeps a stale image: nothing built, fetched or replaced. */
+  const KEPT_STALE = { built: false, stale: true, replaced: null, replacedShared: null, fetched: false };
+
   it('does not rebuild a stale image behind your back, but says so', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine({ [LABELS.buildHash]: 'hash-old' }));
-    expect(await ensure()).toEqual({
-      built: false,
-      stale: true,
-      replaced: null,
-      replacedShared: null,
-      fetched: false,
-    });
+    expect(await ensure()).toEqual(KEPT_STALE);
     expect(engine.calls).toEqual([]);
     expect(ui.events.warnings).toHaveLength(1);
     expect(ui.events.warnings[0]).toContain('devenv rebuild');
@@ -419,13 +416,7 @@ describe('ensureImage', () => {
 
   it('treats an image without a build hash as stale', async () => {
     engine.addImage(identity.imageRef, 'sha256:old', mine());
-    expect(await ensure()).toEqual({
-      built: false,
-      stale: true,
-      replaced: null,
-      replacedShared: null,
-      fetched: false,
-    });
+    expect(await ensure()).toEqual(KEPT_STALE);
   });
 
   it.each([
