@@ -66,9 +66,22 @@ export function slurmDialFailure(job: SlurmJobRef, code: number | null, stderr: 
       hint: "ask the cluster admins to add you to the nodes' docker group",
       code: 'engine',
     });
-  const said = firstLine(stderr.replace(/^srun: error: /gm, '')) ?? `exit ${code}`;
+  const said = stepSaid(stderr) ?? `exit ${code}`;
   return new DevenvError(`no Docker engine answers on ${where}: ${said}`, {
     hint: 'ask the cluster admins whether Docker runs on that node; `devenv stop` ends the job',
     code: 'engine',
   });
+}
+
+/**
+ * What a failed step said of itself: its own first line before srun's (srun's line about the
+ * task's exit can arrive first, as its stderr is local and the step's is forwarded), else srun's.
+ */
+function stepSaid(stderr: string): string | null {
+  const fromSrun = /^\s*srun: /;
+  const lines = stderr.split(/\r?\n/);
+  return (
+    firstLine(lines.filter((line) => !fromSrun.test(line)).join('\n')) ??
+    firstLine(stderr.replace(/^\s*srun: (error: )?/gm, ''))
+  );
 }

@@ -51,6 +51,22 @@ describe('slurmDialFailure', () => {
       hint: /devenv stop/,
     },
     {
+      case: "srun's line about the task first, the node's docker after it (srun's stderr is local, the step's forwarded)",
+      code: 1,
+      stderr:
+        'srun: error: nodeB: task 0: Exited with exit code 1\nfailed to open the raw stream connection: dial unix /var/run/docker.sock: connect: connection refused\n',
+      message:
+        'no Docker engine answers on nodeB (job 4242): failed to open the raw stream connection: dial unix /var/run/docker.sock: connect: connection refused',
+      hint: /whether Docker runs on that node/,
+    },
+    {
+      case: 'srun saying only that the task exited',
+      code: 1,
+      stderr: 'srun: error: nodeB: task 0: Exited with exit code 1\n',
+      message: 'no Docker engine answers on nodeB (job 4242): nodeB: task 0: Exited with exit code 1',
+      hint: /devenv stop/,
+    },
+    {
       case: 'nothing said',
       code: 1,
       stderr: '',
