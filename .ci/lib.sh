@@ -37,3 +37,21 @@ apt_install_stopped() {
     systemctl disable --now $services >/dev/null 2>&1 || true
   fi
 }
+
+# put FILE MODE: writes stdin to FILE when it differs, by renaming a new file over it (a script
+# running from FILE keeps reading the old one), and sets PUT_CHANGED=1 when it did. lastpipe runs
+# the last command of a pipeline in this shell, so `... | put` can set it.
+shopt -s lastpipe
+PUT_CHANGED=0
+put() {
+  local new
+  new=$(mktemp "$1.XXXXXX")
+  cat >"$new"
+  chmod "$2" "$new"
+  if [ -f "$1" ] && cmp -s "$new" "$1"; then
+    rm -f "$new"
+  else
+    mv -f "$new" "$1"
+    PUT_CHANGED=1
+  fi
+}

@@ -44,20 +44,6 @@ install_pkgs() {
   apt_install_stopped docker-registry.service "${missing[@]}"
 }
 
-# --- files -----------------------------------------------------------------------------------
-# Writes stdin to $1 (mode $2) when it differs; returns 1 when it did not change.
-put() {
-  local new
-  new=$(mktemp "$1.XXXXXX")
-  cat >"$new"
-  chmod "$2" "$new"
-  if [ -f "$1" ] && cmp -s "$new" "$1"; then
-    rm -f "$new"
-    return 1
-  fi
-  mv -f "$new" "$1"
-}
-
 # A bcrypt htpasswd line (the only hash the registry accepts) by libc's crypt(3) through
 # perl-base, which every Debian has: no apache2-utils or python3-bcrypt needed. Salt from
 # /dev/urandom (256 % 64 == 0: unbiased). Cost 4, the least: the registry checks the hash on every
@@ -104,7 +90,8 @@ prepare() {
     realm: devenv-registry
     path: $dir/htpasswd"
     fi
-    if put "$dir/config.yml" 0644 <<EOF; then CHANGED[$name]=1; fi
+    PUT_CHANGED=0
+    put "$dir/config.yml" 0644 <<EOF
 # The $name test registry of devenv's CI (.ci/registry.sh writes it).
 version: 0.1
 log:
@@ -118,6 +105,7 @@ http:
   addr: 127.0.0.1:${PORT[$name]}
 $auth
 EOF
+    [ "$PUT_CHANGED" = 0 ] || CHANGED[$name]=1
   done
 }
 

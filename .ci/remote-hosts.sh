@@ -84,7 +84,7 @@ done
 
 # Writes stdin to $1 in place when it differs (keeps the inode: the files bound into a running
 # namespace are bound by inode, so a new file would not show there).
-put() {
+put_in_place() {
   local new
   new=$(mktemp)
   cat >"$new"
@@ -111,7 +111,7 @@ for s in "${SERVERS[@]}"; do
     sed_passwd+=(-e "s/^$user:\([^:]*\):[0-9]*:[0-9]*:/$user:\1:$ruid:$ruid:/")
     sed_group+=(-e "s/^$user:\([^:]*\):[0-9]*:/$user:\1:$ruid:/")
   done
-  sed "${sed_passwd[@]}" /etc/passwd | put "$R/etc/passwd" 644
+  sed "${sed_passwd[@]}" /etc/passwd | put_in_place "$R/etc/passwd" 644
   sed "${sed_group[@]}" /etc/group \
     | awk -F: -v OFS=: -v want="${DOCKER_MEMBERS[$s]}" '
         $1 == "docker" {
@@ -120,8 +120,8 @@ for s in "${SERVERS[@]}"; do
           $4 = m (m == "" || want == "" ? "" : ",") want
         }
         { print }' \
-    | put "$R/etc/group" 644
-  put "$R/etc/shadow" 640 </etc/shadow
+    | put_in_place "$R/etc/group" 644
+  put_in_place "$R/etc/shadow" 640 </etc/shadow
   chgrp shadow "$R/etc/shadow"
 
   # Homes there: not the local ones, owned by the remote UID, with the user's local public key.
@@ -134,11 +134,11 @@ for s in "${SERVERS[@]}"; do
       chmod 755 "$home"
     fi
     install -d -m 700 "$home/.ssh"
-    put "$home/.ssh/authorized_keys" 600 <"$(getent passwd "$user" | cut -d: -f6)/.ssh/id_ed25519.pub"
+    put_in_place "$home/.ssh/authorized_keys" 600 <"$(getent passwd "$user" | cut -d: -f6)/.ssh/id_ed25519.pub"
     chown -R "$ruid:$ruid" "$home"
   done
 
-  cat <<EOF | put "$R/sshd_config" 644
+  cat <<EOF | put_in_place "$R/sshd_config" 644
 # $s of the e2e remote servers (.ci/remote-hosts.sh): loopback only, keys only, test users only.
 Port ${PORT[$s]}
 ListenAddress 127.0.0.1
@@ -167,7 +167,7 @@ EOF
     mkdir -p "$R/hookbin"
     # dockerd runs the hook as an OCI prestart hook, with the container state on stdin.
     printf '#!/bin/sh\n# Stands in for the NVIDIA Container Toolkit hook (.ci/remote-hosts.sh).\ncat >/dev/null\nexit 0\n' \
-      | put "$R/hookbin/nvidia-container-runtime-hook" 755
+      | put_in_place "$R/hookbin/nvidia-container-runtime-hook" 755
 
     # The fake nvidia-smi and its captures, copied: nothing here may point into the checkout.
     new=$(mktemp -d "$R/nvidia-smi.XXXXXX")
@@ -187,7 +187,7 @@ EOF
     mkdir -p "$R/games"
     cp -an /usr/games/. "$R/games/"
     chmod 755 "$R/games"
-    cat <<EOF | put "$R/games/nvidia-smi" 755
+    cat <<EOF | put_in_place "$R/games/nvidia-smi" 755
 #!/bin/sh
 # r2's nvidia-smi (.ci/remote-hosts.sh): the fake one playing the 8x H100 server; what runs on
 # its GPUs comes from $R/gpu-state when that file exists (tests write it as root).
@@ -204,7 +204,7 @@ exec $R/nvidia-smi/fake-nvidia-smi "\$@"
 EOF
     # The NVIDIA Container Toolkit installs its hook for everyone, on every user's PATH too: that
     # is how devenv tells, from a session there, that the engine can be given GPUs.
-    put "$R/games/nvidia-container-runtime-hook" 755 <"$R/hookbin/nvidia-container-runtime-hook"
+    put_in_place "$R/games/nvidia-container-runtime-hook" 755 <"$R/hookbin/nvidia-container-runtime-hook"
   fi
 
   # Starts daemons inside the server's namespace: with --mounts in a fresh one (unshare), else in
@@ -213,7 +213,7 @@ EOF
   [ "${ENGINE[$s]}" != gpu ] || hookpath="$R/hookbin:"
   games=
   [ ! -d "$R/games" ] || games="mount --bind $R/games /usr/games"
-  cat <<EOF | put "$R/launch.sh" 755
+  cat <<EOF | put_in_place "$R/launch.sh" 755
 #!/bin/bash
 # Starts $s's daemons in its mount namespace (written by .ci/remote-hosts.sh; run by it).
 set -euo pipefail
@@ -286,7 +286,7 @@ engine_up() { DOCKER_HOST="unix:///srv/devenv-$1/run/docker.sock" docker info >/
 # and rename it into place), the kernel drops the bind on the old one inside the namespace, which
 # then sees the host's file: sshd there no longer knows the users at this server's UIDs and
 # refuses their keys. Binds again, in the namespace of a running daemon, each file that is no
-# longer the server's own (same device and inode as $R/etc/...: `put` keeps those).
+# longer the server's own (same device and inode as $R/etc/...: `put_in_place` keeps those).
 rebind_accounts() {
   local s=$1 holder=$2 R=/srv/devenv-$1 f inside
   for f in passwd group shadow; do

@@ -77,22 +77,6 @@ install_pkgs() {
   apt_install_stopped "munge.service slurmctld.service slurmd.service" "${missing[@]}"
 }
 
-# --- files -----------------------------------------------------------------------------------
-CHANGED=0
-# Writes stdin to $1 (mode $2) when it differs; CHANGED=1 when it did.
-put() {
-  local new
-  new=$(mktemp "$1.XXXXXX")
-  cat >"$new"
-  chmod "$2" "$new"
-  if [ -f "$1" ] && cmp -s "$new" "$1"; then
-    rm -f "$new"
-  else
-    mv -f "$new" "$1"
-    CHANGED=1
-  fi
-}
-
 prepare() {
   local n i N new
   install -d -m 0755 "$LAB" "$LAB/etc" "$LAB/run" "$LAB/spool" "$LAB/dev" "$LAB/nodes"
@@ -398,7 +382,7 @@ as_user() {
 # engine must be the node's (the daemon ID and data root its socket gives outside; an ID of its
 # own) and its nvidia-smi must list the node's GPUs.
 node_wrong() {
-  local n=$1 engine want got
+  local n=$1 engine want got errors
   engine=$(DOCKER_HOST=$(node_engine "$n") docker info --format '{{.ID}} {{.DockerRootDir}}' 2>&1) \
     || { printf 'its engine does not answer at %s: %s' "$(node_engine "$n")" "$engine"; return; }
   if [ "${engine%% *}" = "$(docker info --format '{{.ID}}' 2>/dev/null)" ]; then
@@ -406,10 +390,13 @@ node_wrong() {
     return
   fi
   want="$n $engine ${NODE_GPUS[$n]}"
+  # Stdout alone is the answer: srun may say more on stderr (a step waiting for resources).
+  errors=$(mktemp)
   # shellcheck disable=SC2016 # expanded in the job
   got=$(as_user timeout 60 srun --immediate=30 -w "$n" -N1 -n1 --gres=gpu:1 bash -c \
     'echo "$SLURMD_NODENAME $(docker info --format "{{.ID}} {{.DockerRootDir}}") $(nvidia-smi --query-gpu=uuid --format=csv,noheader | wc -l)"' \
-    2>&1) || got="srun failed: $got"
+    2>"$errors") || got="srun failed: $got $(cat "$errors")"
+  rm -f "$errors"
   [ "$got" = "$want" ] || printf 'a job step there says "%s", not "%s"' "$(echo "$got" | tr '\n' ' ' | cut -c1-300)" "$want"
 }
 
@@ -452,11 +439,11 @@ up() {
   flock 9
 
   prepare
-  CHANGED=0
+  PUT_CHANGED=0
   write_configs
   # A changed node or port needs the daemons to start again (scontrol reconfigure does not move
   # ports); jobs and their steps survive it.
-  if [ "$CHANGED" = 1 ] && ctld_pid >/dev/null; then restart_slurm=1; fi
+  if [ "$PUT_CHANGED" = 1 ] && ctld_pid >/dev/null; then restart_slurm=1; fi
   if [ -n "$restart_slurm" ]; then
     log "slurm.conf changed: restarting slurmctld and the slurmds"
     for n in "${NODES[@]}"; do
